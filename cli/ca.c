@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: MIT */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "crypto.h"
+#include "fileio.h"
+#include "log.h"
+
+#define ROOT_DAYS 7300   /* 20 years: the root is made once and outlives its issuing CAs */
+#define ISSUING_DAYS 3650
+
+struct ca_files {
+        const char *name;
+        mode_t mode;
+};
+
+/* Every file `ca init` writes, keys first: a CA is never usable before its key is in place. */
+static const struct ca_files ca_files[] = {
+        { "private/root.key", 0600 }, { "private/ca.key", 0600 }, { "root.crt", 0644 },
+        { "chain.pem", 0644 },        { "ca.crt", 0644 },
+};
+
+struct ca_material {
+        char *pem[ELEMENTSOF(ca_files)];
+};
+
+static void ca_material_done(struct ca_material *m) {
+        for (size_t i = 0; i < ELEMENTSOF(m->pem); i++)
+                free(m->pem[i]);
+}
+
+static int existing_file(const char *dir, char **ret) {
+        for (size_t i = 0; i < ELEMENTSOF(ca_files); i++) {
+                _cleanup_free_ char *p = path_join(dir, ca_files[i].name);
+
+                if (!p)
+                        return -ENOMEM;
+                if (access(p, F_OK) >= 0) {
+                        *ret = TAKE_PTR(p);
+                        return 1;
+                }
+        }
+        return 0;
+}
+
+static int subject_with_cn(const char *base, const char *cn, char **ret) {
+        if (strstr(base, "CN=") || strstr(base, "cn="))
+                return -EINVAL;
+        return asprintf(ret, "%s%s%sCN=%s", base[0] == '/' ? "" : "", base, base[0] ? "," : "", cn) < 0 ? -ENOMEM : 0;
+}
+
+/* Makes root and issuing CA in memory; nothing is written until all of it exists. */
+static int ca_make(int key_type, const char *subject, struct ca_material *m) {
+        _cleanup_(key_freep) struct key *root_key = NULL, *ca_key = NULL;
+        _cleanup_(cert_freep) struct cert *root = NULL, *issuing = NULL;
+        _cleanup_free_ char *root_dn = NULL, *ca_dn = NULL, *root_pem = NULL, *ca_pem = NULL;
+        int r;
+
+        if ((r = subject_with_cn(subject, "ctrcert Root CA", &root_dn)) < 0 ||
+            (r = subject_with_cn(subject, "ctrcert Issuing CA", &ca_dn)) < 0)
+                return r;
+        if ((r = key_generate(key_type, &root_key)) < 0 || (r = key_generate(key_type, &ca_key)) < 0)
+                return r;
+        r = ca_cert_make(root_key, root_dn, NULL, NULL, ROOT_DAYS, 1, &root);
+        if (r >= 0)
+                r = ca_cert_make(ca_key, ca_dn, root, root_key, ISSUING_DAYS, 0, &issuing);
+        if (r >= 0 && (r = key_to_pem(root_key, &m->pem[0])) >= 0 && (r = key_to_pem(ca_key, &m->pem[1])) >= 0 &&
+            (r = cert_to_pem(root, &root_pem)) >= 0 && (r = cert_to_pem(issuing, &ca_pem)) >= 0) {
+                m->pem[2] = strdup(root_pem);
+                r = asprintf(&m->pem[3], "%s%s", ca_pem, root_pem) < 0 ? -ENOMEM : 0;
+                m->pem[4] = TAKE_PTR(ca_pem);
+                if (!m->pem[2])
+                        r = -ENOMEM;
+        }
+        return r;
+}
+
+static int ca_write(const char *dir, const struct ca_material *m) {
+        _cleanup_free_ char *priv = path_join(dir, "private");
+        int r;
+
+        if (!priv)
+                return -ENOMEM;
+        r = mkdir_parents(dir, 0755);
+        if (r < 0)
+                return log_error_errno(r, "cannot create %s: %m", dir);
+        if (mkdir(priv, 0700) < 0 && errno != EEXIST)
+                return log_error_errno(negative_errno(), "cannot create %s: %m", priv);
+        if (chmod(priv, 0700) < 0)
+                return log_error_errno(negative_errno(), "cannot restrict %s: %m", priv);
+        for (size_t i = 0; i < ELEMENTSOF(ca_files); i++) {
+                _cleanup_free_ char *p = path_join(dir, ca_files[i].name);
+
+                if (!p)
+                        return -ENOMEM;
+                r = write_file_atomic(p, m->pem[i], strlen(m->pem[i]), ca_files[i].mode);
+                if (r < 0)
+                        return log_error_errno(r, "cannot write %s: %m", p);
+        }
+        return 0;
+}
+
+static int parse_key_type(const char *s, int *ret) {
+        for (int i = 0; i < _KEYTYPE_MAX; i++)
+                if (streq(s, key_type_names[i])) {
+                        *ret = i;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+static int ca_init(const char *dir, int key_type, const char *subject, bool force) {
+        _cleanup_(ca_material_done) struct ca_material m = {};
+        _cleanup_free_ char *existing = NULL;
+        int r;
+
+        r = existing_file(dir, &existing);
+        if (r < 0)
+                return CLI_FAILED;
+        if (r > 0 && !force) {
+                log_error("%s exists: a CA is already there. Replacing it breaks every certificate it issued; "
+                          "use --force if that is what you want", existing);
+                return CLI_FAILED;
+        }
+        r = ca_make(key_type, subject, &m);
+        if (r == -EINVAL) {
+                log_error("--subject '%s' is not a DN without CN (e.g. \"O=Example,OU=Cloud\"; ctrcert adds the CNs)", subject);
+                return CLI_USAGE;
+        }
+        if (r < 0) {
+                log_error_errno(r, "cannot create the CA: %m");
+                return CLI_FAILED;
+        }
+        if (ca_write(dir, &m) < 0)
+                return CLI_FAILED;
+        printf("created root and issuing CA (%s) in %s\n", key_type_names[key_type], dir);
+        return CLI_OK;
+}
+
+static void show_cert(const char *label, const char *path) {
+        _cleanup_(cert_freep) struct cert *c = NULL;
+        _cleanup_free_ char *subject = NULL, *issuer = NULL, *fp = NULL, *key = NULL, *serial = NULL;
+        char nb_s[32], na_s[32];
+        time_t nb, na;
+        int r;
+
+        r = cert_load_file(path, &c);
+        if (r < 0) {
+                printf("%s: %s: %s\n", label, path, r == -EBADMSG ? "not a PEM certificate" : strerror(-r));
+                return;
+        }
+        if (cert_subject(c, &subject) < 0 || cert_issuer(c, &issuer) < 0 || cert_fingerprint_sha256(c, &fp) < 0 ||
+            cert_key_description(c, &key) < 0 || cert_serial_hex(c, &serial) < 0 || cert_validity(c, &nb, &na) < 0) {
+                printf("%s: %s: unreadable\n", label, path);
+                return;
+        }
+        strftime(nb_s, sizeof(nb_s), "%Y-%m-%dT%H:%M:%SZ", gmtime(&nb));
+        strftime(na_s, sizeof(na_s), "%Y-%m-%dT%H:%M:%SZ", gmtime(&na));
+        printf("%s: %s\n  subject:    %s\n  issuer:     %s\n  serial:     %s\n  not before: %s\n  not after:  %s%s\n"
+               "  key:        %s\n  sha256:     %s\n",
+               label, path, subject, issuer, serial, nb_s, na_s, na < time(NULL) ? " (EXPIRED)" : "", key, fp);
+}
+
+static int ca_show(const char *dir) {
+        _cleanup_free_ char *root = path_join(dir, "root.crt"), *issuing = path_join(dir, "ca.crt"),
+                            *key = path_join(dir, "private/ca.key");
+        int r;
+
+        if (!root || !issuing || !key)
+                return CLI_FAILED;
+        show_cert("root", root);
+        show_cert("issuing", issuing);
+        r = check_private_file(key);
+        printf("issuing key: %s: %s\n", key,
+               r == 0 ? "private (0600)" : r == -EPERM ? "UNSAFE: readable by group or others" : strerror(-r));
+        return access(root, R_OK) >= 0 && access(issuing, R_OK) >= 0 && r == 0 ? CLI_OK : CLI_FAILED;
+}
+
+static int ca_dir_arg(const struct cli_ctx *ctx, int argc, char **argv, char **ret) {
+        _cleanup_(config_freep) struct config *cfg = NULL;
+
+        if (optind < argc) {
+                *ret = strdup(argv[optind]);
+                return *ret ? 0 : -ENOMEM;
+        }
+        if (cli_load_config(ctx, &cfg) < 0)
+                return -EINVAL;
+        *ret = TAKE_PTR(cfg->ca.dir);
+        return 0;
+}
+
+int cli_ca(const struct cli_ctx *ctx, int argc, char **argv) {
+        static const struct option opts[] = {
+                { "key-type", required_argument, NULL, 'k' },
+                { "subject", required_argument, NULL, 's' },
+                { "force", no_argument, NULL, 'f' },
+                {},
+        };
+        _cleanup_free_ char *dir = NULL;
+        const char *subject = "O=ctrcert";
+        int c, key_type = KEYTYPE_EC_P256;
+        bool force = false;
+
+        if (argc < 2 || (!streq(argv[1], "init") && !streq(argv[1], "show"))) {
+                log_error("usage: ctrcertctl ca init|show [DIR] …");
+                return CLI_USAGE;
+        }
+        /* Parse after "init"/"show"; optind = 0 makes GNU getopt start afresh (and permute DIR). */
+        argc--;
+        argv++;
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "k:s:f", opts, NULL)) >= 0)
+                switch (c) {
+                case 'k':
+                        if (parse_key_type(optarg, &key_type) < 0) {
+                                log_error("--key-type '%s': expected ec-p256, ec-p384, rsa3072 or rsa4096", optarg);
+                                return CLI_USAGE;
+                        }
+                        break;
+                case 's':
+                        subject = optarg;
+                        break;
+                case 'f':
+                        force = true;
+                        break;
+                default:
+                        return CLI_USAGE;
+                }
+        if (ca_dir_arg(ctx, argc, argv, &dir) < 0)
+                return CLI_FAILED;
+        if (streq(argv[0], "init"))
+                return ca_init(dir, key_type, subject, force);
+        return ca_show(dir);
+}

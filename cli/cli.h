@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+
+#include "config.h"
+
+/* Exit statuses of ctrcertctl: the CLI's boundary. */
+enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
+
+struct cli_ctx {
+        const char *config_path;
+        bool config_explicit;
+};
+
+/* The config, or the defaults when no file exists and none was asked for. */
+int cli_load_config(const struct cli_ctx *ctx, struct config **ret);
+
+int cli_ca(const struct cli_ctx *ctx, int argc, char **argv);
+int cli_manifest(const struct cli_ctx *ctx, int argc, char **argv);

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "fileio.h"
+#include "strv.h"
+#include "yamltree.h"
+#include "ywalk.h"
+
+static const char *const policy_names[] = { "strict", "open" };
+
+void config_free(struct config *c) {
+        if (!c)
+                return;
+        free(c->file);
+        free(c->ca.dir);
+        strv_free(c->ca.permitted_dns);
+        strv_free(c->ca.permitted_ip);
+        free(c->ca.crl_url);
+        free(c->ca.default_template);
+        free(c->state_dir);
+        free(c->manifest);
+        free(c);
+}
+
+int config_new_default(struct config **ret) {
+        _cleanup_(config_freep) struct config *c = calloc(1, sizeof(*c));
+
+        if (!c)
+                return -ENOMEM;
+        c->file = strdup(CTRCERT_CONFIG_PATH);
+        c->ca.dir = strdup("/etc/ctrcert/ca");
+        c->ca.crl_url = strdup("");
+        c->ca.default_template = strdup("");
+        c->state_dir = strdup("/var/lib/ctrcert");
+        c->manifest = strdup("/etc/ctrcert/manifest.yaml");
+        c->ca.permitted_dns = strv_new_empty();
+        c->ca.permitted_ip = strv_new_empty();
+        if (!c->file || !c->ca.dir || !c->ca.crl_url || !c->ca.default_template || !c->state_dir || !c->manifest ||
+            !c->ca.permitted_dns || !c->ca.permitted_ip)
+                return -ENOMEM;
+        c->ca.validity_days = 365;
+        c->ca.policy = POLICY_STRICT;
+        c->ca.lock_timeout_usec = 10 * 1000000ULL;
+        c->agent.debounce_usec = 2 * 1000000ULL;
+        c->agent.max_parallel = 4;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+static int parse_validity(struct ywalk *w, const struct ynode *n, const char *field, void *target) {
+        return ywalk_uint(w, n, field, 1, 36500, target);
+}
+
+static int parse_policy(struct ywalk *w, const struct ynode *n, const char *field, void *target) {
+        return ywalk_enum(w, n, field, policy_names, ELEMENTSOF(policy_names), target);
+}
+
+static int parse_permitted_dns(struct ywalk *w, const struct ynode *n, const char *field, void *target) {
+        int r = yparse_strv(w, n, field, target), ret = 0;
+
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n->n_items; i++) {
+                const char *v = n->items[i]->value;
+
+                if (!dns_name_valid(v[0] == '.' ? v + 1 : v) || strchr(v, '*'))
+                        ret = ywalk_error(w, n->items[i], field, "'%s' is not a DNS suffix (e.g. .example.com)", v);
+        }
+        return ret;
+}
+
+static int parse_permitted_ip(struct ywalk *w, const struct ynode *n, const char *field, void *target) {
+        int r = yparse_strv(w, n, field, target), ret = 0;
+
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n->n_items; i++) {
+                struct ip_cidr c;
+
+                if (ip_cidr_parse(n->items[i]->value, &c) < 0)
+                        ret = ywalk_error(w, n->items[i], field, "'%s' is not an address range (e.g. 172.17.0.0/16)",
+                                          n->items[i]->value);
+        }
+        return ret;
+}
+
+static int parse_crl_url(struct ywalk *w, const struct ynode *n, const char *field, void *target) {
+        int r = yparse_string_opt(w, n, field, target);
+        const char *v = *(char **) target;
+
+        if (r < 0)
+                return r;
+        if (v[0] && strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0 && strncmp(v, "ldap://", 7) != 0)
+                return ywalk_error(w, n, field, "'%s' is not an http://, https:// or ldap:// URL", v);
+        return 0;
+}
+
+static int parse_ca(struct ywalk *w, const struct ynode *n, const char *field, void *target) {
+        static const struct yfield fields[] = {
+                { "dir", yparse_abs_path, offsetof(struct config, ca.dir), false },
+                { "validity_days", parse_validity, offsetof(struct config, ca.validity_days), false },
+                { "policy", parse_policy, offsetof(struct config, ca.policy), false },
+                { "permitted_dns", parse_permitted_dns, offsetof(struct config, ca.permitted_dns), false },
+                { "permitted_ip", parse_permitted_ip, offsetof(struct config, ca.permitted_ip), false },
+                { "crl_url", parse_crl_url, offsetof(struct config, ca.crl_url), false },
+                { "default_template", yparse_string_opt, offsetof(struct config, ca.default_template), false },
+                { "lock_timeout", yparse_duration, offsetof(struct config, ca.lock_timeout_usec), false },
+        };
+        return ywalk_mapping(w, n, field, fields, ELEMENTSOF(fields), target);
+}
+
+static int parse_max_parallel(struct ywalk *w, const struct ynode *n, const char *field, void *target) {
+        return ywalk_uint(w, n, field, 1, 256, target);
+}
+
+static int parse_agent(struct ywalk *w, const struct ynode *n, const char *field, void *target) {
+        static const struct yfield fields[] = {
+                { "debounce", yparse_duration, offsetof(struct config, agent.debounce_usec), false },
+                { "max_parallel", parse_max_parallel, offsetof(struct config, agent.max_parallel), false },
+        };
+        return ywalk_mapping(w, n, field, fields, ELEMENTSOF(fields), target);
+}
+
+static int config_parse_doc(struct ywalk *w, const struct ydoc *doc, struct config *c) {
+        static const struct yfield fields[] = {
+                { "ca", parse_ca, 0, false },
+                { "state_dir", yparse_abs_path, offsetof(struct config, state_dir), false },
+                { "manifest", yparse_abs_path, offsetof(struct config, manifest), false },
+                { "agent", parse_agent, 0, false },
+        };
+
+        if (!doc->root) /* an empty file means every default */
+                return 0;
+        return ywalk_mapping(w, doc->root, "", fields, ELEMENTSOF(fields), c);
+}
+
+int config_load_buffer(const char *name, const char *buf, size_t len, struct config **ret, struct diag_list *diags) {
+        _cleanup_(config_freep) struct config *c = NULL;
+        _cleanup_(ydoc_freep) struct ydoc *doc = NULL;
+        struct ywalk w = { .file = name, .diags = diags };
+        size_t errors_before = diags->n_errors;
+        int r;
+
+        r = config_new_default(&c);
+        if (r < 0)
+                return r;
+        free(c->file);
+        c->file = strdup(name);
+        if (!c->file)
+                return -ENOMEM;
+        r = ydoc_parse(name, buf, len, &doc, diags);
+        if (r >= 0)
+                r = config_parse_doc(&w, doc, c);
+        if (r == -ENOMEM)
+                return r;
+        if (diags->n_errors > errors_before)
+                return -EINVAL;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+int config_load(const char *path, struct config **ret, struct diag_list *diags) {
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        int r;
+
+        r = read_file_full(path, FILEIO_MAX_SIZE, &buf, &len);
+        if (r == -ENOENT)
+                return r;
+        if (r < 0) {
+                diag_add(diags, DIAG_ERROR, path, 0, 0, NULL, "cannot read: %s", strerror(-r));
+                return r;
+        }
+        return config_load_buffer(path, buf, len, ret, diags);
+}

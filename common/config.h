@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdint.h>
+
+#include "diag.h"
+#include "names.h"
+
+/* ctrcert.yaml (see ctrcert.yaml(5)). */
+
+#ifndef CTRCERT_CONFIG_PATH
+#define CTRCERT_CONFIG_PATH "/etc/ctrcert/ctrcert.yaml"
+#endif
+
+enum policy_mode { POLICY_STRICT, POLICY_OPEN };
+
+struct config {
+        char *file;
+        struct {
+                char *dir;
+                unsigned validity_days;
+                int policy; /* enum policy_mode */
+                char **permitted_dns;
+                char **permitted_ip; /* CIDRs, checked at load */
+                char *crl_url;
+                char *default_template;
+                uint64_t lock_timeout_usec; /* how long SUBMIT waits for the issuance index */
+        } ca;
+        char *state_dir;
+        char *manifest;
+        struct {
+                uint64_t debounce_usec;
+                unsigned max_parallel;
+        } agent;
+};
+
+/* The compiled-in defaults, as if an empty file had been read. */
+int config_new_default(struct config **ret);
+/* Reads path over the defaults. -ENOENT when missing (no diag); -EINVAL with diags on errors. */
+int config_load(const char *path, struct config **ret, struct diag_list *diags);
+int config_load_buffer(const char *name, const char *buf, size_t len, struct config **ret, struct diag_list *diags);
+void config_free(struct config *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct config *, config_free);

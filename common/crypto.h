@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "macro.h"
+
+/*
+ * The only module that speaks OpenSSL. Everything else sees these domain
+ * types and functions. Errors: -EBADMSG malformed input, -ENOENT/-EACCES
+ * missing/unreadable file, -EPERM unsafe key file mode, -EKEYREJECTED key
+ * does not belong to the certificate, -EKEYEXPIRED CA outside its validity,
+ * -EIO any other OpenSSL failure (details logged at debug).
+ */
+
+struct csr;
+struct cert;
+struct key;
+struct ca;
+
+enum key_kind { KEY_RSA, KEY_EC, KEY_OTHER };
+enum key_type { KEYTYPE_EC_P256, KEYTYPE_EC_P384, KEYTYPE_RSA3072, KEYTYPE_RSA4096, _KEYTYPE_MAX };
+extern const char *const key_type_names[];
+
+/* What a CSR asks for, as plain data for the policy. */
+struct csr_info {
+        char **cn;
+        char **dns, **ip, **email;
+        char **unsupported_sans; /* e.g. "URI", "otherName": names the policy cannot check */
+        int key_kind;            /* enum key_kind */
+        char key_algorithm[32];  /* OpenSSL's name, for messages */
+        unsigned key_bits;
+        char curve[32];     /* "P-256", "P-384", "P-521", or OpenSSL's group name */
+        char digest[32];    /* "SHA256", "SHA1", … ; "" when unknown */
+        bool signature_ok;  /* the CSR is signed by the key it carries */
+        bool requests_ca;   /* basicConstraints CA:TRUE */
+};
+
+struct issue_params {
+        char *const *dns, *const *ip, *const *email; /* the subjectAltName, already allowed by the policy */
+        unsigned usage;                              /* USAGE_SERVER | USAGE_CLIENT */
+        unsigned validity_days;
+        time_t now;
+        const char *crl_url; /* "" for none */
+};
+
+int crypto_init(void);
+
+int csr_parse(const char *data, size_t len, struct csr **ret);
+int csr_get_info(const struct csr *csr, struct csr_info *ret);
+void csr_info_done(struct csr_info *info);
+void csr_free(struct csr *csr);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct csr *, csr_free);
+
+/*
+ * Loads an issuing CA from dir: ca.crt, chain.pem, root.crt, private/ca.key.
+ * On failure *ret_failed_path names the file at fault (caller frees).
+ */
+int ca_load(const char *dir, struct ca **ret, char **ret_failed_path);
+void ca_free(struct ca *ca);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct ca *, ca_free);
+const struct cert *ca_root(const struct ca *ca);
+size_t ca_chain_size(const struct ca *ca);
+const struct cert *ca_chain_get(const struct ca *ca, size_t i);
+
+int cert_issue(const struct ca *ca, const struct csr *csr, const struct issue_params *p, struct cert **ret);
+
+int cert_load_file(const char *path, struct cert **ret);
+/* All certificates of a PEM file, in order. */
+int cert_load_file_all(const char *path, struct cert ***ret, size_t *ret_n);
+void cert_free(struct cert *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct cert *, cert_free);
+int cert_to_pem(const struct cert *c, char **ret);
+int cert_serial_hex(const struct cert *c, char **ret);
+int cert_fingerprint_sha256(const struct cert *c, char **ret);
+int cert_subject(const struct cert *c, char **ret);
+int cert_issuer(const struct cert *c, char **ret);
+/* The subject's CN, or the whole subject when it has none: certmonger's nickname for a CA cert. */
+int cert_nickname(const struct cert *c, char **ret);
+int cert_validity(const struct cert *c, time_t *ret_not_before, time_t *ret_not_after);
+int cert_key_description(const struct cert *c, char **ret);
+/* 1 when key is the private half of c's public key, 0 when not. */
+int cert_matches_key(const struct cert *c, const struct key *k);
+
+int key_generate(int type, struct key **ret);
+int key_load_file(const char *path, struct key **ret);
+int key_to_pem(const struct key *k, char **ret);
+void key_free(struct key *k);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct key *, key_free);
+
+/*
+ * Makes a CA certificate for key, signed by issuer/issuer_key (both NULL: self-signed).
+ * subject is "CN=…,O=…" (RFC 4514 order, commas escaped with '\'). pathlen < 0: none.
+ */
+int ca_cert_make(const struct key *key, const char *subject, const struct cert *issuer, const struct key *issuer_key,
+                 unsigned days, int pathlen, struct cert **ret);

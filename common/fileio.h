@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Every file ctrcert reads is bounded: a manifest, a PEM file, a CSR. */
+#define FILEIO_MAX_SIZE (4u * 1024u * 1024u)
+
+/* Reads a whole file, NUL-terminated. -EFBIG past max bytes. */
+int read_file_full(const char *path, size_t max, char **ret, size_t *ret_len);
+
+/*
+ * Replaces path atomically: temp file in the same directory, fchmod, write,
+ * fsync, rename, fsync of the directory. Readers see the old or the new file,
+ * never a half-written one.
+ */
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+
+/* Creates a directory and its parents (missing ones get mode). */
+int mkdir_parents(const char *path, mode_t mode);
+
+/* -EPERM when the file is readable by group or others (a private key must not be). */
+int check_private_file(const char *path);
+
+/* Joins a directory and a file name into a new string. */
+char *path_join(const char *dir, const char *name);

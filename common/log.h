@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdarg.h>
+#include "macro.h"
+
+/*
+ * Logging. Diagnostics go to stderr (never stdout: stdout is certmonger's
+ * protocol for the helper and the result for the CLI). Helpers deeper than a
+ * program's main never log above debug; the caller logs once.
+ */
+
+enum log_level { LOG_LEVEL_ERR = 3, LOG_LEVEL_WARNING = 4, LOG_LEVEL_NOTICE = 5, LOG_LEVEL_INFO = 6, LOG_LEVEL_DEBUG = 7 };
+
+void log_setup(const char *program);
+void log_set_max_level(int level);
+int log_get_max_level(void);
+
+/* Logs and returns error (a negative errno, passed through unchanged). %m prints it. */
+int log_full_errno(int level, int error, const char *fmt, ...) _printf_(3, 4);
+
+#define log_debug(...) log_full_errno(LOG_LEVEL_DEBUG, 0, __VA_ARGS__)
+#define log_info(...) log_full_errno(LOG_LEVEL_INFO, 0, __VA_ARGS__)
+#define log_warning(...) log_full_errno(LOG_LEVEL_WARNING, 0, __VA_ARGS__)
+#define log_error(...) log_full_errno(LOG_LEVEL_ERR, 0, __VA_ARGS__)
+#define log_debug_errno(e, ...) log_full_errno(LOG_LEVEL_DEBUG, (e), __VA_ARGS__)
+#define log_warning_errno(e, ...) log_full_errno(LOG_LEVEL_WARNING, (e), __VA_ARGS__)
+#define log_error_errno(e, ...) log_full_errno(LOG_LEVEL_ERR, (e), __VA_ARGS__)

@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "yamltree.h"
+
+struct builder {
+        yaml_parser_t parser;
+        const char *file;
+        struct diag_list *diags;
+        size_t n_nodes;
+};
+
+static void ynode_free(struct ynode *n) {
+        if (!n)
+                return;
+        for (size_t i = 0; i < n->n_items; i++)
+                ynode_free(n->items[i]);
+        free(n->items);
+        free(n->value);
+        free(n);
+}
+
+void ydoc_free(struct ydoc *doc) {
+        if (!doc)
+                return;
+        ynode_free(doc->root);
+        free(doc->file);
+        free(doc);
+}
+
+const char *ynode_kind_name(const struct ynode *n) {
+        switch (n->kind) {
+        case YNODE_SCALAR:
+                return "a scalar";
+        case YNODE_SEQUENCE:
+                return "a sequence";
+        default:
+                return "a mapping";
+        }
+}
+
+static struct ynode *ynode_new(struct builder *b, enum ynode_kind kind, const yaml_mark_t *mark) {
+        struct ynode *n;
+
+        if (++b->n_nodes > YAML_MAX_NODES)
+                return NULL;
+        n = calloc(1, sizeof(*n));
+        if (!n)
+                return NULL;
+        n->kind = kind;
+        n->line = (unsigned) mark->line + 1;
+        n->column = (unsigned) mark->column + 1;
+        return n;
+}
+
+static int ynode_append(struct ynode *parent, struct ynode *child) {
+        if (parent->n_items % 8 == 0) {
+                struct ynode **p = realloc(parent->items, (parent->n_items + 8) * sizeof(*p));
+                if (!p)
+                        return -ENOMEM;
+                parent->items = p;
+        }
+        parent->items[parent->n_items++] = child;
+        return 0;
+}
+
+static int syntax_error(struct builder *b) {
+        const yaml_mark_t *m = &b->parser.problem_mark;
+
+        diag_add(b->diags, DIAG_ERROR, b->file, (unsigned) m->line + 1, (unsigned) m->column + 1, NULL,
+                 "YAML syntax: %s%s%s", b->parser.problem ? b->parser.problem : "parse error",
+                 b->parser.context ? " " : "", b->parser.context ? b->parser.context : "");
+        return -EBADMSG;
+}
+
+static int error_at(struct builder *b, const yaml_mark_t *m, const char *msg) {
+        diag_add(b->diags, DIAG_ERROR, b->file, (unsigned) m->line + 1, (unsigned) m->column + 1, NULL, "%s", msg);
+        return -EBADMSG;
+}
+
+static int parse_node(struct builder *b, yaml_event_t *ev, unsigned depth, struct ynode **ret);
+
+/* Reads the children of a collection until its end event. */
+static int parse_children(struct builder *b, struct ynode *n, yaml_event_type_t end, unsigned depth) {
+        for (;;) {
+                yaml_event_t ev;
+                struct ynode *child = NULL;
+                int r;
+
+                if (!yaml_parser_parse(&b->parser, &ev))
+                        return syntax_error(b);
+                if (ev.type == end) {
+                        yaml_event_delete(&ev);
+                        return 0;
+                }
+                r = parse_node(b, &ev, depth + 1, &child);
+                yaml_event_delete(&ev);
+                if (r < 0)
+                        return r;
+                r = ynode_append(n, child);
+                if (r < 0) {
+                        ynode_free(child);
+                        return r;
+                }
+        }
+}
+
+static int parse_node(struct builder *b, yaml_event_t *ev, unsigned depth, struct ynode **ret) {
+        struct ynode *n;
+        int r;
+
+        if (depth > YAML_MAX_DEPTH)
+                return error_at(b, &ev->start_mark, "nesting too deep");
+
+        switch (ev->type) {
+        case YAML_ALIAS_EVENT:
+                /* Aliases would let a small file expand without bound; the schema never needs them. */
+                return error_at(b, &ev->start_mark, "YAML aliases are not supported");
+        case YAML_SCALAR_EVENT:
+                n = ynode_new(b, YNODE_SCALAR, &ev->start_mark);
+                if (!n)
+                        return error_at(b, &ev->start_mark, "document too large");
+                n->value = strndup((const char *) ev->data.scalar.value, ev->data.scalar.length);
+                n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+                if (!n->value) {
+                        free(n);
+                        return -ENOMEM;
+                }
+                *ret = n;
+                return 0;
+        case YAML_SEQUENCE_START_EVENT:
+        case YAML_MAPPING_START_EVENT: {
+                bool seq = ev->type == YAML_SEQUENCE_START_EVENT;
+
+                n = ynode_new(b, seq ? YNODE_SEQUENCE : YNODE_MAPPING, &ev->start_mark);
+                if (!n)
+                        return error_at(b, &ev->start_mark, "document too large");
+                r = parse_children(b, n, seq ? YAML_SEQUENCE_END_EVENT : YAML_MAPPING_END_EVENT, depth);
+                if (r < 0) {
+                        ynode_free(n);
+                        return r;
+                }
+                *ret = n;
+                return 0;
+        }
+        default:
+                return error_at(b, &ev->start_mark, "unexpected YAML event");
+        }
+}
+
+/* Expects the event stream to be at a given event type. */
+static int expect_event(struct builder *b, yaml_event_type_t type, yaml_event_t *ret) {
+        if (!yaml_parser_parse(&b->parser, ret))
+                return syntax_error(b);
+        if (ret->type != type) {
+                int r = error_at(b, &ret->start_mark, "only one YAML document per file is supported");
+                yaml_event_delete(ret);
+                return r;
+        }
+        return 0;
+}
+
+static int parse_stream(struct builder *b, struct ynode **ret_root) {
+        yaml_event_t ev;
+        struct ynode *root = NULL;
+        int r;
+
+        r = expect_event(b, YAML_STREAM_START_EVENT, &ev);
+        if (r < 0)
+                return r;
+        yaml_event_delete(&ev);
+
+        if (!yaml_parser_parse(&b->parser, &ev))
+                return syntax_error(b);
+        if (ev.type == YAML_STREAM_END_EVENT) {
+                yaml_event_delete(&ev);
+                *ret_root = NULL;
+                return 0;
+        }
+        yaml_event_delete(&ev); /* DOCUMENT-START */
+
+        if (!yaml_parser_parse(&b->parser, &ev))
+                return syntax_error(b);
+        r = parse_node(b, &ev, 0, &root);
+        yaml_event_delete(&ev);
+        if (r < 0)
+                return r;
+
+        r = expect_event(b, YAML_DOCUMENT_END_EVENT, &ev);
+        if (r >= 0) {
+                yaml_event_delete(&ev);
+                r = expect_event(b, YAML_STREAM_END_EVENT, &ev);
+        }
+        if (r < 0) {
+                ynode_free(root);
+                return r;
+        }
+        yaml_event_delete(&ev);
+        *ret_root = root;
+        return 0;
+}
+
+int ydoc_parse(const char *file, const char *buf, size_t len, struct ydoc **ret, struct diag_list *diags) {
+        struct builder b = { .file = file, .diags = diags };
+        struct ydoc *doc;
+        int r;
+
+        doc = calloc(1, sizeof(*doc));
+        if (!doc)
+                return -ENOMEM;
+        doc->file = strdup(file);
+        if (!doc->file || !yaml_parser_initialize(&b.parser)) {
+                ydoc_free(doc);
+                return -ENOMEM;
+        }
+        yaml_parser_set_input_string(&b.parser, (const unsigned char *) buf, len);
+        r = parse_stream(&b, &doc->root);
+        yaml_parser_delete(&b.parser);
+        if (r < 0) {
+                ydoc_free(doc);
+                return r;
+        }
+        *ret = doc;
+        return 0;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "diag.h"
+
+/*
+ * A YAML document as a small tree with a position on every node. This is the
+ * only place libyaml is spoken; schema checks walk the tree (see ywalk.h).
+ */
+
+#define YAML_MAX_DEPTH 64
+#define YAML_MAX_NODES 100000
+
+enum ynode_kind { YNODE_SCALAR, YNODE_SEQUENCE, YNODE_MAPPING };
+
+struct ynode {
+        enum ynode_kind kind;
+        unsigned line, column; /* 1-based */
+        char *value;           /* scalar text */
+        bool plain;            /* an unquoted scalar: "null", "~" and "" mean nothing */
+        struct ynode **items;  /* sequence items; for a mapping key, value, key, value, … */
+        size_t n_items;
+};
+
+struct ydoc {
+        char *file;
+        struct ynode *root; /* NULL for an empty document */
+};
+
+/* Parses buf; syntax errors go to diags (file:line:col) and give -EBADMSG. */
+int ydoc_parse(const char *file, const char *buf, size_t len, struct ydoc **ret, struct diag_list *diags);
+void ydoc_free(struct ydoc *doc);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct ydoc *, ydoc_free);
+
+static inline size_t ynode_map_size(const struct ynode *n) {
+        return n->n_items / 2;
+}
+
+const char *ynode_kind_name(const struct ynode *n);

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit.h"
+#include "helper.h"
+#include "index.h"
+#include "log.h"
+#include "policy.h"
+
+/* After ca.lock_timeout without the index lock, certmonger polls again this much later. */
+#define BUSY_RETRY_SECONDS 30
+
+static int read_csr(struct csr **ret, struct helper_status *st) {
+        const char *pem = getenv("CERTMONGER_CSR");
+        int r;
+
+        if (!pem || !pem[0])
+                return helper_fail(st, FAIL_REJECTED, -EINVAL, "no CSR: CERTMONGER_CSR is not set");
+        r = csr_parse(pem, strlen(pem), ret);
+        if (r < 0)
+                return helper_fail(st, FAIL_REJECTED, r, "CERTMONGER_CSR is not a valid PKCS#10 certificate request");
+        return 0;
+}
+
+static int check_policy(const struct helper_ctx *ctx, const struct manifest *m, const struct csr *csr,
+                        const char *profile, struct policy_decision *ret, struct helper_status *st) {
+        struct csr_info info;
+        int r;
+
+        r = csr_get_info(csr, &info);
+        if (r < 0)
+                return helper_fail(st, FAIL_REJECTED, r, "CSR is malformed (its names or extensions cannot be read)");
+        r = policy_check(ctx->config, m, profile, &info, ret);
+        csr_info_done(&info);
+        if (r == POLICY_REJECTED)
+                return helper_fail(st, FAIL_REJECTED, -EPERM, "%s", ret->reason);
+        return r;
+}
+
+static int issue(const struct helper_ctx *ctx, const struct ca *ca, const struct csr *csr,
+                 const struct policy_decision *d, struct cert **ret, struct helper_status *st) {
+        struct issue_params p = {
+                .dns = d->san_dns, .ip = d->san_ip, .email = d->san_email,
+                .usage = d->usage,
+                .validity_days = ctx->config->ca.validity_days,
+                .now = time(NULL),
+                .crl_url = ctx->config->ca.crl_url,
+        };
+        int r;
+
+        r = cert_issue(ca, csr, &p, ret);
+        if (r == -EKEYEXPIRED)
+                return helper_fail(st, FAIL_UNCONFIGURED, r, "the issuing CA in %s is not valid now (expired?); see ctrcertctl ca show %s",
+                                   ctx->config->ca.dir, ctx->config->ca.dir);
+        if (r < 0)
+                return helper_fail(st, FAIL_UNREACHABLE, r, "signing failed: %s", strerror(-r));
+        return 0;
+}
+
+static int record(const struct helper_ctx *ctx, const struct cert *c, const char *id, struct index_record *rec,
+                  char **serial, char **subject, char **sha256, struct helper_status *st) {
+        int r;
+
+        if ((r = cert_serial_hex(c, serial)) < 0 || (r = cert_subject(c, subject)) < 0 ||
+            (r = cert_fingerprint_sha256(c, sha256)) < 0 || (r = cert_validity(c, NULL, &rec->not_after)) < 0)
+                return helper_fail(st, FAIL_UNREACHABLE, r, "cannot describe the issued certificate: %s", strerror(-r));
+        rec->issued = time(NULL);
+        rec->serial = *serial;
+        rec->id = id;
+        rec->subject = *subject;
+        rec->sha256 = *sha256;
+
+        r = index_append(ctx->config->state_dir, rec, ctx->config->ca.lock_timeout_usec);
+        if (r == -EWOULDBLOCK) {
+                st->retry_seconds = BUSY_RETRY_SECONDS;
+                return helper_fail(st, FAIL_BUSY, r, "the issuance index in %s is locked by another issuer",
+                                   ctx->config->state_dir);
+        }
+        if (r < 0)
+                return helper_fail(st, FAIL_UNCONFIGURED, r, "cannot record the issuance in %s/ca/index: %s",
+                                   ctx->config->state_dir, strerror(-r));
+        return 0;
+}
+
+/* The leaf, then every certificate of chain.pem: certmonger keeps the rest as the request's cert-chain. */
+static int print_certificates(const struct cert *leaf, const struct ca *ca) {
+        _cleanup_free_ char *pem = NULL;
+        int r;
+
+        r = cert_to_pem(leaf, &pem);
+        if (r < 0)
+                return r;
+        fputs(pem, stdout);
+        for (size_t i = 0; i < ca_chain_size(ca); i++) {
+                _cleanup_free_ char *c = NULL;
+
+                r = cert_to_pem(ca_chain_get(ca, i), &c);
+                if (r < 0)
+                        return r;
+                fputs(c, stdout);
+        }
+        return fflush(stdout) == 0 ? 0 : -EIO;
+}
+
+int op_submit(struct helper_ctx *ctx, struct helper_status *st) {
+        _cleanup_(manifest_freep) struct manifest *m = NULL;
+        _cleanup_(ca_freep) struct ca *ca = NULL;
+        _cleanup_(csr_freep) struct csr *csr = NULL;
+        _cleanup_(cert_freep) struct cert *leaf = NULL;
+        _cleanup_free_ char *serial = NULL, *subject = NULL, *sha256 = NULL;
+        struct policy_decision d = {};
+        struct index_record rec = {};
+        const char *profile = getenv("CERTMONGER_CA_PROFILE");
+        int r;
+
+        /* 1. What we sign with and by which rules: any failure here is the operator's to fix. */
+        r = helper_load_config(ctx, st);
+        if (r >= 0)
+                r = helper_load_ca(ctx, &ca, st);
+        if (r >= 0)
+                r = helper_load_manifest(ctx, &m, st);
+        /* 2. The request and whether the policy allows it. */
+        if (r >= 0)
+                r = read_csr(&csr, st);
+        if (r >= 0)
+                r = check_policy(ctx, m, csr, profile, &d, st);
+        /* 3. Sign, and record before anyone sees the certificate. */
+        if (r >= 0)
+                r = issue(ctx, ca, csr, &d, &leaf, st);
+        if (r >= 0)
+                r = record(ctx, leaf, d.id, &rec, &serial, &subject, &sha256, st);
+        policy_decision_done(&d);
+        if (r < 0)
+                return r;
+        audit_issued(&rec, profile);
+        r = print_certificates(leaf, ca);
+        if (r < 0)
+                return helper_fail(st, FAIL_UNREACHABLE, r, "cannot write the certificate: %s", strerror(-r));
+        return 0;
+}

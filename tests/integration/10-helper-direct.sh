@@ -1,0 +1,125 @@
+#!/bin/bash
+# ctrcert-submit run directly, as certmonger runs it (scrubbed environment,
+# cwd /), for every operation of the protocol and every rejection class.
+. "$(dirname "$0")/lib.sh"
+DATA=$(cd "$(dirname "$0")/../unit/data" && pwd)
+
+make_ca_and_config || exit 1
+cat >"$T/etc/manifest.yaml" <<EOM
+version: 1
+certificates:
+  - id: web
+    cert: $T/web.crt
+    key: $T/web.key
+    names: {dns: [web.example, www.example], ip: [192.0.2.10], email: [ops@web.example]}
+    usage: [server, client]
+  - id: db
+    cert: $T/db.crt
+    key: $T/db.key
+    names: {dns: [db.example]}
+EOM
+csr() { cat "$DATA/$1"; }
+
+# ---- the catalogue operations ----
+run_helper IDENTIFY
+check_eq "IDENTIFY exits 0" 0 "$RC"
+check_contains "IDENTIFY names ctrcert-submit" "ctrcert-submit " "$OUT"
+
+run_helper GET-SUPPORTED-TEMPLATES
+check_eq "GET-SUPPORTED-TEMPLATES lists the manifest ids" "web
+db" "$OUT"
+
+run_helper GET-DEFAULT-TEMPLATE
+check_eq "GET-DEFAULT-TEMPLATE is empty without ca.default_template" "0:" "$RC:$OUT"
+
+run_helper GET-NEW-REQUEST-REQUIREMENTS
+check_eq "strict policy requires a profile on new requests" "CERTMONGER_CA_PROFILE" "$OUT"
+run_helper GET-RENEW-REQUEST-REQUIREMENTS
+check_eq "strict policy requires a profile on renewals" "CERTMONGER_CA_PROFILE" "$OUT"
+
+run_helper FETCH-ROOTS
+check_eq "FETCH-ROOTS exits 0" 0 "$RC"
+check_eq "FETCH-ROOTS starts with the root's nickname" "ctrcert Root CA" "$(echo "$OUT" | head -n 1)"
+echo "$OUT" | sed 1d >"$T/fetched-root.pem"
+check_eq "FETCH-ROOTS returns the root certificate" \
+        "$(openssl x509 -in "$T/etc/ca/root.crt" -noout -fingerprint -sha256)" \
+        "$(openssl x509 -in "$T/fetched-root.pem" -noout -fingerprint -sha256)"
+
+run_helper FETCH-SCEP-CA-CAPS
+check_eq "unsupported operations exit 6" 6 "$RC"
+
+# ---- SUBMIT that issues ----
+run_helper SUBMIT CERTMONGER_CA_PROFILE=web CERTMONGER_CSR="$(csr csr-ec.pem)"
+check_eq "SUBMIT of a declared request exits 0" 0 "$RC"
+echo "$OUT" >"$T/out.pem"
+check_eq "SUBMIT prints leaf then chain (3 certificates)" 3 "$(grep -c 'BEGIN CERTIFICATE' "$T/out.pem")"
+openssl x509 -in "$T/out.pem" -out "$T/leaf.pem"
+check "the leaf chains to the root through the issuing CA" \
+        openssl verify -CAfile "$T/etc/ca/root.crt" -untrusted "$T/etc/ca/ca.crt" "$T/leaf.pem"
+text=$(openssl x509 -in "$T/leaf.pem" -noout -text)
+check_contains "the leaf carries the requested SANs" "DNS:web.example, DNS:www.example, IP Address:192.0.2.10, email:ops@web.example" "$text"
+check_contains "the leaf's EKU follows the id's usage" "TLS Web Server Authentication, TLS Web Client Authentication" "$text"
+check_contains "the leaf is not a CA" "CA:FALSE" "$text"
+serial=$(openssl x509 -in "$T/leaf.pem" -noout -serial | cut -d= -f2)
+check_eq "the serial is 20 bytes" 40 "${#serial}"
+check "the issuance is in the index" grep -q "	$serial	.*	web	" "$T/state/ca/index"
+
+run_helper POLL CERTMONGER_CA_PROFILE=web CERTMONGER_CSR="$(csr csr-ec.pem)" CERTMONGER_CA_COOKIE=x
+check_eq "POLL issues like SUBMIT" 0 "$RC"
+
+(cd / && env -i PATH=/usr/bin:/bin CERTMONGER_CA_PROFILE=web CERTMONGER_CSR="$(csr csr-rsa2048.pem)" \
+        "$SUBMIT" --config "$CONF" >"$T/byhand.pem" 2>/dev/null)
+check "without CERTMONGER_OPERATION it submits (an operator by hand)" openssl x509 -in "$T/byhand.pem" -noout
+
+# ---- every rejection class: exit 2 and a one-line reason ----
+reject() {
+        local name=$1 file=$2 profile=$3 want=$4
+        run_helper SUBMIT CERTMONGER_CA_PROFILE="$profile" CERTMONGER_CSR="$(csr "$file")"
+        check_eq "$name: exit 2" 2 "$RC"
+        check_contains "$name: reason" "$want" "$OUT"
+        check_eq "$name: one line" 1 "$(echo "$OUT" | wc -l)"
+}
+reject "bad CSR signature" csr-badsig.pem web "CSR signature does not verify"
+reject "SHA-1 signature" csr-sha1.pem web "signed with SHA1"
+reject "RSA 1024" csr-rsa1024.pem web "RSA key of 1024 bits"
+reject "secp256k1" csr-secp256k1.pem web "EC curve secp256k1 is not allowed"
+reject "Ed25519" csr-ed25519.pem web "key type ED25519 is not supported"
+reject "CA:TRUE request" csr-ca.pem web "CA:TRUE"
+reject "URI SAN" csr-uri.pem web "URI subjectAltName"
+reject "no names" csr-nonames.pem web "carries no names"
+reject "undeclared names" csr-ec.pem db "subject CN 'web.example' is not declared for id 'db'"
+reject "unknown id" csr-ec.pem nope "unknown certificate id 'nope'"
+reject "no id" csr-ec.pem "" "no certificate id given"
+run_helper SUBMIT CERTMONGER_CA_PROFILE=web CERTMONGER_CSR="not a csr"
+check_eq "garbage CSR: exit 2" 2 "$RC"
+check_contains "garbage CSR: reason" "not a valid PKCS#10" "$OUT"
+check_eq "rejections leave no index record" 3 "$(wc -l <"$T/state/ca/index")"
+
+# ---- an unusable CA or config: exit 4 naming the file and the fix ----
+chmod 0640 "$T/etc/ca/private/ca.key"
+run_helper SUBMIT CERTMONGER_CA_PROFILE=web CERTMONGER_CSR="$(csr csr-ec.pem)"
+check_eq "group-readable CA key: exit 4" 4 "$RC"
+check_contains "group-readable CA key: names the file" "CA key $T/etc/ca/private/ca.key is readable by group or others" "$OUT"
+chmod 0600 "$T/etc/ca/private/ca.key"
+
+mv "$T/etc/ca/ca.crt" "$T/ca.crt.away"
+run_helper SUBMIT CERTMONGER_CA_PROFILE=web CERTMONGER_CSR="$(csr csr-ec.pem)"
+check_eq "missing CA: exit 4" 4 "$RC"
+check_contains "missing CA: names the file and the command" \
+        "CA file $T/etc/ca/ca.crt does not exist; create the CA once with: ctrcertctl ca init $T/etc/ca" "$OUT"
+check "missing CA: the helper creates no CA" test ! -e "$T/etc/ca/ca.crt"
+mv "$T/ca.crt.away" "$T/etc/ca/ca.crt"
+
+echo "version: 1" >"$T/etc/manifest.yaml"
+run_helper SUBMIT CERTMONGER_CA_PROFILE=web CERTMONGER_CSR="$(csr csr-ec.pem)"
+check_eq "broken manifest: exit 4" 4 "$RC"
+check_contains "broken manifest: file:line:col" "manifest: $T/etc/manifest.yaml:1:1: error" "$OUT"
+
+CONF_SAVED=$CONF
+CONF=$T/nonexistent.yaml
+run_helper SUBMIT CERTMONGER_CA_PROFILE=web CERTMONGER_CSR="$(csr csr-ec.pem)"
+check_eq "missing config: exit 4" 4 "$RC"
+check_contains "missing config: names it" "config $T/nonexistent.yaml does not exist" "$OUT"
+CONF=$CONF_SAVED
+
+finish

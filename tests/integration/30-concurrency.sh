@@ -1,0 +1,50 @@
+#!/bin/bash
+# Many issuers at once: 32 concurrent SUBMITs give 32 distinct serials and 32
+# intact index records; an index lock held too long gives certmonger's
+# "poll later" (exit 5) instead of a hang or a lost record.
+. "$(dirname "$0")/lib.sh"
+DATA=$(cd "$(dirname "$0")/../unit/data" && pwd)
+N=32
+
+make_ca_and_config || exit 1
+sed -i 's/^  validity_days: 30$/  validity_days: 30\n  lock_timeout: 300ms/' "$CONF"
+cat >"$T/etc/manifest.yaml" <<EOM
+version: 1
+certificates:
+  - id: web
+    cert: $T/web.crt
+    key: $T/web.key
+    names: {dns: [web.example, www.example], ip: [192.0.2.10], email: [ops@web.example]}
+EOM
+CSR=$(cat "$DATA/csr-ec.pem")
+export CONF SUBMIT CSR T
+
+# N at once, each in certmonger's environment.
+for i in $(seq "$N"); do
+        (cd / && env -i PATH=/usr/bin:/bin CERTMONGER_OPERATION=SUBMIT CERTMONGER_CA_PROFILE=web CERTMONGER_CSR="$CSR" \
+                "$SUBMIT" --config "$CONF" >"$T/out.$i" 2>/dev/null; echo $? >"$T/rc.$i") &
+done
+wait
+
+codes=$(cat "$T"/rc.* | sort | uniq -c | awk '{print $1 "x" $2}')
+check_eq "all $N concurrent SUBMITs exit 0" "${N}x0" "$codes"
+for i in $(seq "$N"); do openssl x509 -in "$T/out.$i" -noout -serial; done | sort -u >"$T/serials"
+check_eq "$N distinct serials" "$N" "$(wc -l <"$T/serials")"
+check_eq "$N index records" "$N" "$(wc -l <"$T/state/ca/index")"
+check_eq "every record has its 6 fields" "$N" "$(awk -F'\t' 'NF == 6' "$T/state/ca/index" | wc -l)"
+cut -f2 "$T/state/ca/index" | sed 's/^/serial=/' | sort -u >"$T/index-serials"
+check "the index holds exactly the printed serials" cmp -s "$T/serials" "$T/index-serials"
+check_eq "the index is private (0600)" 600 "$(stat -c %a "$T/state/ca/index")"
+
+# Someone holds the index lock: SUBMIT answers 5 with a delay and a cookie, records nothing.
+flock "$T/state/ca/index" sleep 1.5 &
+holder=$!
+sleep 0.3
+run_helper SUBMIT CERTMONGER_CA_PROFILE=web CERTMONGER_CSR="$CSR"
+check_eq "a held index lock gives exit 5 (poll later)" 5 "$RC"
+check_eq "exit 5 prints the delay, then a cookie" "30
+ctrcert-retry" "$OUT"
+check_eq "nothing was recorded while locked" "$N" "$(wc -l <"$T/state/ca/index")"
+wait "$holder" # the lock holder ends by itself; nothing is left running
+
+finish

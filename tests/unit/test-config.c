@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+#include "strv.h"
+#include "unit.h"
+
+static int load(const char *text, struct config **c, struct diag_list *d) {
+        return config_load_buffer("c.yaml", text, strlen(text), c, d);
+}
+
+START_TEST(test_defaults) {
+        _cleanup_(diag_list_clear) struct diag_list d = {};
+        _cleanup_(config_freep) struct config *c = NULL;
+
+        ck_assert_int_eq(load("", &c, &d), 0);
+        ck_assert_str_eq(c->ca.dir, "/etc/ctrcert/ca");
+        ck_assert_uint_eq(c->ca.validity_days, 365);
+        ck_assert_int_eq(c->ca.policy, POLICY_STRICT);
+        ck_assert_str_eq(c->state_dir, "/var/lib/ctrcert");
+        ck_assert_str_eq(c->manifest, "/etc/ctrcert/manifest.yaml");
+        ck_assert_uint_eq(c->agent.debounce_usec, 2000000ULL);
+        ck_assert_uint_eq(c->agent.max_parallel, 4);
+        ck_assert_uint_eq(c->ca.lock_timeout_usec, 10000000ULL);
+}
+END_TEST
+
+START_TEST(test_full) {
+        _cleanup_(diag_list_clear) struct diag_list d = {};
+        _cleanup_(config_freep) struct config *c = NULL;
+        const char *text = "ca:\n  dir: /srv/ca\n  validity_days: 90\n  policy: open\n  permitted_dns: [.example.com]\n"
+                           "  permitted_ip: [172.17.0.0/16]\n  crl_url: http://ca.example.com/crl.pem\n"
+                           "  default_template: web\n  lock_timeout: 1s\n"
+                           "state_dir: /srv/state\nmanifest: /srv/manifest.yaml\nagent:\n  debounce: 500ms\n  max_parallel: 8\n";
+
+        ck_assert_int_eq(load(text, &c, &d), 0);
+        ck_assert_str_eq(c->ca.dir, "/srv/ca");
+        ck_assert_uint_eq(c->ca.validity_days, 90);
+        ck_assert_int_eq(c->ca.policy, POLICY_OPEN);
+        ck_assert_str_eq(c->ca.permitted_dns[0], ".example.com");
+        ck_assert_str_eq(c->ca.permitted_ip[0], "172.17.0.0/16");
+        ck_assert_str_eq(c->ca.crl_url, "http://ca.example.com/crl.pem");
+        ck_assert_str_eq(c->ca.default_template, "web");
+        ck_assert_uint_eq(c->ca.lock_timeout_usec, 1000000ULL);
+        ck_assert_str_eq(c->state_dir, "/srv/state");
+        ck_assert_uint_eq(c->agent.debounce_usec, 500000ULL);
+        ck_assert_uint_eq(c->agent.max_parallel, 8);
+}
+END_TEST
+
+static const struct {
+        const char *text, *where, *what;
+} bad[] = {
+        { "ca:\n  dri: /x\n", "c.yaml:2:3: error: ca.dri", "unknown key 'dri'" },
+        { "ca:\n  policy: lax\n", "c.yaml:2:11: error: ca.policy", "'lax' is not one of strict|open" },
+        { "ca:\n  validity_days: 0\n", "c.yaml:2:18: error: ca.validity_days", "out of range" },
+        { "ca:\n  validity_days: soon\n", "c.yaml:2:18: error: ca.validity_days", "not a whole number" },
+        { "ca:\n  dir: ca\n", "c.yaml:2:8: error: ca.dir", "not an absolute path" },
+        { "state_dir: [a]\n", "c.yaml:1:12: error: state_dir", "expected a string, got a sequence" },
+        { "ca:\n  permitted_ip: [10.0.0.0/40]\n", "c.yaml:2:18: error: ca.permitted_ip", "not an address range" },
+        { "ca:\n  permitted_dns: ['*.x']\n", "c.yaml:2:19: error: ca.permitted_dns", "not a DNS suffix" },
+        { "ca:\n  crl_url: ftp://x\n", "c.yaml:2:12: error: ca.crl_url", "not an http" },
+        { "agent:\n  debounce: 2 s\n", "c.yaml:2:13: error: agent.debounce", "not a duration" },
+        { "agent:\n  max_parallel: 0\n", "c.yaml:2:17: error: agent.max_parallel", "out of range" },
+        { "- a\n", "c.yaml:1:1: error", "expected a mapping, got a sequence" },
+};
+
+START_TEST(test_errors) {
+        _cleanup_(diag_list_clear) struct diag_list d = {};
+        struct config *c = NULL;
+
+        ck_assert_int_lt(load(bad[_i].text, &c, &d), 0);
+        ck_assert_ptr_null(c);
+        if (!diag_has(&d, DIAG_ERROR, bad[_i].where, bad[_i].what)) {
+                diag_dump(&d);
+                ck_abort_msg("case %d: no error '%s' at '%s'", _i, bad[_i].what, bad[_i].where);
+        }
+}
+END_TEST
+
+START_TEST(test_missing_file) {
+        _cleanup_(diag_list_clear) struct diag_list d = {};
+        struct config *c = NULL;
+
+        ck_assert_int_eq(config_load("/nonexistent/ctrcert.yaml", &c, &d), -ENOENT);
+        ck_assert_ptr_null(c);
+}
+END_TEST
+
+static Suite *config_suite(void) {
+        Suite *s = suite_create("config");
+        TCase *tc = tcase_create("core");
+
+        tcase_add_test(tc, test_defaults);
+        tcase_add_test(tc, test_full);
+        tcase_add_loop_test(tc, test_errors, 0, (int) ELEMENTSOF(bad));
+        tcase_add_test(tc, test_missing_file);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+UNIT_MAIN(config_suite)
