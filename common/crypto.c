@@ -3,6 +3,7 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/decoder.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
@@ -38,9 +39,7 @@ struct key {
 struct ca {
         struct key *key;
         struct cert *cert;
-        struct cert *root;
-        struct cert **chain; /* chain.pem: issuing CA, intermediates, root */
-        size_t n_chain;
+        char *chain_pem; /* chain.pem as written by `ca init`: issuing CA, intermediates, root */
 };
 
 const char *const key_type_names[] = { "ec-p256", "ec-p384", "rsa3072", "rsa4096" };
@@ -525,9 +524,30 @@ int key_generate(int type, struct key **ret) {
         return key_wrap(pkey, ret);
 }
 
-int key_load_file(const char *path, struct key **ret) {
+/*
+ * A decoder told what to expect (PEM, PKCS#8 or the key type's own structure)
+ * instead of PEM_read_bio_PrivateKey(), which tries every decoder there is.
+ */
+static EVP_PKEY *decode_private_key(const unsigned char *data, size_t len, const char *key_type) {
+        static const char *const structures[] = { "PrivateKeyInfo", "type-specific" };
+        EVP_PKEY *pkey = NULL;
+
+        for (size_t i = 0; i < ELEMENTSOF(structures) && !pkey; i++) {
+                OSSL_DECODER_CTX *dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, "PEM", structures[i], key_type,
+                                                                       OSSL_KEYMGMT_SELECT_KEYPAIR, NULL, NULL);
+                const unsigned char *p = data;
+                size_t left = len;
+
+                if (dctx && OSSL_DECODER_CTX_get_num_decoders(dctx) > 0)
+                        OSSL_DECODER_from_data(dctx, &p, &left);
+                OSSL_DECODER_CTX_free(dctx);
+        }
+        return pkey;
+}
+
+/* key_type ("EC", "RSA", or NULL for any) narrows the decoders OpenSSL has to set up. */
+static int key_load_file_typed(const char *path, const char *key_type, struct key **ret) {
         _cleanup_free_ char *buf = NULL;
-        _cleanup_(BIO_freep) BIO *b = NULL;
         EVP_PKEY *pkey;
         size_t len;
         int r;
@@ -535,14 +555,15 @@ int key_load_file(const char *path, struct key **ret) {
         r = read_file_full(path, FILEIO_MAX_SIZE, &buf, &len);
         if (r < 0)
                 return r;
-        b = BIO_new_mem_buf(buf, (int) len);
-        if (!b)
-                return -ENOMEM;
-        pkey = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+        pkey = decode_private_key((const unsigned char *) buf, len, key_type);
         OPENSSL_cleanse(buf, len);
         if (!pkey)
                 return openssl_error(-EBADMSG, path);
         return key_wrap(pkey, ret);
+}
+
+int key_load_file(const char *path, struct key **ret) {
+        return key_load_file_typed(path, NULL, ret);
 }
 
 int key_to_pem(const struct key *k, char **ret) {
@@ -562,21 +583,16 @@ void ca_free(struct ca *ca) {
                 return;
         key_free(ca->key);
         cert_free(ca->cert);
-        cert_free(ca->root);
-        cert_array_free(ca->chain, ca->n_chain);
+        free(ca->chain_pem);
         free(ca);
 }
 
-const struct cert *ca_root(const struct ca *ca) {
-        return ca->root;
+const char *ca_chain_pem(const struct ca *ca) {
+        return ca->chain_pem;
 }
 
-size_t ca_chain_size(const struct ca *ca) {
-        return ca->n_chain;
-}
-
-const struct cert *ca_chain_get(const struct ca *ca, size_t i) {
-        return i < ca->n_chain ? ca->chain[i] : NULL;
+const struct cert *ca_cert(const struct ca *ca) {
+        return ca->cert;
 }
 
 static int ca_load_key(const char *path, const struct cert *cert, struct key **ret) {
@@ -586,7 +602,8 @@ static int ca_load_key(const char *path, const struct cert *cert, struct key **r
         r = check_private_file(path);
         if (r < 0)
                 return r;
-        r = key_load_file(path, ret);
+        /* The certificate says what kind of key to expect. */
+        r = key_load_file_typed(path, EVP_PKEY_get0_type_name(X509_get0_pubkey(cert->x509)), ret);
         if (r < 0)
                 return r;
         if (!cert_matches_key(cert, *ret)) {
@@ -597,24 +614,49 @@ static int ca_load_key(const char *path, const struct cert *cert, struct key **r
         return 0;
 }
 
+/*
+ * chain.pem is handed to certmonger as it is, not parsed: every certificate
+ * parse costs a pass through OpenSSL 3's decoder framework, the larger part
+ * of a SUBMIT (measured with callgrind, see bench/RESULTS.md). It must at
+ * least hold PEM certificates and nothing else.
+ */
+static int chain_load(const char *path, char **ret) {
+        static const char begin[] = "-----BEGIN CERTIFICATE-----", end[] = "-----END CERTIFICATE-----";
+        _cleanup_free_ char *buf = NULL;
+        const char *p;
+        size_t len;
+        int r, n = 0;
+
+        r = read_file_full(path, FILEIO_MAX_SIZE, &buf, &len);
+        if (r < 0)
+                return r;
+        if (strlen(buf) != len)
+                return -EBADMSG;
+        for (p = buf; (p = strstr(p, begin)); n++) {
+                p = strstr(p, end);
+                if (!p)
+                        return -EBADMSG;
+        }
+        if (n == 0 || strstr(buf, "PRIVATE KEY"))
+                return -EBADMSG;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
 int ca_load(const char *dir, struct ca **ret, char **ret_failed_path) {
         _cleanup_(ca_freep) struct ca *ca = calloc(1, sizeof(*ca));
         _cleanup_free_ char *p_cert = path_join(dir, "ca.crt"), *p_chain = path_join(dir, "chain.pem"),
-                            *p_root = path_join(dir, "root.crt"), *p_key = path_join(dir, "private/ca.key");
+                            *p_key = path_join(dir, "private/ca.key");
         const char *failed;
         int r;
 
-        if (!ca || !p_cert || !p_chain || !p_root || !p_key)
+        if (!ca || !p_cert || !p_chain || !p_key)
                 return -ENOMEM;
         failed = p_cert;
         r = cert_load_file(p_cert, &ca->cert);
         if (r >= 0) {
                 failed = p_chain;
-                r = cert_load_file_all(p_chain, &ca->chain, &ca->n_chain);
-        }
-        if (r >= 0) {
-                failed = p_root;
-                r = cert_load_file(p_root, &ca->root);
+                r = chain_load(p_chain, &ca->chain_pem);
         }
         if (r >= 0) {
                 failed = p_key;
@@ -654,6 +696,44 @@ static int set_random_serial(X509 *x) {
                 return -ENOMEM;
         serial = BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x));
         return serial ? 0 : openssl_error(-EIO, "BN_to_ASN1_INTEGER");
+}
+
+/*
+ * Copies the CSR's SubjectPublicKeyInfo into x as it is. X509_set_pubkey()
+ * would re-encode the key through an OSSL_ENCODER context: 4.7 M of a SUBMIT's
+ * 27 M instructions (callgrind, bench/RESULTS.md), for the same bytes.
+ */
+static int copy_public_key(X509 *x, X509_REQ *req) {
+        X509_PUBKEY *from = X509_REQ_get_X509_PUBKEY(req), *to = X509_get_X509_PUBKEY(x);
+        ASN1_OBJECT *alg = NULL, *key_alg;
+        const ASN1_OBJECT *palg;
+        const unsigned char *pk;
+        const void *pval;
+        X509_ALGOR *algor;
+        int pklen, ptype;
+        void *param = NULL;
+        unsigned char *key = NULL;
+
+        if (!from || !to || X509_PUBKEY_get0_param(&key_alg, &pk, &pklen, &algor, from) != 1)
+                return -EBADMSG;
+        X509_ALGOR_get0(&palg, &ptype, &pval, algor);
+        alg = OBJ_dup(palg);
+        if (ptype == V_ASN1_OBJECT)
+                param = OBJ_dup(pval);
+        else if (ptype == V_ASN1_SEQUENCE || ptype == V_ASN1_OCTET_STRING)
+                param = ASN1_STRING_dup(pval);
+        key = OPENSSL_memdup(pk, (size_t) pklen);
+        if (!alg || (!param && pval && ptype != V_ASN1_NULL && ptype != V_ASN1_UNDEF) || (!key && pklen > 0) ||
+            X509_PUBKEY_set0_param(to, alg, ptype, param, key, pklen) != 1) {
+                ASN1_OBJECT_free(alg);
+                OPENSSL_free(key);
+                if (ptype == V_ASN1_OBJECT)
+                        ASN1_OBJECT_free(param);
+                else
+                        ASN1_STRING_free(param);
+                return -ENOMEM;
+        }
+        return 0;
 }
 
 static int set_validity(X509 *x, time_t not_before, time_t not_after) {
@@ -787,9 +867,11 @@ int cert_issue(const struct ca *ca, const struct csr *csr, const struct issue_pa
         if (r < 0)
                 return r;
         if (X509_set_version(x, X509_VERSION_3) != 1 || X509_set_subject_name(x, X509_REQ_get_subject_name(csr->req)) != 1 ||
-            X509_set_issuer_name(x, X509_get_subject_name(ca->cert->x509)) != 1 || X509_set_pubkey(x, pub) != 1)
+            X509_set_issuer_name(x, X509_get_subject_name(ca->cert->x509)) != 1)
                 return openssl_error(-EIO, "certificate fields");
-        r = set_random_serial(x);
+        r = copy_public_key(x, csr->req);
+        if (r >= 0)
+                r = set_random_serial(x);
         if (r >= 0)
                 r = set_validity(x, nb, na);
         if (r >= 0)

@@ -55,15 +55,16 @@ void csr_free(struct csr *csr);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct csr *, csr_free);
 
 /*
- * Loads an issuing CA from dir: ca.crt, chain.pem, root.crt, private/ca.key.
+ * Loads the issuing CA from dir: ca.crt, private/ca.key (refused when group or
+ * world readable, or not ca.crt's key) and chain.pem (kept as text).
  * On failure *ret_failed_path names the file at fault (caller frees).
  */
 int ca_load(const char *dir, struct ca **ret, char **ret_failed_path);
 void ca_free(struct ca *ca);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct ca *, ca_free);
-const struct cert *ca_root(const struct ca *ca);
-size_t ca_chain_size(const struct ca *ca);
-const struct cert *ca_chain_get(const struct ca *ca, size_t i);
+const struct cert *ca_cert(const struct ca *ca);
+/* chain.pem as PEM text: what follows an issued certificate. */
+const char *ca_chain_pem(const struct ca *ca);
 
 int cert_issue(const struct ca *ca, const struct csr *csr, const struct issue_params *p, struct cert **ret);
 

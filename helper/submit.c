@@ -85,7 +85,7 @@ static int record(const struct helper_ctx *ctx, const struct cert *c, const char
         return 0;
 }
 
-/* The leaf, then every certificate of chain.pem: certmonger keeps the rest as the request's cert-chain. */
+/* The leaf, then chain.pem: certmonger keeps what follows the leaf as the request's cert-chain. */
 static int print_certificates(const struct cert *leaf, const struct ca *ca) {
         _cleanup_free_ char *pem = NULL;
         int r;
@@ -94,14 +94,7 @@ static int print_certificates(const struct cert *leaf, const struct ca *ca) {
         if (r < 0)
                 return r;
         fputs(pem, stdout);
-        for (size_t i = 0; i < ca_chain_size(ca); i++) {
-                _cleanup_free_ char *c = NULL;
-
-                r = cert_to_pem(ca_chain_get(ca, i), &c);
-                if (r < 0)
-                        return r;
-                fputs(c, stdout);
-        }
+        fputs(ca_chain_pem(ca), stdout);
         return fflush(stdout) == 0 ? 0 : -EIO;
 }
 

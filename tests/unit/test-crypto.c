@@ -149,7 +149,7 @@ START_TEST(test_issue) {
 
         make_ca(dir, _i == 0 ? KEYTYPE_EC_P256 : KEYTYPE_EC_P384, 3650);
         ck_assert_int_eq(ca_load(dir, &ca, &failed), 0);
-        ck_assert_uint_eq(ca_chain_size(ca), 2);
+        ck_assert_int_eq((int) (strstr(ca_chain_pem(ca), "BEGIN CERTIFICATE") != NULL), 1);
         ck_assert_int_eq(cert_issue(ca, csr, &p, &leaf), 0);
         x = to_x509(leaf);
 
@@ -184,7 +184,7 @@ START_TEST(test_issue) {
         GENERAL_NAMES_free(gens);
         /* Signed by the issuing CA. */
         {
-                X509 *issuer = to_x509(ca_chain_get(ca, 0));
+                X509 *issuer = to_x509(ca_cert(ca));
                 ck_assert_int_eq(X509_check_issued(issuer, x), X509_V_OK);
                 X509_free(issuer);
         }
@@ -206,7 +206,7 @@ START_TEST(test_validity_capped_by_ca) {
         ck_assert_int_eq(ca_load(dir, &ca, &failed), 0);
         ck_assert_int_eq(cert_issue(ca, csr, &p, &leaf), 0);
         ck_assert_int_eq(cert_validity(leaf, NULL, &na), 0);
-        ck_assert_int_eq(cert_validity(ca_chain_get(ca, 0), NULL, &ca_na), 0);
+        ck_assert_int_eq(cert_validity(ca_cert(ca), NULL, &ca_na), 0);
         ck_assert_int_eq(na, ca_na);
         cert_free(TAKE_PTR(leaf));
 
@@ -239,6 +239,22 @@ START_TEST(test_ca_load_failures) {
         ck_assert_int_eq(system(cmd), 0);
         ck_assert_int_eq(ca_load(dir, &ca, &failed), -EKEYREJECTED);
         free(TAKE_PTR(failed));
+
+        /* chain.pem is passed on as text, so it must hold certificates and never a key. */
+        {
+                _cleanup_free_ char *chain = path_join(dir, "chain.pem"), *save = NULL;
+                size_t len;
+
+                ck_assert_int_eq(read_file_full(chain, FILEIO_MAX_SIZE, &save, &len), 0);
+                write_text(chain, "-----BEGIN PRIVATE KEY-----\n");
+                ck_assert_int_eq(ca_load(dir, &ca, &failed), -EBADMSG);
+                ck_assert_str_eq(failed, chain);
+                free(TAKE_PTR(failed));
+                write_text(chain, "no certificates here\n");
+                ck_assert_int_eq(ca_load(dir, &ca, &failed), -EBADMSG);
+                free(TAKE_PTR(failed));
+                write_text(chain, save);
+        }
 
         write_text(key, "not a key\n");
         ck_assert_int_eq(chmod(key, 0600), 0);
