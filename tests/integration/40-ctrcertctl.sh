@@ -103,6 +103,14 @@ out=$("$CTL" --config "$T/etc/ctrcert.yaml" manifest check)
 check_eq "the configured manifest.d is checked (duplicate id)" 1 "$?"
 check_contains "the duplicate names both places" "20-again.yaml:3:5: error: web: duplicate id 'web' (first at $T/etc/manifest.d/10-web.yaml:3:5)" "$out"
 
+# ---- the shipped samples and man pages ----
+check "data/manifest.yaml is a valid manifest" "$CTL" manifest check "$SRC/data/manifest.yaml"
+check "data/ctrcert.yaml is a valid config" \
+        env CERTMONGER_OPERATION=GET-DEFAULT-TEMPLATE "$SUBMIT" --config "$SRC/data/ctrcert.yaml"
+for page in "$SRC"/man/*.[58]; do
+        check_eq "$(basename "$page") renders without warnings" "" "$(LC_ALL=C.UTF-8 groff -man -ww -z "$page" 2>&1)"
+done
+
 # ---- help, version, usage ----
 check_contains "ctrcertctl --help" "manifest check" "$("$CTL" --help)"
 check_contains "ctrcertctl --version" "ctrcertctl " "$("$CTL" --version)"
