@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "crypto.h"
 #include "fileio.h"
@@ -53,6 +54,16 @@ static void make_ca(void) {
         write_pem(dir, "root.crt", cert_pem, 0644);
         if (ca_load(dir, &ca, &failed) < 0)
                 abort();
+        /* Loaded into memory: the files are not needed any more. */
+        for (size_t i = 0; i < 4; i++) {
+                static const char *const names[] = { "private/ca.key", "ca.crt", "chain.pem", "root.crt" };
+                char *p = path_join(dir, names[i]);
+                if (p)
+                        unlink(p);
+                free(p);
+        }
+        rmdir(priv);
+        rmdir(dir);
         free(priv);
         free(key_pem);
         free(cert_pem);
