@@ -546,7 +546,7 @@ static bool container_named(const struct manifest *m, const char *name) {
         return false;
 }
 
-static void check_shared(const struct manifest *m, const struct mf_cert *c, struct diag_list *d) {
+static void check_shared(const struct mf_cert *c, struct diag_list *d) {
         _cleanup_free_ char *names = NULL;
         size_t len = 0;
 
@@ -564,7 +564,6 @@ static void check_shared(const struct manifest *m, const struct mf_cert *c, stru
         diag_add(d, DIAG_WARNING, c->pos.file, c->pos.line, c->pos.column, c->id,
                  "certificate shared by %zu containers (%s): each renewal acts on all of them; give each its own id",
                  c->n_containers, names);
-        (void) m;
 }
 
 static void check_after(const struct manifest *m, const struct mf_cert *c, struct diag_list *d) {
@@ -590,7 +589,7 @@ static void manifest_check_all(const struct manifest *m, struct diag_list *d) {
                         if (streq(c->key, o->key) || streq(c->key, o->cert))
                                 cross_error(d, c, "key file already used by another certificate:", c->key, &o->pos);
                 }
-                check_shared(m, c, d);
+                check_shared(c, d);
                 check_after(m, c, d);
         }
 }

@@ -5,20 +5,12 @@ TOP=${1:?usage: valgrind.sh SRCDIR BUILDDIR}
 BUILD=${2:?usage: valgrind.sh SRCDIR BUILDDIR}
 export BUILD
 . "$TOP/tests/integration/lib.sh"
-DATA=$TOP/tests/unit/data
 
 VG=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect
         --show-leak-kinds=definite,indirect)
 
 make_ca_and_config || exit 1
-cat >"$T/etc/manifest.yaml" <<EOM
-version: 1
-certificates:
-  - id: web
-    cert: $T/web.crt
-    key: $T/web.key
-    names: {dns: [web.example, www.example], ip: [192.0.2.10], email: [ops@web.example]}
-EOM
+write_manifest
 
 # vg NAME EXPECTED_EXIT VAR=value… : the helper under memcheck in certmonger's environment.
 vg() {

@@ -2,22 +2,14 @@
 # ctrcert-submit run directly, as certmonger runs it (scrubbed environment,
 # cwd /), for every operation of the protocol and every rejection class.
 . "$(dirname "$0")/lib.sh"
-DATA=$(cd "$(dirname "$0")/../unit/data" && pwd)
 
 make_ca_and_config || exit 1
-cat >"$T/etc/manifest.yaml" <<EOM
-version: 1
-certificates:
-  - id: web
-    cert: $T/web.crt
-    key: $T/web.key
-    names: {dns: [web.example, www.example], ip: [192.0.2.10], email: [ops@web.example]}
-    usage: [server, client]
-  - id: db
-    cert: $T/db.crt
-    key: $T/db.key
-    names: {dns: [db.example]}
-EOM
+write_manifest \
+        "    usage: [server, client]" \
+        "  - id: db" \
+        "    cert: $T/db.crt" \
+        "    key: $T/db.key" \
+        "    names: {dns: [db.example]}"
 csr() { cat "$DATA/$1"; }
 
 # ---- the catalogue operations ----

@@ -3,19 +3,11 @@
 # intact index records; an index lock held too long gives certmonger's
 # "poll later" (exit 5) instead of a hang or a lost record.
 . "$(dirname "$0")/lib.sh"
-DATA=$(cd "$(dirname "$0")/../unit/data" && pwd)
 N=32
 
 make_ca_and_config || exit 1
 sed -i 's/^  validity_days: 30$/  validity_days: 30\n  lock_timeout: 300ms/' "$CONF"
-cat >"$T/etc/manifest.yaml" <<EOM
-version: 1
-certificates:
-  - id: web
-    cert: $T/web.crt
-    key: $T/web.key
-    names: {dns: [web.example, www.example], ip: [192.0.2.10], email: [ops@web.example]}
-EOM
+write_manifest
 CSR=$(cat "$DATA/csr-ec.pem")
 export CONF SUBMIT CSR T
 

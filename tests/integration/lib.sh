@@ -5,6 +5,7 @@ set -u
 
 BUILD=${BUILD:?BUILD must name the build directory}
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+DATA=$SRC/tests/unit/data # the CSR fixtures
 SUBMIT="$BUILD/ctrcert-submit"
 CTL="$BUILD/ctrcertctl"
 . "$(dirname "${BASH_SOURCE[0]}")/../sandbox.sh"
@@ -65,4 +66,15 @@ run_helper() {
         OUT=$(cd / && env -i PATH=/usr/bin:/bin:/usr/sbin:/sbin HOME=/run/certmonger CERTMONGER_OPERATION="$op" "$@" \
                 "$SUBMIT" --config "$CONF" 2>"$T/helper.err")
         RC=$?
+}
+
+# write_manifest [YAML…]: the manifest of make_ca_and_config with certificate
+# "web" (the names of the csr-ec.pem fixture), then any further entries given.
+write_manifest() {
+        {
+                printf 'version: 1\ncertificates:\n'
+                printf '  - id: web\n    cert: %s/web.crt\n    key: %s/web.key\n' "$T" "$T"
+                printf '    names: {dns: [web.example, www.example], ip: [192.0.2.10], email: [ops@web.example]}\n'
+                printf '%s\n' "$@"
+        } >"$T/etc/manifest.yaml"
 }
