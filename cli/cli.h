@@ -11,6 +11,7 @@ enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
 struct cli_ctx {
         const char *config_path;
         bool config_explicit;
+        const char *bus; /* the agent's bus: "system" (default), "session" or an address */
 };
 
 /* The config, or the defaults when no file exists and none was asked for. */
@@ -18,3 +19,5 @@ int cli_load_config(const struct cli_ctx *ctx, struct config **ret);
 
 int cli_ca(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_manifest(const struct cli_ctx *ctx, int argc, char **argv);
+/* status, reload, plan PATH, notify PATH: talk to ctrcert-agent. */
+int cli_agent(const struct cli_ctx *ctx, int argc, char **argv);

@@ -14,6 +14,10 @@ static const struct {
 } commands[] = {
         { "ca", cli_ca },
         { "manifest", cli_manifest },
+        { "status", cli_agent },
+        { "reload", cli_agent },
+        { "plan", cli_agent },
+        { "notify", cli_agent },
 };
 
 static void help(void) {
@@ -23,8 +27,13 @@ static void help(void) {
                "                         create the root and issuing CA (once per fleet)\n"
                "  ca show [DIR]          subject, validity, fingerprints and key type of the CA\n"
                "  manifest check [FILE…] validate the manifest (default: the configured one and manifest.d/)\n"
+               "  status                 the agent's bindings and the last job of each container\n"
+               "  plan CERT_PATH         what the agent would do if CERT_PATH were saved (nothing is done)\n"
+               "  notify CERT_PATH       tell the agent CERT_PATH was saved (certificates certmonger does not manage)\n"
+               "  reload                 make the agent re-read the manifest\n"
                "\n"
                "  -c, --config PATH  configuration file (default %s)\n"
+               "  -b, --bus BUS      the agent's bus: system (default), session or an address\n"
                "  -h, --help         this text\n"
                "  -V, --version      the version\n"
                "See ctrcertctl(8).\n",
@@ -50,6 +59,7 @@ int cli_load_config(const struct cli_ctx *ctx, struct config **ret) {
 int main(int argc, char **argv) {
         static const struct option opts[] = {
                 { "config", required_argument, NULL, 'c' },
+                { "bus", required_argument, NULL, 'b' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 {},
@@ -59,11 +69,14 @@ int main(int argc, char **argv) {
 
         log_setup("ctrcertctl");
         /* "+": options after the command belong to the command. */
-        while ((c = getopt_long(argc, argv, "+c:hV", opts, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "+c:b:hV", opts, NULL)) >= 0)
                 switch (c) {
                 case 'c':
                         ctx.config_path = optarg;
                         ctx.config_explicit = true;
+                        break;
+                case 'b':
+                        ctx.bus = optarg;
                         break;
                 case 'h':
                         help();

@@ -22,6 +22,9 @@ void config_free(struct config *c) {
         free(c->ca.default_template);
         free(c->state_dir);
         free(c->manifest);
+        free(c->agent.ca_bundle);
+        free(c->agent.podman);
+        free(c->agent.docker);
         free(c);
 }
 
@@ -38,14 +41,18 @@ int config_new_default(struct config **ret) {
         c->manifest = strdup("/etc/ctrcert/manifest.yaml");
         c->ca.permitted_dns = strv_new_empty();
         c->ca.permitted_ip = strv_new_empty();
+        c->agent.ca_bundle = strdup("");
+        c->agent.podman = strdup("podman");
+        c->agent.docker = strdup("docker");
         if (!c->file || !c->ca.dir || !c->ca.crl_url || !c->ca.default_template || !c->state_dir || !c->manifest ||
-            !c->ca.permitted_dns || !c->ca.permitted_ip)
+            !c->ca.permitted_dns || !c->ca.permitted_ip || !c->agent.ca_bundle || !c->agent.podman || !c->agent.docker)
                 return -ENOMEM;
         c->ca.validity_days = 365;
         c->ca.policy = POLICY_STRICT;
         c->ca.lock_timeout_usec = 10 * 1000000ULL;
         c->agent.debounce_usec = 2 * 1000000ULL;
         c->agent.max_parallel = 4;
+        c->agent.step_timeout_usec = 60 * 1000000ULL;
         *ret = TAKE_PTR(c);
         return 0;
 }
@@ -116,10 +123,20 @@ static int parse_max_parallel(struct ywalk *w, const struct ynode *n, const char
         return ywalk_uint(w, n, field, 1, 256, target);
 }
 
+static int parse_abs_path_opt(struct ywalk *w, const struct ynode *n, const char *field, void *target) {
+        if (ynode_is_null(n) || (n->kind == YNODE_SCALAR && n->value[0] == '\0'))
+                return yparse_string_opt(w, n, field, target);
+        return yparse_abs_path(w, n, field, target);
+}
+
 static int parse_agent(struct ywalk *w, const struct ynode *n, const char *field, void *target) {
         static const struct yfield fields[] = {
                 { "debounce", yparse_duration, offsetof(struct config, agent.debounce_usec), false },
                 { "max_parallel", parse_max_parallel, offsetof(struct config, agent.max_parallel), false },
+                { "ca_bundle", parse_abs_path_opt, offsetof(struct config, agent.ca_bundle), false },
+                { "step_timeout", yparse_duration, offsetof(struct config, agent.step_timeout_usec), false },
+                { "podman", yparse_string, offsetof(struct config, agent.podman), false },
+                { "docker", yparse_string, offsetof(struct config, agent.docker), false },
         };
         return ywalk_mapping(w, n, field, fields, ELEMENTSOF(fields), target);
 }

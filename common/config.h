@@ -31,6 +31,9 @@ struct config {
         struct {
                 uint64_t debounce_usec;
                 unsigned max_parallel;
+                char *ca_bundle;          /* pre-flight: saved certificates must chain to it ("" = no check) */
+                uint64_t step_timeout_usec; /* one runtime call (restart, kill, exec) */
+                char *podman, *docker;    /* the runtimes' CLIs, looked up in PATH unless absolute */
         } agent;
 };
 

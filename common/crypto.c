@@ -473,6 +473,63 @@ int cert_key_description(const struct cert *c, char **ret) {
                        : 0;
 }
 
+int cert_get_names(const struct cert *c, char ***ret_dns, char ***ret_ip, char ***ret_email) {
+        _cleanup_(GENERAL_NAMES_freep) GENERAL_NAMES *sans = NULL;
+        struct csr_info info = {};
+        int crit, r = 0;
+
+        sans = X509_get_ext_d2i(c->x509, NID_subject_alt_name, &crit, NULL);
+        if (!sans && crit != -1)
+                return -EBADMSG;
+        for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans) && r >= 0; i++)
+                r = csr_info_san(sk_GENERAL_NAME_value(sans, i), &info);
+        if (r < 0) {
+                csr_info_done(&info);
+                return r;
+        }
+        *ret_dns = TAKE_PTR(info.dns);
+        *ret_ip = TAKE_PTR(info.ip);
+        *ret_email = TAKE_PTR(info.email);
+        csr_info_done(&info);
+        return 0;
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(X509_STORE *, X509_STORE_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(X509_STORE_CTX *, X509_STORE_CTX_free);
+
+int cert_verify_bundle(const struct cert *c, const char *bundle_path, time_t now, char *errbuf, size_t errlen) {
+        _cleanup_(X509_STORE_freep) X509_STORE *store = X509_STORE_new();
+        _cleanup_(X509_STORE_CTX_freep) X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+        struct cert **v = NULL;
+        size_t n = 0;
+        int r;
+
+        if (!store || !ctx)
+                return -ENOMEM;
+        r = cert_load_file_all(bundle_path, &v, &n);
+        if (r < 0) {
+                snprintf(errbuf, errlen, "CA bundle %s: %s", bundle_path, r == -EBADMSG ? "no PEM certificate" : strerror(-r));
+                return r;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (X509_STORE_add_cert(store, v[i]->x509) != 1)
+                        r = -ENOMEM;
+        cert_array_free(v, n);
+        if (r < 0)
+                return r;
+        /* The bundle's certificates are all anchors: a deployment may trust only its issuing CA. */
+        X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
+        if (X509_STORE_CTX_init(ctx, store, c->x509, NULL) != 1)
+                return openssl_error(-ENOMEM, "X509_STORE_CTX_init");
+        X509_STORE_CTX_set_time(ctx, 0, now);
+        if (X509_verify_cert(ctx) == 1)
+                return 0;
+        snprintf(errbuf, errlen, "does not chain to %s: %s", bundle_path,
+                 X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+        ERR_clear_error();
+        return -EBADMSG;
+}
+
 int cert_matches_key(const struct cert *c, const struct key *k) {
         EVP_PKEY *pub = X509_get0_pubkey(c->x509);
 

@@ -85,6 +85,15 @@ int cert_key_description(const struct cert *c, char **ret);
 /* 1 when key is the private half of c's public key, 0 when not. */
 int cert_matches_key(const struct cert *c, const struct key *k);
 
+/* The DNS, IP and email names of c's subjectAltName (NULL vectors when none). */
+int cert_get_names(const struct cert *c, char ***ret_dns, char ***ret_ip, char ***ret_email);
+/*
+ * Verifies that c chains to a certificate of the PEM bundle at bundle_path
+ * (any of them may be the anchor: an issuing CA alone is enough), at time now.
+ * 0 when it does, -EBADMSG with a reason in errbuf when not.
+ */
+int cert_verify_bundle(const struct cert *c, const char *bundle_path, time_t now, char *errbuf, size_t errlen);
+
 int key_generate(int type, struct key **ret);
 int key_load_file(const char *path, struct key **ret);
 int key_to_pem(const struct key *k, char **ret);

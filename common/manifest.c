@@ -423,6 +423,7 @@ static int container_check(struct ywalk *w, const struct ynode *n, const char *f
                                                        : "action exec needs exec: [program, arg, …]");
         if (c->signal && c->action != ACTION_RELOAD)
                 ret = ywalk_error(w, n, field, "signal only applies to action reload");
+        c->signal_set = c->signal != 0;
         if (c->action == ACTION_RELOAD && !c->signal)
                 c->signal = SIGHUP;
         if (c->runtime == RUNTIME_SYSTEMD && (c->n_copies > 0 || c->action == ACTION_EXEC))

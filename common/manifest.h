@@ -47,6 +47,7 @@ struct mf_container {
         int runtime; /* enum runtime_kind */
         int action;  /* enum action_kind */
         int signal;  /* for reload */
+        bool signal_set; /* given in the manifest (systemd: KillUnit rather than ReloadUnit) */
         char **exec; /* for action exec */
         struct mf_copy *copies;
         size_t n_copies;

@@ -9,6 +9,10 @@ PIDS=()
 
 cleanup() {
         local pid
+        # Our containers live in our private store only: removing them all touches nothing else.
+        if [ -n "${CONTAINERS_STORAGE_CONF:-}" ] && [ "${CONTAINERS_STORAGE_CONF#"$T"}" != "$CONTAINERS_STORAGE_CONF" ]; then
+                podman rm -af -t 0 >/dev/null 2>&1
+        fi
         for pid in "${PIDS[@]}"; do
                 kill -TERM "$pid" 2>/dev/null
         done
@@ -31,6 +35,7 @@ start_bus() {
   <listen>unix:path=$T/bus.sock</listen>
   <auth>EXTERNAL</auth>
   <policy context="default">
+    <allow user="*"/>
     <allow send_destination="*" eavesdrop="true"/>
     <allow eavesdrop="true"/>
     <allow own="*"/>
@@ -89,5 +94,82 @@ wait_status() {
                 sleep 0.05
         done
         echo "# request $id stuck in '$s'"
+        return 1
+}
+
+# ---- a private podman store and a TLS test image ----
+
+# start_podman: every podman call from here on (the agent's too) uses a store in $T.
+start_podman() {
+        mkdir -p "$T/podman"
+        cat >"$T/podman/containers.conf" <<EOC
+[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$T/podman/events.log"
+[engine.runtimes]
+runc = ["/usr/sbin/runc"]
+EOC
+        cat >"$T/podman/storage.conf" <<EOC
+[storage]
+driver = "overlay"
+graphroot = "$T/podman/graph"
+runroot = "$T/podman/run"
+EOC
+        export CONTAINERS_CONF="$T/podman/containers.conf" CONTAINERS_STORAGE_CONF="$T/podman/storage.conf"
+        build_tls_image
+}
+
+# localhost/ctrcert-tls: busybox, the host's openssl and its libraries, and tls-serve, which
+# serves TLS from files and restarts its s_server on SIGHUP (a "reload" without a restart).
+build_tls_image() {
+        local root="$T/podman/rootfs" lib
+        mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/certs"
+        cp /bin/busybox "$root/bin/"
+        for c in sh sleep cat kill ls date echo; do ln -sf busybox "$root/bin/$c"; done
+        cp /usr/bin/openssl "$root/bin/"
+        for lib in $(ldd /usr/bin/openssl | grep -o '/[^ ]*'); do
+                mkdir -p "$root$(dirname "$lib")"
+                cp -L "$lib" "$root$lib"
+        done
+        echo 'root:x:0:0:root:/:/bin/sh' >"$root/etc/passwd"
+        cat >"$root/bin/tls-serve" <<'EOS'
+#!/bin/sh
+# tls-serve PORT CERT KEY: serve TLS; on SIGHUP start a new s_server on the same files.
+port=$1 cert=$2 key=$3
+run() { openssl s_server -quiet -accept "127.0.0.1:$port" -cert "$cert" -key "$key" -www </dev/null & pid=$!; }
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; run; echo reloaded >>/tmp/reloads' HUP
+trap 'kill $pid 2>/dev/null; exit 0' TERM INT
+run
+while :; do wait; sleep 0.05; done
+EOS
+        chmod +x "$root/bin/tls-serve"
+        tar -C "$root" -cf "$T/podman/rootfs.tar" . && podman import -q "$T/podman/rootfs.tar" localhost/ctrcert-tls >/dev/null
+}
+
+# run_tls_container NAME PORT CERT KEY: a container serving CERT/KEY (host paths, mounted read-only).
+run_tls_container() {
+        local name=$1 port=$2 cert=$3 key=$4
+        podman run -d --init --name "$name" --network host \
+                -v "$(dirname "$cert"):/c:ro" -v "$(dirname "$key"):/k:ro" \
+                localhost/ctrcert-tls tls-serve "$port" "/c/$(basename "$cert")" "/k/$(basename "$key")" >/dev/null
+}
+
+started_at() { podman inspect -f '{{.State.StartedAt}}' "$1"; }
+
+# served_serial PORT: the serial of the certificate served on 127.0.0.1:PORT ("" when none).
+served_serial() {
+        echo | timeout 5 openssl s_client -connect "127.0.0.1:$1" 2>/dev/null | openssl x509 -noout -serial 2>/dev/null | cut -d= -f2
+}
+
+# wait_serial PORT SERIAL: until PORT serves SERIAL (10 s).
+wait_serial() {
+        for _ in $(seq 100); do
+                [ "$(served_serial "$1")" = "$2" ] && return 0
+                sleep 0.1
+        done
         return 1
 }

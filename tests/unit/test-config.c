@@ -29,7 +29,8 @@ START_TEST(test_full) {
         const char *text = "ca:\n  dir: /srv/ca\n  validity_days: 90\n  policy: open\n  permitted_dns: [.example.com]\n"
                            "  permitted_ip: [172.17.0.0/16]\n  crl_url: http://ca.example.com/crl.pem\n"
                            "  default_template: web\n  lock_timeout: 1s\n"
-                           "state_dir: /srv/state\nmanifest: /srv/manifest.yaml\nagent:\n  debounce: 500ms\n  max_parallel: 8\n";
+                           "state_dir: /srv/state\nmanifest: /srv/manifest.yaml\nagent:\n  debounce: 500ms\n  max_parallel: 8\n"
+                           "  ca_bundle: /srv/ca/chain.pem\n  step_timeout: 90s\n  podman: /opt/bin/podman\n";
 
         ck_assert_int_eq(load(text, &c, &d), 0);
         ck_assert_str_eq(c->ca.dir, "/srv/ca");
@@ -43,6 +44,10 @@ START_TEST(test_full) {
         ck_assert_str_eq(c->state_dir, "/srv/state");
         ck_assert_uint_eq(c->agent.debounce_usec, 500000ULL);
         ck_assert_uint_eq(c->agent.max_parallel, 8);
+        ck_assert_str_eq(c->agent.ca_bundle, "/srv/ca/chain.pem");
+        ck_assert_uint_eq(c->agent.step_timeout_usec, 90000000ULL);
+        ck_assert_str_eq(c->agent.podman, "/opt/bin/podman");
+        ck_assert_str_eq(c->agent.docker, "docker");
 }
 END_TEST
 
@@ -61,6 +66,7 @@ static const struct {
         { "agent:\n  debounce: 2 s\n", "c.yaml:2:13: error: agent.debounce", "not a duration" },
         { "agent:\n  max_parallel: 0\n", "c.yaml:2:17: error: agent.max_parallel", "out of range" },
         { "- a\n", "c.yaml:1:1: error", "expected a mapping, got a sequence" },
+        { "agent:\n  ca_bundle: chain.pem\n", "c.yaml:2:14: error: agent.ca_bundle", "not an absolute path" },
 };
 
 START_TEST(test_errors) {

@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdbool.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "bus.h"
+#include "log.h"
+#include "strv.h"
+
+struct api {
+        DBusConnection *conn;
+        struct engine *engine;
+        api_reload_t reload;
+        void *userdata;
+};
+
+static const char introspection[] =
+        DBUS_INTROSPECT_1_0_XML_DOCTYPE_DECL_NODE
+        "<node>\n"
+        " <interface name=\"" API_IFACE "\">\n"
+        "  <method name=\"Notify\"><arg name=\"cert_path\" type=\"s\" direction=\"in\"/>"
+        "<arg name=\"scheduled\" type=\"u\" direction=\"out\"/></method>\n"
+        "  <method name=\"Plan\"><arg name=\"cert_path\" type=\"s\" direction=\"in\"/>"
+        "<arg name=\"bindings\" type=\"a(sssss)\" direction=\"out\"/></method>\n"
+        "  <method name=\"Reload\"/>\n"
+        "  <method name=\"ListBindings\"><arg name=\"bindings\" type=\"a(sssss)\" direction=\"out\"/></method>\n"
+        "  <method name=\"GetStatus\"><arg name=\"containers\" type=\"a(ssssx)\" direction=\"out\"/></method>\n"
+        "  <signal name=\"JobFinished\"><arg name=\"container\" type=\"s\"/><arg name=\"cert_ids\" type=\"as\"/>"
+        "<arg name=\"action\" type=\"s\"/><arg name=\"result\" type=\"s\"/><arg name=\"message\" type=\"s\"/></signal>\n"
+        " </interface>\n"
+        " <interface name=\"org.freedesktop.DBus.Introspectable\">\n"
+        "  <method name=\"Introspect\"><arg name=\"xml\" type=\"s\" direction=\"out\"/></method>\n"
+        " </interface>\n"
+        "</node>\n";
+
+/* ---- replies ---- */
+
+static DBusMessage *error_reply(DBusMessage *m, int r, const char *fmt, ...) _printf_(3, 4);
+/* The one place an errno becomes a D-Bus error name. */
+static DBusMessage *error_reply(DBusMessage *m, int r, const char *fmt, ...) {
+        const char *name = r == -EACCES || r == -EPERM ? DBUS_ERROR_ACCESS_DENIED
+                         : r == -ENOENT               ? "org.ctrcert.Agent1.Error.NotInManifest"
+                         : r == -EINVAL               ? DBUS_ERROR_INVALID_ARGS
+                         : r == -ENOMEM               ? DBUS_ERROR_NO_MEMORY
+                                                      : DBUS_ERROR_FAILED;
+        char msg[1024];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        return dbus_message_new_error(m, name, msg);
+}
+
+struct array_builder {
+        DBusMessageIter array;
+        bool failed;
+};
+
+static int append_binding(const char *cert_path, const char *id, const char *container, const char *runtime,
+                          const char *action, void *userdata) {
+        struct array_builder *b = userdata;
+        DBusMessageIter st;
+
+        if (!dbus_message_iter_open_container(&b->array, DBUS_TYPE_STRUCT, NULL, &st) ||
+            !dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &cert_path) ||
+            !dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &id) ||
+            !dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &container) ||
+            !dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &runtime) ||
+            !dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &action) ||
+            !dbus_message_iter_close_container(&b->array, &st))
+                return -ENOMEM;
+        return 0;
+}
+
+static int append_status(const char *container, const char *state, const char *result, const char *message,
+                         uint64_t usec, void *userdata) {
+        struct array_builder *b = userdata;
+        DBusMessageIter st;
+        dbus_int64_t t = (dbus_int64_t) usec;
+
+        if (!dbus_message_iter_open_container(&b->array, DBUS_TYPE_STRUCT, NULL, &st) ||
+            !dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &container) ||
+            !dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &state) ||
+            !dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &result) ||
+            !dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &message) ||
+            !dbus_message_iter_append_basic(&st, DBUS_TYPE_INT64, &t) ||
+            !dbus_message_iter_close_container(&b->array, &st))
+                return -ENOMEM;
+        return 0;
+}
+
+/* Builds a reply holding one array of signature sig, filled by fill. */
+static DBusMessage *array_reply(DBusMessage *m, const char *sig, int (*fill)(struct api *, const char *, void *),
+                                struct api *api, const char *arg) {
+        DBusMessage *reply = dbus_message_new_method_return(m);
+        struct array_builder b = {};
+        DBusMessageIter it;
+        int r;
+
+        if (!reply)
+                return NULL;
+        dbus_message_iter_init_append(reply, &it);
+        if (!dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, sig, &b.array)) {
+                dbus_message_unref(reply);
+                return NULL;
+        }
+        r = fill(api, arg, &b);
+        if (!dbus_message_iter_close_container(&it, &b.array) || r < 0) {
+                dbus_message_unref(reply);
+                return r == -ENOENT ? error_reply(m, r, "%s is not a certificate of the manifest", arg)
+                                    : error_reply(m, r, "%s", strerror(-r));
+        }
+        return reply;
+}
+
+/* ---- methods ---- */
+
+static DBusMessage *method_notify(struct api *api, DBusMessage *m, const char *path) {
+        dbus_uint32_t n = 0;
+        unsigned scheduled;
+        DBusMessage *reply;
+        int r;
+
+        if (path[0] != '/')
+                return error_reply(m, -EINVAL, "'%s' is not an absolute path", path);
+        r = engine_notify(api->engine, path, &scheduled);
+        if (r < 0)
+                return error_reply(m, r, "cannot schedule %s: %s", path, strerror(-r));
+        n = scheduled;
+        reply = dbus_message_new_method_return(m);
+        if (reply && !dbus_message_append_args(reply, DBUS_TYPE_UINT32, &n, DBUS_TYPE_INVALID)) {
+                dbus_message_unref(reply);
+                return NULL;
+        }
+        return reply;
+}
+
+static int fill_plan(struct api *api, const char *path, void *b) {
+        return engine_plan(api->engine, path, append_binding, b);
+}
+
+static int fill_bindings(struct api *api, const char *unused, void *b) {
+        return engine_list_bindings(api->engine, append_binding, b);
+}
+
+static int fill_status(struct api *api, const char *unused, void *b) {
+        return engine_list_status(api->engine, append_status, b);
+}
+
+static DBusMessage *method_plan(struct api *api, DBusMessage *m, const char *path) {
+        return array_reply(m, "(sssss)", fill_plan, api, path);
+}
+
+static DBusMessage *method_list_bindings(struct api *api, DBusMessage *m, const char *unused) {
+        return array_reply(m, "(sssss)", fill_bindings, api, NULL);
+}
+
+static DBusMessage *method_get_status(struct api *api, DBusMessage *m, const char *unused) {
+        return array_reply(m, "(ssssx)", fill_status, api, NULL);
+}
+
+static DBusMessage *method_reload(struct api *api, DBusMessage *m, const char *unused) {
+        char err[1024] = "";
+        int r = api->reload(err, sizeof(err), api->userdata);
+
+        if (r < 0)
+                return error_reply(m, r, "manifest not reloaded, the previous one stays in force: %s", err);
+        return dbus_message_new_method_return(m);
+}
+
+static const struct {
+        const char *name;
+        const char *signature; /* checked before the handler runs */
+        DBusMessage *(*handler)(struct api *api, DBusMessage *m, const char *arg);
+} methods[] = {
+        { "Notify", "s", method_notify },
+        { "Plan", "s", method_plan },
+        { "Reload", "", method_reload },
+        { "ListBindings", "", method_list_bindings },
+        { "GetStatus", "", method_get_status },
+};
+
+/* Root only: the bus policy says so too, but the agent does not rely on it. */
+static int check_caller(struct api *api, DBusMessage *m) {
+        DBusError e;
+        unsigned long uid;
+
+        dbus_error_init(&e);
+        uid = dbus_bus_get_unix_user(api->conn, dbus_message_get_sender(m), &e);
+        if (dbus_error_is_set(&e)) {
+                dbus_error_free(&e);
+                return -EACCES;
+        }
+        return uid == 0 ? 0 : -EPERM;
+}
+
+static DBusMessage *dispatch(struct api *api, DBusMessage *m) {
+        const char *member = dbus_message_get_member(m), *arg = NULL;
+
+        for (size_t i = 0; i < ELEMENTSOF(methods); i++) {
+                if (!streq(member, methods[i].name))
+                        continue;
+                if (!dbus_message_has_signature(m, methods[i].signature))
+                        return error_reply(m, -EINVAL, "%s takes (%s)", member, methods[i].signature);
+                if (check_caller(api, m) < 0)
+                        return error_reply(m, -EACCES, "%s: only root may call the agent", member);
+                if (methods[i].signature[0] && !dbus_message_get_args(m, NULL, DBUS_TYPE_STRING, &arg, DBUS_TYPE_INVALID))
+                        return error_reply(m, -EINVAL, "%s: bad arguments", member);
+                return methods[i].handler(api, m, arg);
+        }
+        return dbus_message_new_error(m, DBUS_ERROR_UNKNOWN_METHOD, member ? member : "?");
+}
+
+static DBusHandlerResult on_message(DBusConnection *conn, DBusMessage *m, void *data) {
+        struct api *api = data;
+        DBusMessage *reply;
+
+        if (dbus_message_get_type(m) != DBUS_MESSAGE_TYPE_METHOD_CALL)
+                return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
+        if (dbus_message_is_method_call(m, DBUS_INTERFACE_INTROSPECTABLE, "Introspect")) {
+                const char *xml = introspection;
+
+                reply = dbus_message_new_method_return(m);
+                if (reply)
+                        dbus_message_append_args(reply, DBUS_TYPE_STRING, &xml, DBUS_TYPE_INVALID);
+        } else if (!dbus_message_has_interface(m, API_IFACE) && dbus_message_get_interface(m))
+                reply = dbus_message_new_error(m, DBUS_ERROR_UNKNOWN_INTERFACE, dbus_message_get_interface(m));
+        else
+                reply = dispatch(api, m);
+        if (!reply)
+                return DBUS_HANDLER_RESULT_NEED_MEMORY;
+        dbus_connection_send(conn, reply, NULL);
+        dbus_message_unref(reply);
+        return DBUS_HANDLER_RESULT_HANDLED;
+}
+
+void api_emit_job_finished(struct api *api, const struct job_report *r) {
+        DBusMessage *m;
+        DBusMessageIter it, ids;
+        bool ok;
+
+        if (!api || !api->conn)
+                return;
+        m = dbus_message_new_signal(API_PATH, API_IFACE, "JobFinished");
+        if (!m)
+                return;
+        dbus_message_iter_init_append(m, &it);
+        ok = dbus_message_iter_append_basic(&it, DBUS_TYPE_STRING, &r->container) &&
+             dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "s", &ids);
+        STRV_FOREACH(id, r->cert_ids)
+                ok = ok && dbus_message_iter_append_basic(&ids, DBUS_TYPE_STRING, id);
+        ok = ok && dbus_message_iter_close_container(&it, &ids) &&
+             dbus_message_iter_append_basic(&it, DBUS_TYPE_STRING, &r->action) &&
+             dbus_message_iter_append_basic(&it, DBUS_TYPE_STRING, &r->result) &&
+             dbus_message_iter_append_basic(&it, DBUS_TYPE_STRING, &r->message);
+        if (ok)
+                dbus_connection_send(api->conn, m, NULL);
+        dbus_message_unref(m);
+}
+
+int api_attach(DBusConnection *conn, struct engine *engine, api_reload_t reload, void *userdata, struct api **ret) {
+        static const DBusObjectPathVTable vtable = { .message_function = on_message };
+        struct api *api = calloc(1, sizeof(*api));
+
+        if (!api)
+                return -ENOMEM;
+        *api = (struct api) { .conn = conn, .engine = engine, .reload = reload, .userdata = userdata };
+        if (!dbus_connection_register_object_path(conn, API_PATH, &vtable, api)) {
+                free(api);
+                return -ENOMEM;
+        }
+        *ret = api;
+        return 0;
+}
+
+void api_detach(struct api *api) {
+        if (!api)
+                return;
+        dbus_connection_unregister_object_path(api->conn, API_PATH);
+        free(api);
+}

@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctrcert-agent: certmonger saves a certificate → the containers the
+ * manifest binds to it, and only those, are restarted, signalled or exec'd.
+ * This file tells the story: configuration, manifest, one event loop, the
+ * bus (certmonger's signals in, our API out), the engine in between.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+
+#include "api.h"
+#include "bindings.h"
+#include "bus.h"
+#include "certmonger.h"
+#include "config.h"
+#include "crypto.h"
+#include "engine.h"
+#include "log.h"
+#include "report.h"
+
+struct agent {
+        const char *config_path;
+        const char *bus_spec;
+        struct config *cfg;
+        sd_event *event;
+        struct bus *bus;
+        struct engine *engine;
+        struct certmonger *cm;
+        struct api *api;
+        bool ready;
+};
+
+/* ---- manifest ---- */
+
+static int load_bindings(const struct config *cfg, struct bindings **ret, char *errbuf, size_t size) {
+        _cleanup_(diag_list_clear) struct diag_list d = {};
+        struct manifest *m = NULL;
+        int r;
+
+        r = manifest_load(cfg->manifest, &m, &d);
+        for (size_t i = 0; i < d.n; i++) {
+                _cleanup_free_ char *s = NULL;
+
+                if (diag_format(&d.items[i], &s) < 0)
+                        continue;
+                if (d.items[i].severity == DIAG_ERROR)
+                        log_error("%s", s);
+                else
+                        log_warning("%s", s);
+                if (errbuf && d.items[i].severity == DIAG_ERROR && !errbuf[0])
+                        snprintf(errbuf, size, "%s%s", s, d.n_errors > 1 ? " (and more; see ctrcertctl manifest check)" : "");
+        }
+        if (r < 0)
+                return r == -ENOMEM ? r : -EINVAL;
+        return bindings_new(m, ret);
+}
+
+static int on_reload_request(char *errbuf, size_t size, void *userdata) {
+        struct agent *a = userdata;
+        struct bindings *b;
+        int r;
+
+        r = load_bindings(a->cfg, &b, errbuf, size);
+        if (r < 0)
+                return r;
+        engine_replace_bindings(a->engine, b);
+        log_info("manifest reloaded: %zu bindings", bindings_count(b));
+        return 0;
+}
+
+/* ---- events in, reports out ---- */
+
+static void on_saved(const char *cert_file, const char *key_file, const char *nickname, void *userdata) {
+        struct agent *a = userdata;
+        unsigned n;
+
+        if (engine_notify(a->engine, cert_file, &n) < 0)
+                log_error("%s (request %s): cannot schedule its containers", cert_file, nickname ? nickname : "?");
+}
+
+static void on_job_finished(const struct job_report *r, void *userdata) {
+        struct agent *a = userdata;
+
+        report_job(r);
+        api_emit_job_finished(a->api, r);
+}
+
+/* ---- the bus ---- */
+
+static int request_name(DBusConnection *conn) {
+        DBusError e;
+        int r;
+
+        dbus_error_init(&e);
+        r = dbus_bus_request_name(conn, API_NAME, DBUS_NAME_FLAG_DO_NOT_QUEUE, &e);
+        if (dbus_error_is_set(&e)) {
+                log_error("cannot own %s: %s", API_NAME, e.message);
+                r = bus_error_to_errno(&e);
+                dbus_error_free(&e);
+                return r;
+        }
+        if (r != DBUS_REQUEST_NAME_REPLY_PRIMARY_OWNER && r != DBUS_REQUEST_NAME_REPLY_ALREADY_OWNER) {
+                log_error("%s is owned by another process: is another ctrcert-agent running?", API_NAME);
+                return -EEXIST;
+        }
+        return 0;
+}
+
+static int on_connected(struct bus *bus, DBusConnection *conn, void *userdata) {
+        struct agent *a = userdata;
+        int r;
+
+        r = certmonger_attach(conn, on_saved, a, &a->cm);
+        if (r < 0)
+                return log_error_errno(r, "cannot subscribe to certmonger's signals: %m");
+        r = api_attach(conn, a->engine, on_reload_request, a, &a->api);
+        if (r < 0)
+                return log_error_errno(r, "cannot register %s: %m", API_PATH);
+        engine_set_bus(a->engine, conn);
+        /* READY only once the name is ours: callers may rely on it from then on. */
+        r = request_name(conn);
+        if (r < 0)
+                return r;
+        if (!a->ready) {
+                sd_notifyf(0, "READY=1\nSTATUS=watching %zu bindings", bindings_count(engine_bindings(a->engine)));
+                a->ready = true;
+        }
+        return 0;
+}
+
+static void on_disconnected(struct bus *bus, void *userdata) {
+        struct agent *a = userdata;
+
+        certmonger_detach(TAKE_PTR(a->cm));
+        api_detach(TAKE_PTR(a->api));
+        engine_set_bus(a->engine, NULL);
+}
+
+/* ---- signals ---- */
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        struct agent *a = userdata;
+
+        if (si->ssi_signo == SIGHUP) {
+                char err[1024] = "";
+
+                if (on_reload_request(err, sizeof(err), a) < 0)
+                        log_error("SIGHUP: manifest not reloaded, the previous one stays in force");
+                return 0;
+        }
+        log_info("stopping on signal %d", (int) si->ssi_signo);
+        sd_notify(0, "STOPPING=1");
+        return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+static int setup_loop(struct agent *a) {
+        sigset_t mask;
+        int r;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return negative_errno();
+        r = sd_event_default(&a->event);
+        if (r >= 0)
+                r = sd_event_add_signal(a->event, NULL, SIGTERM, on_signal, a);
+        if (r >= 0)
+                r = sd_event_add_signal(a->event, NULL, SIGINT, on_signal, a);
+        if (r >= 0)
+                r = sd_event_add_signal(a->event, NULL, SIGHUP, on_signal, a);
+        if (r >= 0)
+                r = sd_event_set_watchdog(a->event, true);
+        return r;
+}
+
+/* ---- arguments ---- */
+
+static void help(void) {
+        printf("Usage: ctrcert-agent [--config PATH] [--bus system|session|ADDRESS]\n"
+               "Restarts, signals or execs in only the containers bound to a certificate certmonger saved.\n"
+               "  -c, --config PATH  configuration file (default %s)\n"
+               "  -b, --bus BUS      the bus certmonger is on (default system)\n"
+               "  -h, --help         this text\n"
+               "  -V, --version      the version\n"
+               "See ctrcert-agent(8).\n",
+               CTRCERT_CONFIG_PATH);
+}
+
+static int parse_args(int argc, char **argv, struct agent *a) {
+        static const struct option opts[] = {
+                { "config", required_argument, NULL, 'c' },
+                { "bus", required_argument, NULL, 'b' },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'V' },
+                {},
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "c:b:hV", opts, NULL)) >= 0)
+                switch (c) {
+                case 'c':
+                        a->config_path = optarg;
+                        break;
+                case 'b':
+                        a->bus_spec = optarg;
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                case 'V':
+                        printf("ctrcert-agent %s\n", PACKAGE_VERSION);
+                        return 0;
+                default:
+                        return -EINVAL;
+                }
+        if (optind < argc) {
+                log_error("unexpected argument '%s'", argv[optind]);
+                return -EINVAL;
+        }
+        return 1;
+}
+
+static int load_config(struct agent *a) {
+        _cleanup_(diag_list_clear) struct diag_list d = {};
+        int r = config_load(a->config_path, &a->cfg, &d);
+
+        if (r == -ENOENT)
+                return log_error_errno(r, "config %s: %m", a->config_path);
+        if (r < 0)
+                diag_list_print(&d, stderr);
+        return r;
+}
+
+static void agent_done(struct agent *a) {
+        certmonger_detach(a->cm);
+        api_detach(a->api);
+        bus_free(a->bus);
+        engine_free(a->engine);
+        sd_event_unref(a->event);
+        config_free(a->cfg);
+}
+
+int main(int argc, char **argv) {
+        struct agent a = { .config_path = CTRCERT_CONFIG_PATH, .bus_spec = "system" };
+        struct bindings *b = NULL;
+        int r;
+
+        log_setup("ctrcert-agent");
+        r = parse_args(argc, argv, &a);
+        if (r <= 0)
+                return r < 0 ? 2 : 0;
+
+        /* 1. What to watch: configuration and manifest; a bad one stops us here, naming file:line:col. */
+        if (crypto_init() < 0 || load_config(&a) < 0 || load_bindings(a.cfg, &b, NULL, 0) < 0) {
+                log_error("not starting");
+                agent_done(&a);
+                return 1;
+        }
+        /* 2. One event loop; the engine turns saved certificates into jobs. */
+        r = setup_loop(&a);
+        if (r >= 0)
+                r = engine_new(a.event, a.cfg, b, on_job_finished, &a, &a.engine);
+        else
+                bindings_unref(b);
+        /* 3. The bus: certmonger's signals in, our API out. */
+        if (r >= 0)
+                r = bus_new(a.event, a.bus_spec, on_connected, on_disconnected, &a, &a.bus);
+        if (r >= 0)
+                r = bus_start(a.bus);
+        if (r < 0) {
+                log_error_errno(r, "cannot start: %m");
+                agent_done(&a);
+                return 1;
+        }
+        log_info("watching %zu bindings on the %s bus", bindings_count(engine_bindings(a.engine)), a.bus_spec);
+        r = sd_event_loop(a.event);
+        agent_done(&a);
+        return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+/*
+ * The one place the agent starts programs: posix_spawn (never a shell), the
+ * child reaped through sd-event, its output (stdout and stderr, bounded)
+ * kept for the report, and a timeout after which it is killed.
+ * SIGCHLD must be blocked (main does it).
+ */
+
+#define SPAWN_OUTPUT_MAX 16384
+
+struct spawn;
+
+/* status: the exit code (>= 0), -ETIME on timeout, -EINTR when killed by a signal, -errno when it could not start. */
+typedef void (*spawn_done_t)(int status, const char *output, void *userdata);
+
+int spawn_start(sd_event *event, char *const argv[], uint64_t timeout_usec, spawn_done_t done, void *userdata,
+                struct spawn **ret);
+/* Kills the child (if still running) and frees; done is not called. */
+void spawn_cancel(struct spawn *s);

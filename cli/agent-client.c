@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/* ctrcertctl's side of org.ctrcert.Agent1 (doc/dbus-api.txt): the CLI's one libdbus user. */
+#include <dbus/dbus.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "log.h"
+
+#define AGENT_NAME "org.ctrcert.Agent1"
+#define AGENT_PATH "/org/ctrcert/Agent1"
+#define AGENT_IFACE "org.ctrcert.Agent1"
+#define CALL_TIMEOUT_MS 30000
+
+static DBusConnection *connect_bus(const char *spec, DBusError *e) {
+        DBusConnection *c;
+
+        if (!spec || streq(spec, "system"))
+                return dbus_bus_get_private(DBUS_BUS_SYSTEM, e);
+        if (streq(spec, "session"))
+                return dbus_bus_get_private(DBUS_BUS_SESSION, e);
+        c = dbus_connection_open_private(spec, e);
+        if (c && !dbus_bus_register(c, e)) {
+                dbus_connection_close(c);
+                dbus_connection_unref(c);
+                return NULL;
+        }
+        return c;
+}
+
+/* Calls method (with one string argument when arg is set); the reply, or NULL after printing why. */
+static DBusMessage *call(const struct cli_ctx *ctx, const char *method, const char *arg) {
+        DBusConnection *conn;
+        DBusMessage *m, *reply = NULL;
+        DBusError e;
+
+        dbus_error_init(&e);
+        conn = connect_bus(ctx->bus, &e);
+        if (!conn) {
+                log_error("cannot reach the %s bus: %s", ctx->bus ? ctx->bus : "system", e.message);
+                dbus_error_free(&e);
+                return NULL;
+        }
+        m = dbus_message_new_method_call(AGENT_NAME, AGENT_PATH, AGENT_IFACE, method);
+        if (m && (!arg || dbus_message_append_args(m, DBUS_TYPE_STRING, &arg, DBUS_TYPE_INVALID)))
+                reply = dbus_connection_send_with_reply_and_block(conn, m, CALL_TIMEOUT_MS, &e);
+        if (m)
+                dbus_message_unref(m);
+        if (!reply)
+                log_error("%s: %s", method,
+                          dbus_error_has_name(&e, DBUS_ERROR_SERVICE_UNKNOWN) || dbus_error_has_name(&e, DBUS_ERROR_NAME_HAS_NO_OWNER)
+                                  ? "ctrcert-agent is not running"
+                                  : e.message ? e.message : "out of memory");
+        dbus_error_free(&e);
+        dbus_connection_close(conn);
+        dbus_connection_unref(conn);
+        return reply;
+}
+
+/* Reads the next string of a struct; "" when the iterator is past the end. */
+static const char *next_string(DBusMessageIter *st) {
+        const char *s = "";
+
+        if (dbus_message_iter_get_arg_type(st) == DBUS_TYPE_STRING)
+                dbus_message_iter_get_basic(st, &s);
+        dbus_message_iter_next(st);
+        return s;
+}
+
+static int print_bindings(DBusMessage *reply) {
+        DBusMessageIter it, arr, st;
+        size_t n = 0;
+
+        if (!dbus_message_iter_init(reply, &it) || dbus_message_iter_get_arg_type(&it) != DBUS_TYPE_ARRAY)
+                return CLI_FAILED;
+        printf("%-24s %-28s %-8s %-16s %s\n", "ID", "CONTAINER", "RUNTIME", "ACTION", "CERTIFICATE");
+        for (dbus_message_iter_recurse(&it, &arr); dbus_message_iter_get_arg_type(&arr) == DBUS_TYPE_STRUCT;
+             dbus_message_iter_next(&arr), n++) {
+                const char *path, *id, *container, *runtime, *action;
+
+                dbus_message_iter_recurse(&arr, &st);
+                path = next_string(&st);
+                id = next_string(&st);
+                container = next_string(&st);
+                runtime = next_string(&st);
+                action = next_string(&st);
+                printf("%-24s %-28s %-8s %-16s %s\n", id, container, runtime, action, path);
+        }
+        printf("%zu binding%s\n", n, n == 1 ? "" : "s");
+        return CLI_OK;
+}
+
+static int print_status(DBusMessage *reply) {
+        DBusMessageIter it, arr, st;
+
+        if (!dbus_message_iter_init(reply, &it) || dbus_message_iter_get_arg_type(&it) != DBUS_TYPE_ARRAY)
+                return CLI_FAILED;
+        printf("%-28s %-8s %-7s %-20s %s\n", "CONTAINER", "STATE", "LAST", "WHEN", "MESSAGE");
+        for (dbus_message_iter_recurse(&it, &arr); dbus_message_iter_get_arg_type(&arr) == DBUS_TYPE_STRUCT;
+             dbus_message_iter_next(&arr)) {
+                const char *container, *state, *result, *message;
+                dbus_int64_t usec = 0;
+                char when[32] = "-";
+
+                dbus_message_iter_recurse(&arr, &st);
+                container = next_string(&st);
+                state = next_string(&st);
+                result = next_string(&st);
+                message = next_string(&st);
+                if (dbus_message_iter_get_arg_type(&st) == DBUS_TYPE_INT64)
+                        dbus_message_iter_get_basic(&st, &usec);
+                if (usec > 0) {
+                        time_t t = (time_t) (usec / 1000000);
+                        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+                }
+                printf("%-28s %-8s %-7s %-20s %s\n", container, state, result[0] ? result : "-", when, message);
+        }
+        return CLI_OK;
+}
+
+static int cmd_status(const struct cli_ctx *ctx) {
+        DBusMessage *reply = call(ctx, "ListBindings", NULL);
+        int r;
+
+        if (!reply)
+                return CLI_FAILED;
+        r = print_bindings(reply);
+        dbus_message_unref(reply);
+        if (r != CLI_OK || !(reply = call(ctx, "GetStatus", NULL)))
+                return CLI_FAILED;
+        printf("\n");
+        r = print_status(reply);
+        dbus_message_unref(reply);
+        return r;
+}
+
+static int cmd_with_path(const struct cli_ctx *ctx, const char *method, const char *path) {
+        DBusMessage *reply = call(ctx, method, path);
+        dbus_uint32_t n = 0;
+        int r = CLI_OK;
+
+        if (!reply)
+                return CLI_FAILED;
+        if (streq(method, "Plan"))
+                r = print_bindings(reply);
+        else if (dbus_message_get_args(reply, NULL, DBUS_TYPE_UINT32, &n, DBUS_TYPE_INVALID))
+                printf("%u container binding%s scheduled\n", n, n == 1 ? "" : "s");
+        dbus_message_unref(reply);
+        return r;
+}
+
+int cli_agent(const struct cli_ctx *ctx, int argc, char **argv) {
+        const char *cmd = argv[0];
+
+        if (streq(cmd, "status") && argc == 1)
+                return cmd_status(ctx);
+        if (streq(cmd, "reload") && argc == 1) {
+                DBusMessage *reply = call(ctx, "Reload", NULL);
+
+                if (!reply)
+                        return CLI_FAILED;
+                dbus_message_unref(reply);
+                printf("manifest reloaded\n");
+                return CLI_OK;
+        }
+        if ((streq(cmd, "plan") || streq(cmd, "notify")) && argc == 2)
+                return cmd_with_path(ctx, streq(cmd, "plan") ? "Plan" : "Notify", argv[1]);
+        log_error("usage: ctrcertctl status | reload | plan CERT_PATH | notify CERT_PATH");
+        return CLI_USAGE;
+}
