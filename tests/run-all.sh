@@ -2,7 +2,7 @@
 # The whole test suite, as `./quickstart.sh test` and CI run it:
 #   1. unit tests (Check) on the normal build
 #   2. the integration scenarios (real certmonger, private bus) on the normal build
-#   3. unit tests and the helper scenarios again on an ASan+UBSan build
+#   3. unit tests, the helper and the agent scenarios again on an ASan+UBSan build
 #   4. valgrind memcheck of the helper's SUBMIT and rejection paths
 #   5. the libFuzzer harnesses for a bounded time
 #   6. make distcheck
@@ -63,7 +63,7 @@ mkdir -p "$ASAN_BUILD"
 out=$(verdict "sanitizer build" $?)
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 out+=$'\n'$(unit_tests "$ASAN_BUILD" asan-unit)
-for t in 10-helper-direct 30-concurrency 40-ctrcertctl; do
+for t in 10-helper-direct 30-concurrency 40-ctrcertctl 50-agent; do
         out+=$'\n'$(BUILD=$ASAN_BUILD bash "$TOP/tests/integration/$t.sh" 2>&1 | sed 's/^\(not \)\{0,1\}ok - /&asan: /')
 done
 tally "$out"
