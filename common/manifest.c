@@ -12,6 +12,7 @@
 #include "fileio.h"
 #include "manifest.h"
 #include "names.h"
+#include "strmap.h"
 #include "strv.h"
 #include "yamltree.h"
 #include "ywalk.h"
@@ -539,14 +540,6 @@ static void cross_error(struct diag_list *d, const struct mf_cert *c, const char
                  value, other->file, other->line, other->column);
 }
 
-static bool container_named(const struct manifest *m, const char *name) {
-        for (size_t i = 0; i < m->n_certs; i++)
-                for (size_t j = 0; j < m->certs[i].n_containers; j++)
-                        if (m->certs[i].containers[j].name && streq(m->certs[i].containers[j].name, name))
-                                return true;
-        return false;
-}
-
 static void check_shared(const struct mf_cert *c, struct diag_list *d) {
         _cleanup_free_ char *names = NULL;
         size_t len = 0;
@@ -567,32 +560,60 @@ static void check_shared(const struct mf_cert *c, struct diag_list *d) {
                  c->n_containers, names);
 }
 
-static void check_after(const struct manifest *m, const struct mf_cert *c, struct diag_list *d) {
+static void check_after(const struct strmap *names, const struct mf_cert *c, struct diag_list *d) {
         for (size_t j = 0; j < c->n_containers; j++)
                 STRV_FOREACH(a, c->containers[j].after)
-                        if (!container_named(m, *a))
+                        if (!strmap_get(names, *a))
                                 diag_add(d, DIAG_ERROR, c->containers[j].pos.file, c->containers[j].pos.line,
                                          c->containers[j].pos.column, c->id,
                                          "after: '%s' is not a container named in the manifest", *a);
 }
 
-static void manifest_check_all(const struct manifest *m, struct diag_list *d) {
-        for (size_t i = 0; i < m->n_certs; i++) {
+/* A file may belong to one certificate only, as its cert or its key. */
+static int check_file(struct strmap *files, const struct mf_cert *c, const char *path, const char *what,
+                      struct diag_list *d) {
+        void *prev;
+        int r = strmap_put(files, path, (void *) c, &prev);
+
+        if (r > 0)
+                cross_error(d, c, what, path, &((const struct mf_cert *) prev)->pos);
+        return r < 0 ? r : 0;
+}
+
+/* Checks across all files, each O(1) per certificate: manifests of tens of thousands load fast. */
+static int manifest_check_all(const struct manifest *m, struct diag_list *d) {
+        struct strmap *ids = NULL, *files = NULL, *names = NULL;
+        int r;
+
+        r = strmap_new(m->n_certs, &ids);
+        if (r >= 0)
+                r = strmap_new(m->n_certs * 2, &files);
+        if (r >= 0)
+                r = strmap_new(m->n_certs, &names);
+        for (size_t i = 0; i < m->n_certs && r >= 0; i++)
+                for (size_t k = 0; k < m->certs[i].n_containers && r >= 0; k++)
+                        if (m->certs[i].containers[k].name)
+                                r = strmap_put(names, m->certs[i].containers[k].name, &m->certs[i].containers[k], NULL) < 0
+                                            ? -ENOMEM
+                                            : 0;
+        for (size_t i = 0; i < m->n_certs && r >= 0; i++) {
                 const struct mf_cert *c = &m->certs[i];
+                void *prev;
 
-                for (size_t k = 0; k < i; k++) {
-                        const struct mf_cert *o = &m->certs[k];
-
-                        if (streq(c->id, o->id))
-                                cross_error(d, c, "duplicate id", c->id, &o->pos);
-                        if (streq(c->cert, o->cert) || streq(c->cert, o->key))
-                                cross_error(d, c, "cert file already used by another certificate:", c->cert, &o->pos);
-                        if (streq(c->key, o->key) || streq(c->key, o->cert))
-                                cross_error(d, c, "key file already used by another certificate:", c->key, &o->pos);
-                }
+                r = strmap_put(ids, c->id, (void *) c, &prev);
+                if (r > 0)
+                        cross_error(d, c, "duplicate id", c->id, &((const struct mf_cert *) prev)->pos);
+                if (r >= 0)
+                        r = check_file(files, c, c->cert, "cert file already used by another certificate:", d);
+                if (r >= 0)
+                        r = check_file(files, c, c->key, "key file already used by another certificate:", d);
                 check_shared(c, d);
-                check_after(m, c, d);
+                check_after(names, c, d);
         }
+        strmap_free(ids);
+        strmap_free(files);
+        strmap_free(names);
+        return r < 0 ? r : 0;
 }
 
 /* ---- loading ---- */
@@ -623,7 +644,10 @@ static int manifest_parse_file(struct manifest *m, const char *path, struct diag
 }
 
 static int manifest_finish(struct manifest *m, struct diag_list *diags, size_t errors_before, struct manifest **ret) {
-        manifest_check_all(m, diags);
+        if (manifest_check_all(m, diags) < 0) {
+                manifest_free(m);
+                return -ENOMEM;
+        }
         if (diags->n_errors > errors_before) {
                 manifest_free(m);
                 return -EINVAL;

@@ -12,7 +12,7 @@
  */
 
 #define YAML_MAX_DEPTH 64
-#define YAML_MAX_NODES 100000
+#define YAML_MAX_NODES 1000000 /* 10,000 certificates take ~200,000 */
 
 enum ynode_kind { YNODE_SCALAR, YNODE_SEQUENCE, YNODE_MAPPING };
 
