@@ -14,8 +14,6 @@
 #include "strv.h"
 
 #define PREFLIGHT_RETRY_USEC (200 * 1000ULL)
-/* A window slides with each new event, but never past this many debounce periods from the first. */
-#define DEBOUNCE_MAX_PERIODS 5
 
 enum ctr_state { CTR_IDLE, CTR_WAITING, CTR_QUEUED, CTR_RUNNING };
 static const char *const state_names[] = { "idle", "waiting", "queued", "running" };
@@ -43,6 +41,7 @@ struct ctr {
         char *last_result, *last_message;
         uint64_t last_usec; /* CLOCK_REALTIME */
         struct ctr *next, *queue_next;
+        struct ctr *wait_next; /* in engine.waiting */
 };
 
 struct job {
@@ -67,6 +66,7 @@ struct engine {
         DBusConnection *conn;
         struct ctr *ctrs;
         struct ctr *queue_head, *queue_tail;
+        struct ctr *waiting; /* containers inside their debounce window */
         unsigned running;
         engine_finished_t on_finished;
         void *userdata;
@@ -144,11 +144,21 @@ static int ctr_add_pending(struct ctr *c, struct bindings *snap, const struct mf
 
 static void engine_kick(struct engine *e);
 
+static void waiting_remove(struct engine *e, struct ctr *c) {
+        for (struct ctr **p = &e->waiting; *p; p = &(*p)->wait_next)
+                if (*p == c) {
+                        *p = c->wait_next;
+                        c->wait_next = NULL;
+                        return;
+                }
+}
+
 static int on_debounced(sd_event_source *s, uint64_t usec, void *userdata) {
         struct ctr *c = userdata;
         struct engine *e = c->engine;
 
         c->timer = sd_event_source_disable_unref(c->timer);
+        waiting_remove(e, c);
         c->state = CTR_QUEUED;
         if (e->queue_tail)
                 e->queue_tail->queue_next = c;
@@ -159,28 +169,46 @@ static int on_debounced(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+static uint64_t window_due(const struct engine *e, const struct ctr *c, uint64_t now) {
+        uint64_t due = now + e->cfg->agent.debounce_usec, last = c->window_start + e->cfg->agent.debounce_max_usec;
+
+        return due < last ? due : last;
+}
+
 /*
- * The debounce window: a job starts once the container's certificates have
- * been quiet for one debounce period (certmonger saves a burst one request
- * after another, not at once), but at the latest DEBOUNCE_MAX_PERIODS after
- * the first event, so a steady stream cannot hold a container back forever.
- * A queued container just gathers more; a running one starts anew after.
+ * The debounce window is host-wide: certmonger saves a mass renewal one
+ * request after another, many seconds apart (30 certificates took 21-31 s
+ * with certmonger 0.79, bench/RESULTS.md), so a container's certificates
+ * arrive far apart. Every waiting container waits until no certificate at
+ * all has been saved for agent.debounce, but never longer than
+ * agent.debounce_max after its own first event: one action per container
+ * per burst, and no container held back forever by a steady stream.
  */
+static int engine_extend_windows(struct engine *e) {
+        uint64_t now = now_usec(e->event);
+        int r = 0;
+
+        for (struct ctr *c = e->waiting; c && r >= 0; c = c->wait_next)
+                r = sd_event_source_set_time(c->timer, window_due(e, c, now));
+        return r;
+}
+
+/* An idle container opens its window; a queued or running one gathers work for its next job. */
 static int ctr_arm(struct ctr *c) {
         struct engine *e = c->engine;
-        uint64_t now = now_usec(e->event), period = e->cfg->agent.debounce_usec, due;
+        uint64_t now = now_usec(e->event);
+        int r;
 
-        if (c->state == CTR_IDLE) {
-                c->state = CTR_WAITING;
-                c->window_start = now;
-                return sd_event_add_time(e->event, &c->timer, CLOCK_MONOTONIC, now + period, 1000, on_debounced, c);
-        }
-        if (c->state != CTR_WAITING)
+        if (c->state != CTR_IDLE)
                 return 0;
-        due = now + period;
-        if (due > c->window_start + DEBOUNCE_MAX_PERIODS * period)
-                due = c->window_start + DEBOUNCE_MAX_PERIODS * period;
-        return sd_event_source_set_time(c->timer, due);
+        c->state = CTR_WAITING;
+        c->window_start = now;
+        r = sd_event_add_time(e->event, &c->timer, CLOCK_MONOTONIC, window_due(e, c, now), 1000, on_debounced, c);
+        if (r < 0)
+                return r;
+        c->wait_next = e->waiting;
+        e->waiting = c;
+        return 0;
 }
 
 /* ---- jobs ---- */
@@ -465,6 +493,8 @@ int engine_notify(struct engine *e, const char *cert_path, unsigned *ret_schedul
                 *ret_scheduled = 0;
                 return 0;
         }
+        if (engine_extend_windows(e) < 0)
+                return -ENOMEM;
         for (size_t i = 0; i < cert->n_containers; i++) {
                 const struct mf_container *b = &cert->containers[i];
                 struct ctr *c = ctr_get(e, b);

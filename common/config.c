@@ -51,6 +51,7 @@ int config_new_default(struct config **ret) {
         c->ca.policy = POLICY_STRICT;
         c->ca.lock_timeout_usec = 10 * 1000000ULL;
         c->agent.debounce_usec = 2 * 1000000ULL;
+        c->agent.debounce_max_usec = 60 * 1000000ULL;
         c->agent.max_parallel = 4;
         c->agent.step_timeout_usec = 60 * 1000000ULL;
         *ret = TAKE_PTR(c);
@@ -132,6 +133,7 @@ static int parse_abs_path_opt(struct ywalk *w, const struct ynode *n, const char
 static int parse_agent(struct ywalk *w, const struct ynode *n, const char *field, void *target) {
         static const struct yfield fields[] = {
                 { "debounce", yparse_duration, offsetof(struct config, agent.debounce_usec), false },
+                { "debounce_max", yparse_duration, offsetof(struct config, agent.debounce_max_usec), false },
                 { "max_parallel", parse_max_parallel, offsetof(struct config, agent.max_parallel), false },
                 { "ca_bundle", parse_abs_path_opt, offsetof(struct config, agent.ca_bundle), false },
                 { "step_timeout", yparse_duration, offsetof(struct config, agent.step_timeout_usec), false },
@@ -171,6 +173,8 @@ int config_load_buffer(const char *name, const char *buf, size_t len, struct con
         r = ydoc_parse(name, buf, len, &doc, diags);
         if (r >= 0)
                 r = config_parse_doc(&w, doc, c);
+        if (r >= 0 && c->agent.debounce_max_usec < c->agent.debounce_usec)
+                diag_add(diags, DIAG_ERROR, name, 0, 0, "agent.debounce_max", "must not be shorter than agent.debounce");
         if (r == -ENOMEM)
                 return r;
         if (diags->n_errors > errors_before)

@@ -30,6 +30,7 @@ struct config {
         char *manifest;
         struct {
                 uint64_t debounce_usec;
+                uint64_t debounce_max_usec; /* a job waits at most this long after its first event */
                 unsigned max_parallel;
                 char *ca_bundle;          /* pre-flight: saved certificates must chain to it ("" = no check) */
                 uint64_t step_timeout_usec; /* one runtime call (restart, kill, exec) */

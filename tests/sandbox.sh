@@ -20,6 +20,8 @@ cleanup() {
                 for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
                 kill -KILL "$pid" 2>/dev/null
         done
+        # podman's overlay driver bind-mounts its own directory: ours only, by path, once all is stopped.
+        mountpoint -q "$T/podman/graph/overlay" 2>/dev/null && umount "$T/podman/graph/overlay"
         if [ "${KEEP_TMP:-0}" = 1 ]; then echo "# kept $T"; else rm -rf "$T"; fi
 }
 trap cleanup EXIT

@@ -20,6 +20,7 @@ START_TEST(test_defaults) {
         ck_assert_uint_eq(c->agent.debounce_usec, 2000000ULL);
         ck_assert_uint_eq(c->agent.max_parallel, 4);
         ck_assert_uint_eq(c->ca.lock_timeout_usec, 10000000ULL);
+        ck_assert_uint_eq(c->agent.debounce_max_usec, 60000000ULL);
 }
 END_TEST
 
@@ -30,7 +31,7 @@ START_TEST(test_full) {
                            "  permitted_ip: [172.17.0.0/16]\n  crl_url: http://ca.example.com/crl.pem\n"
                            "  default_template: web\n  lock_timeout: 1s\n"
                            "state_dir: /srv/state\nmanifest: /srv/manifest.yaml\nagent:\n  debounce: 500ms\n  max_parallel: 8\n"
-                           "  ca_bundle: /srv/ca/chain.pem\n  step_timeout: 90s\n  podman: /opt/bin/podman\n";
+                           "  ca_bundle: /srv/ca/chain.pem\n  step_timeout: 90s\n  podman: /opt/bin/podman\n  debounce_max: 30s\n";
 
         ck_assert_int_eq(load(text, &c, &d), 0);
         ck_assert_str_eq(c->ca.dir, "/srv/ca");
@@ -48,6 +49,7 @@ START_TEST(test_full) {
         ck_assert_uint_eq(c->agent.step_timeout_usec, 90000000ULL);
         ck_assert_str_eq(c->agent.podman, "/opt/bin/podman");
         ck_assert_str_eq(c->agent.docker, "docker");
+        ck_assert_uint_eq(c->agent.debounce_max_usec, 30000000ULL);
 }
 END_TEST
 
@@ -66,6 +68,7 @@ static const struct {
         { "agent:\n  debounce: 2 s\n", "c.yaml:2:13: error: agent.debounce", "not a duration" },
         { "agent:\n  max_parallel: 0\n", "c.yaml:2:17: error: agent.max_parallel", "out of range" },
         { "- a\n", "c.yaml:1:1: error", "expected a mapping, got a sequence" },
+        { "agent:\n  debounce: 10s\n  debounce_max: 5s\n", "c.yaml: error: agent.debounce_max", "must not be shorter than agent.debounce" },
         { "agent:\n  ca_bundle: chain.pem\n", "c.yaml:2:14: error: agent.ca_bundle", "not an absolute path" },
 };
 
