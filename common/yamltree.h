@@ -25,9 +25,12 @@ struct ynode {
         size_t n_items;
 };
 
+struct arena_chunk;
+
 struct ydoc {
         char *file;
-        struct ynode *root; /* NULL for an empty document */
+        struct ynode *root;         /* NULL for an empty document */
+        struct arena_chunk *chunks; /* every node, string and item array lives here: freed at once */
 };
 
 /* Parses buf; syntax errors go to diags (file:line:col) and give -EBADMSG. */
