@@ -5,6 +5,7 @@
 #include <sys/epoll.h>
 
 #include "bus.h"
+#include "busopen.h"
 #include "log.h"
 
 #define RECONNECT_USEC (1000000ULL)
@@ -293,22 +294,6 @@ static DBusHandlerResult on_local(DBusConnection *conn, DBusMessage *m, void *da
         return DBUS_HANDLER_RESULT_HANDLED;
 }
 
-static DBusConnection *bus_open(const char *spec, DBusError *e) {
-        DBusConnection *c;
-
-        if (streq(spec, "system"))
-                return dbus_bus_get_private(DBUS_BUS_SYSTEM, e);
-        if (streq(spec, "session"))
-                return dbus_bus_get_private(DBUS_BUS_SESSION, e);
-        c = dbus_connection_open_private(spec, e);
-        if (c && !dbus_bus_register(c, e)) {
-                dbus_connection_close(c);
-                dbus_connection_unref(c);
-                return NULL;
-        }
-        return c;
-}
-
 static int bus_integrate(struct bus *bus) {
         if (sd_event_add_defer(bus->event, &bus->dispatch, on_dispatch, bus) < 0)
                 return -ENOMEM;
@@ -327,7 +312,7 @@ int bus_start(struct bus *bus) {
         int r;
 
         dbus_error_init(&e);
-        bus->conn = bus_open(bus->spec, &e);
+        bus->conn = bus_open_spec(bus->spec, &e);
         if (!bus->conn) {
                 r = bus_error_to_errno(&e);
                 log_debug("bus %s: %s", bus->spec, e.message);

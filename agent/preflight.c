@@ -7,17 +7,6 @@
 #include "preflight.h"
 #include "strv.h"
 
-static bool declared_ip(char *const *declared, const char *ip) {
-        struct ip_addr a, b;
-
-        if (ip_addr_parse(ip, &a) < 0)
-                return false;
-        STRV_FOREACH(d, declared)
-                if (ip_addr_parse(*d, &b) >= 0 && ip_addr_equal(&a, &b))
-                        return true;
-        return false;
-}
-
 static int check_names(const struct mf_cert *c, const struct cert *cert, char *reason, size_t size) {
         _cleanup_(strv_freep) char **dns = NULL, **ip = NULL, **email = NULL;
         int r = cert_get_names(cert, &dns, &ip, &email);
@@ -30,7 +19,7 @@ static int check_names(const struct mf_cert *c, const struct cert *cert, char *r
                 if (!strv_contains_case(c->dns, *n))
                         goto undeclared;
         STRV_FOREACH(n, ip)
-                if (!declared_ip(c->ip, *n))
+                if (!ip_in_list(c->ip, *n))
                         goto undeclared;
         STRV_FOREACH(n, email)
                 if (!strv_contains_case(c->email, *n))

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "busopen.h"
 #include "cli.h"
 #include "log.h"
 
@@ -13,22 +14,6 @@
 #define AGENT_IFACE "org.ctrcert.Agent1"
 #define CALL_TIMEOUT_MS 30000
 
-static DBusConnection *connect_bus(const char *spec, DBusError *e) {
-        DBusConnection *c;
-
-        if (!spec || streq(spec, "system"))
-                return dbus_bus_get_private(DBUS_BUS_SYSTEM, e);
-        if (streq(spec, "session"))
-                return dbus_bus_get_private(DBUS_BUS_SESSION, e);
-        c = dbus_connection_open_private(spec, e);
-        if (c && !dbus_bus_register(c, e)) {
-                dbus_connection_close(c);
-                dbus_connection_unref(c);
-                return NULL;
-        }
-        return c;
-}
-
 /* Calls method (with one string argument when arg is set); the reply, or NULL after printing why. */
 static DBusMessage *call(const struct cli_ctx *ctx, const char *method, const char *arg) {
         DBusConnection *conn;
@@ -36,7 +21,7 @@ static DBusMessage *call(const struct cli_ctx *ctx, const char *method, const ch
         DBusError e;
 
         dbus_error_init(&e);
-        conn = connect_bus(ctx->bus, &e);
+        conn = bus_open_spec(ctx->bus, &e);
         if (!conn) {
                 log_error("cannot reach the %s bus: %s", ctx->bus ? ctx->bus : "system", e.message);
                 dbus_error_free(&e);

@@ -115,3 +115,14 @@ bool ip_cidr_contains(const struct ip_cidr *c, const struct ip_addr *a) {
                 return true;
         return ((c->addr.bytes[full] ^ a->bytes[full]) & (uint8_t) (0xff << (8 - rest))) == 0;
 }
+
+bool ip_in_list(char *const *list, const char *s) {
+        struct ip_addr a, b;
+
+        if (ip_addr_parse(s, &a) < 0 || !list)
+                return false;
+        for (char *const *i = list; *i; i++)
+                if (ip_addr_parse(*i, &b) >= 0 && ip_addr_equal(&a, &b))
+                        return true;
+        return false;
+}

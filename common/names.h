@@ -27,3 +27,5 @@ bool ip_addr_equal(const struct ip_addr *a, const struct ip_addr *b);
 /* Parses "192.0.2.0/24", "fd00::/8"; a bare address is a /32 or /128. */
 int ip_cidr_parse(const char *s, struct ip_cidr *ret);
 bool ip_cidr_contains(const struct ip_cidr *c, const struct ip_addr *a);
+/* s is the same address as an entry of list, however either is spelled ("2001:db8::1" = "2001:db8:0::1"). */
+bool ip_in_list(char *const *list, const char *s);

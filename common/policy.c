@@ -55,17 +55,6 @@ static int check_form(const struct csr_info *ci, struct policy_decision *d) {
 
 /* ---- strict: names declared for the id ---- */
 
-static bool ip_in_list(char *const *list, const char *s) {
-        struct ip_addr a, b;
-
-        if (ip_addr_parse(s, &a) < 0)
-                return false;
-        STRV_FOREACH(i, list)
-                if (ip_addr_parse(*i, &b) >= 0 && ip_addr_equal(&a, &b))
-                        return true;
-        return false;
-}
-
 static bool declared_any(const struct mf_cert *c, const char *name) {
         return strv_contains_case(c->dns, name) || ip_in_list(c->ip, name) || strv_contains_case(c->email, name);
 }

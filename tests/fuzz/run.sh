@@ -13,7 +13,8 @@ fail=0
 
 common=$(ls "$SRC"/common/*.c)
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -std=gnu11 -D_GNU_SOURCE -I$SRC/common"
-libs=$(pkg-config --libs libcrypto yaml-0.1)
+libs=$(pkg-config --libs libcrypto yaml-0.1 dbus-1)
+flags="$flags $(pkg-config --cflags dbus-1)"
 
 for name in manifest submit; do
         bin="$WORK/fuzz-$name"

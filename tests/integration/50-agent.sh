@@ -5,7 +5,9 @@
 # and non-root callers are ignored, and a bad manifest never replaces a good one.
 . "$(dirname "$0")/lib.sh"
 AGENT="$BUILD/ctrcert-agent"
-DEBOUNCE_MS=2000 # the default: certmonger saves three resubmits more than 0.5 s apart
+# certmonger retries a save that collides with another about 5 s later, so three resubmits may
+# be saved 5 s apart: a window that coalesces them must be longer (bench/RESULTS.md).
+DEBOUNCE_MS=6000
 
 make_ca_and_config || exit 1
 cat >>"$CONF" <<EOC
@@ -58,23 +60,13 @@ done
 check_eq "the three containers serve their certificates" "$(serial "$P/c/certs/web-c.crt")" "$(served_serial 15003)"
 
 # The agent, and a log of its JobFinished signals.
-dbus-monitor --system "type='signal',interface='org.ctrcert.Agent1',member='JobFinished'" >"$T/jobs.log" 2>&1 &
-PIDS+=("$!")
+watch_jobs
 "$AGENT" --config "$CONF" --bus system >"$T/agent.log" 2>&1 &
 AGENT_PID=$!
 PIDS+=("$AGENT_PID")
 for _ in $(seq 100); do bus_has_owner org.ctrcert.Agent1 && break; sleep 0.05; done
 check "the agent owns org.ctrcert.Agent1" bus_has_owner org.ctrcert.Agent1
 
-jobs_for() { grep -A1 'member=JobFinished' "$T/jobs.log" | grep -c "string \"$1\""; }
-# wait_jobs CONTAINER N: until N JobFinished signals name CONTAINER (20 s).
-wait_jobs() {
-        for _ in $(seq 200); do
-                [ "$(jobs_for "$1")" -ge "$2" ] && return 0
-                sleep 0.1
-        done
-        return 1
-}
 last_result() { grep -A6 "string \"$1\"" "$T/jobs.log" | grep -E 'string "(ok|failed)"' | tail -n 1 | cut -d'"' -f2; }
 renew() { gc resubmit -i "$1" >/dev/null; }
 
@@ -111,7 +103,7 @@ renew web-a
 renew extra-a1
 renew extra-a2
 wait_jobs ctr-a $((before + 1))
-sleep $((DEBOUNCE_MS * 3 / 1000 + 1))
+sleep $((DEBOUNCE_MS / 1000 + 2))
 check_eq "three renewals of ctr-a's certificates make one job" $((before + 1)) "$(jobs_for ctr-a)"
 last_ids=$(grep -A6 'string "ctr-a"' "$T/jobs.log" | tail -n 7)
 check_contains "the one job names web-a" '"web-a"' "$last_ids"
@@ -135,7 +127,7 @@ check_contains "ctrcertctl status shows the failure" "failed" "$("$CTL" status |
 n_jobs=$(grep -c 'member=JobFinished' "$T/jobs.log")
 dbus-send --system --type=signal /org/fedorahosted/certmonger/requests/Request1 \
         org.fedorahosted.certmonger.request.SavedCertificate
-sleep $((DEBOUNCE_MS * 3 / 1000 + 1))
+sleep $((DEBOUNCE_MS / 1000 + 2))
 check_eq "a spoofed SavedCertificate starts no job" "$n_jobs" "$(grep -c 'member=JobFinished' "$T/jobs.log")"
 check_contains "and is logged as ignored" "ignored SavedCertificate" "$(cat "$T/agent.log")"
 

@@ -10,25 +10,7 @@ NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 make_ca_and_config || exit 1
 write_manifest
 chmod 0755 "$T"
-cat >"$T/policy-bus.conf" <<EOC
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=$T/bus.sock</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow send_destination="*"/>
-    <allow own="*"/>
-    <allow receive_sender="*"/>
-  </policy>
-  <include>$SRC/data/org.ctrcert.Agent1.conf</include>
-</busconfig>
-EOC
-dbus-daemon --config-file="$T/policy-bus.conf" --fork --print-pid=3 3>"$T/bus.pid" || exit 1
-PIDS+=("$(cat "$T/bus.pid")")
-export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/bus.sock"
+start_bus "$SRC/data/org.ctrcert.Agent1.conf" || exit 1
 
 out=$("${NOBODY[@]}" $PY -c 'import dbus; dbus.SystemBus().request_name("org.ctrcert.Agent1")' 2>&1)
 check_contains "the policy lets no one but root own org.ctrcert.Agent1" "AccessDenied" "$out"

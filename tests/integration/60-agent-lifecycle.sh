@@ -50,8 +50,7 @@ for n in haproxy-1 haproxy-2 haproxy-x dockerish; do
         podman run -d --init --name "$n" localhost/ctrcert-tls sh -c 'trap "echo hup >> /tmp/hups" HUP; while :; do sleep 0.1; done' >/dev/null
 done
 
-dbus-monitor --system "type='signal',interface='org.ctrcert.Agent1',member='JobFinished'" >"$T/jobs.log" 2>&1 &
-PIDS+=("$!")
+watch_jobs
 
 # READY=1 must come only once the name is ours: the listener checks the bus the moment it arrives.
 cat >"$T/notify.py" <<'EOP'
@@ -76,14 +75,6 @@ PIDS+=("$AGENT_PID")
 wait "$NOTIFY_PID"
 check_eq "READY=1 is sent once org.ctrcert.Agent1 is owned" owned "$(cat "$T/notify.out")"
 
-jobs_for() { grep -A1 'member=JobFinished' "$T/jobs.log" | grep -c "string \"$1\""; }
-wait_jobs() {
-        for _ in $(seq 200); do
-                [ "$(jobs_for "$1")" -ge "$2" ] && return 0
-                sleep 0.1
-        done
-        return 1
-}
 renew() { gc resubmit -i "$1" >/dev/null; }
 
 # ---- systemd units ----
@@ -133,8 +124,7 @@ PIDS+=("$!")
 for _ in $(seq 100); do bus_has_owner org.ctrcert.Agent1 && break; sleep 0.1; done
 check "the agent owns its name again on the new bus" bus_has_owner org.ctrcert.Agent1
 check "the agent kept running" kill -0 "$AGENT_PID"
-dbus-monitor --system "type='signal',interface='org.ctrcert.Agent1',member='JobFinished'" >"$T/jobs.log" 2>&1 &
-PIDS+=("$!")
+watch_jobs
 sleep 0.3
 for _ in $(seq 50); do bus_has_owner org.freedesktop.systemd1 && break; sleep 0.1; done
 renew httpd

@@ -78,3 +78,23 @@ write_manifest() {
                 printf '%s\n' "$@"
         } >"$T/etc/manifest.yaml"
 }
+
+# ---- watching the agent ----
+
+# watch_jobs: records the agent's JobFinished signals in $T/jobs.log (dbus-monitor).
+watch_jobs() {
+        dbus-monitor --system "type='signal',interface='org.ctrcert.Agent1',member='JobFinished'" >"$T/jobs.log" 2>&1 &
+        PIDS+=("$!")
+}
+
+# jobs_for CONTAINER: how many finished jobs named it.
+jobs_for() { grep -A1 'member=JobFinished' "$T/jobs.log" | grep -c "string \"$1\""; }
+
+# wait_jobs CONTAINER N: until N finished jobs name CONTAINER (30 s).
+wait_jobs() {
+        for _ in $(seq 300); do
+                [ "$(jobs_for "$1")" -ge "$2" ] && return 0
+                sleep 0.1
+        done
+        return 1
+}
