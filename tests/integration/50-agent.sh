@@ -35,19 +35,11 @@ entry() { printf '  - id: %s\n    cert: %s/certs/%s.crt\n    key: %s/keys/%s.key
         entry web-c "$P/c"
         echo "    containers: [{name: ctr-c, action: exec, exec: [/bin/sh, -c, 'date >> /tmp/exec-ran']}]"
 } >"$T/etc/manifest.yaml"
-check "the test manifest is valid" "$CTL" manifest check "$T/etc/manifest.yaml"
-
-start_bus || exit 1
-start_certmonger || exit 1
-start_podman || exit 1
-gc add-ca -c ctrcert -e "$SUBMIT --config $CONF" >/dev/null
-
-# issue ID DIR: a certificate through certmonger and ctrcert.
-issue() {
-        gc request -w -c ctrcert -T "$1" -I "$1" -G EC -g 256 -N "CN=$1.example" -D "$1.example" \
-                -f "$2/certs/$1.crt" -k "$2/keys/$1.key" >/dev/null 2>&1
-}
-for id in web-a:a web-b:b web-c:c extra-a1:extra extra-a2:extra; do issue "${id%%:*}" "$P/${id#*:}"; done
+start_world || exit 1
+for x in web-a:a web-b:b web-c:c extra-a1:extra extra-a2:extra; do
+        id=${x%%:*} d=$P/${x#*:}
+        issue_cert "$id" "$d/certs/$id.crt" "$d/keys/$id.key"
+done
 check_eq "five certificates issued through certmonger" 5 "$(gc list | grep -c 'status: MONITORING')"
 
 run_tls_container ctr-a 15001 "$P/a/certs/web-a.crt" "$P/a/keys/web-a.key"

@@ -28,16 +28,8 @@ entry() { printf '  - id: %s\n    cert: %s/certs/%s.crt\n    key: %s/keys/%s.key
         entry viadocker
         echo "    containers: [{name: dockerish, runtime: docker, action: exec, exec: [/bin/sh, -c, 'echo ran >> /tmp/ran']}]"
 } >"$T/etc/manifest.yaml"
-check "the test manifest is valid" "$CTL" manifest check "$T/etc/manifest.yaml"
-
-start_bus || exit 1
-start_certmonger || exit 1
-start_podman || exit 1
-gc add-ca -c ctrcert -e "$SUBMIT --config $CONF" >/dev/null
-for id in httpd nova haproxy viadocker; do
-        gc request -w -c ctrcert -T "$id" -I "$id" -G EC -g 256 -N "CN=$id.example" -D "$id.example" \
-                -f "$P/certs/$id.crt" -k "$P/keys/$id.key" >/dev/null 2>&1
-done
+start_world || exit 1
+for id in httpd nova haproxy viadocker; do issue_cert "$id" "$P/certs/$id.crt" "$P/keys/$id.key"; done
 check_eq "four certificates issued" 4 "$(gc list | grep -c 'status: MONITORING')"
 
 # systemd's Manager, mocked on the sandbox bus.

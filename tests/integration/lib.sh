@@ -79,6 +79,22 @@ write_manifest() {
         } >"$T/etc/manifest.yaml"
 }
 
+# ---- the agent's world ----
+
+# start_world: checks $T/etc/manifest.yaml, then a private bus, certmonger with ctrcert
+# registered, and a podman store with the TLS image.
+start_world() {
+        check "the test manifest is valid" "$CTL" manifest check "$T/etc/manifest.yaml"
+        start_bus && start_certmonger && start_podman || return 1
+        gc add-ca -c ctrcert -e "$SUBMIT --config $CONF" >/dev/null
+}
+
+# issue_cert ID CERT KEY: a certificate for ID.example through certmonger and ctrcert.
+issue_cert() {
+        gc request -w -c ctrcert -T "$1" -I "$1" -G EC -g 256 -N "CN=$1.example" -D "$1.example" \
+                -f "$2" -k "$3" >/dev/null 2>&1
+}
+
 # ---- watching the agent ----
 
 # watch_jobs: records the agent's JobFinished signals in $T/jobs.log (dbus-monitor).
