@@ -25,6 +25,7 @@ void config_free(struct config *c) {
         free(c->agent.ca_bundle);
         free(c->agent.podman);
         free(c->agent.docker);
+        free(c->agent.metrics);
         free(c);
 }
 
@@ -44,8 +45,10 @@ int config_new_default(struct config **ret) {
         c->agent.ca_bundle = strdup("");
         c->agent.podman = strdup("podman");
         c->agent.docker = strdup("docker");
+        c->agent.metrics = strdup("");
         if (!c->file || !c->ca.dir || !c->ca.crl_url || !c->ca.default_template || !c->state_dir || !c->manifest ||
-            !c->ca.permitted_dns || !c->ca.permitted_ip || !c->agent.ca_bundle || !c->agent.podman || !c->agent.docker)
+            !c->ca.permitted_dns || !c->ca.permitted_ip || !c->agent.ca_bundle || !c->agent.podman || !c->agent.docker ||
+            !c->agent.metrics)
                 return -ENOMEM;
         c->ca.validity_days = 365;
         c->ca.policy = POLICY_STRICT;
@@ -54,6 +57,11 @@ int config_new_default(struct config **ret) {
         c->agent.debounce_max_usec = 60 * 1000000ULL;
         c->agent.max_parallel = 4;
         c->agent.step_timeout_usec = 60 * 1000000ULL;
+        c->agent.retry_attempts = 5;
+        c->agent.retry_initial_usec = 1 * 1000000ULL;
+        c->agent.retry_max_usec = 60 * 1000000ULL;
+        c->agent.restart_budget = 5;
+        c->agent.restart_window_usec = 10 * 60 * 1000000ULL;
         *ret = TAKE_PTR(c);
         return 0;
 }
@@ -124,6 +132,14 @@ static int parse_max_parallel(struct ywalk *w, const struct ynode *n, const char
         return ywalk_uint(w, n, field, 1, 256, target);
 }
 
+static int parse_retry_attempts(struct ywalk *w, const struct ynode *n, const char *field, void *target) {
+        return ywalk_uint(w, n, field, 1, 100, target);
+}
+
+static int parse_restart_budget(struct ywalk *w, const struct ynode *n, const char *field, void *target) {
+        return ywalk_uint(w, n, field, 0, 10000, target);
+}
+
 static int parse_abs_path_opt(struct ywalk *w, const struct ynode *n, const char *field, void *target) {
         if (ynode_is_null(n) || (n->kind == YNODE_SCALAR && n->value[0] == '\0'))
                 return yparse_string_opt(w, n, field, target);
@@ -139,6 +155,12 @@ static int parse_agent(struct ywalk *w, const struct ynode *n, const char *field
                 { "step_timeout", yparse_duration, offsetof(struct config, agent.step_timeout_usec), false },
                 { "podman", yparse_string, offsetof(struct config, agent.podman), false },
                 { "docker", yparse_string, offsetof(struct config, agent.docker), false },
+                { "retry_attempts", parse_retry_attempts, offsetof(struct config, agent.retry_attempts), false },
+                { "retry_initial", yparse_duration, offsetof(struct config, agent.retry_initial_usec), false },
+                { "retry_max", yparse_duration, offsetof(struct config, agent.retry_max_usec), false },
+                { "restart_budget", parse_restart_budget, offsetof(struct config, agent.restart_budget), false },
+                { "restart_window", yparse_duration, offsetof(struct config, agent.restart_window_usec), false },
+                { "metrics", parse_abs_path_opt, offsetof(struct config, agent.metrics), false },
         };
         return ywalk_mapping(w, n, field, fields, ELEMENTSOF(fields), target);
 }
@@ -175,6 +197,8 @@ int config_load_buffer(const char *name, const char *buf, size_t len, struct con
                 r = config_parse_doc(&w, doc, c);
         if (r >= 0 && c->agent.debounce_max_usec < c->agent.debounce_usec)
                 diag_add(diags, DIAG_ERROR, name, 0, 0, "agent.debounce_max", "must not be shorter than agent.debounce");
+        if (r >= 0 && c->agent.retry_max_usec < c->agent.retry_initial_usec)
+                diag_add(diags, DIAG_ERROR, name, 0, 0, "agent.retry_max", "must not be shorter than agent.retry_initial");
         if (r == -ENOMEM)
                 return r;
         if (diags->n_errors > errors_before)

@@ -530,6 +530,61 @@ int cert_verify_bundle(const struct cert *c, const char *bundle_path, time_t now
         return -EBADMSG;
 }
 
+/* Appends c's PEM to *text. */
+static int pem_append(char **text, const struct cert *c) {
+        _cleanup_free_ char *pem = NULL, *joined = NULL;
+        int r = cert_to_pem(c, &pem);
+
+        if (r < 0)
+                return r;
+        if (asprintf(&joined, "%s%s", *text ? *text : "", pem) < 0)
+                return -ENOMEM;
+        free(*text);
+        *text = TAKE_PTR(joined);
+        return 0;
+}
+
+/* The certificate of v[] that issued c (not c itself), or NULL. */
+static const struct cert *find_issuer(struct cert **v, size_t n, const struct cert *c) {
+        for (size_t i = 0; i < n; i++)
+                if (X509_cmp(v[i]->x509, c->x509) != 0 && X509_check_issued(v[i]->x509, c->x509) == X509_V_OK)
+                        return v[i];
+        return NULL;
+}
+
+int cert_chain_from_bundle(const struct cert *leaf, const char *bundle_path, char **ret_chain, char **ret_root) {
+        _cleanup_free_ char *chain = NULL, *root = NULL;
+        const struct cert *at = leaf;
+        struct cert **v = NULL;
+        size_t n = 0;
+        int r = cert_load_file_all(bundle_path, &v, &n);
+
+        if (r < 0)
+                return r;
+        /* Bounded by the bundle's size: a loop of cross-signed certificates ends too. */
+        for (size_t depth = 0; depth < n && r >= 0; depth++) {
+                const struct cert *up = find_issuer(v, n, at);
+
+                if (!up)
+                        break;
+                if (X509_check_issued(up->x509, up->x509) == X509_V_OK) {
+                        r = pem_append(&root, up);
+                        break;
+                }
+                r = pem_append(&chain, up);
+                at = up;
+        }
+        cert_array_free(v, n);
+        ERR_clear_error();
+        if (r < 0)
+                return r;
+        if (at == leaf && !root)
+                return -ENOENT;
+        *ret_chain = chain ? TAKE_PTR(chain) : strdup("");
+        *ret_root = root ? TAKE_PTR(root) : strdup("");
+        return *ret_chain && *ret_root ? 0 : -ENOMEM;
+}
+
 int cert_matches_key(const struct cert *c, const struct key *k) {
         EVP_PKEY *pub = X509_get0_pubkey(c->x509);
 

@@ -94,6 +94,13 @@ int cert_get_names(const struct cert *c, char ***ret_dns, char ***ret_ip, char *
  */
 int cert_verify_bundle(const struct cert *c, const char *bundle_path, time_t now, char *errbuf, size_t errlen);
 
+/*
+ * From the PEM bundle at bundle_path, the certificates above leaf: the
+ * intermediates (leaf's issuer first) and the self-signed root, each as PEM
+ * text ("" when the bundle lacks it). -ENOENT when nothing in it issued leaf.
+ */
+int cert_chain_from_bundle(const struct cert *leaf, const char *bundle_path, char **ret_chain, char **ret_root);
+
 int key_generate(int type, struct key **ret);
 int key_load_file(const char *path, struct key **ret);
 int key_to_pem(const struct key *k, char **ret);

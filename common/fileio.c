@@ -89,6 +89,10 @@ static int fsync_parent_dir(const char *path) {
 }
 
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode) {
+        return write_file_atomic_owned(path, data, len, mode, (uid_t) -1, (gid_t) -1);
+}
+
+int write_file_atomic_owned(const char *path, const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid) {
         _cleanup_free_ char *tmp = NULL;
         _cleanup_close_ int fd = -1;
         int r;
@@ -99,8 +103,10 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
         if (fd < 0)
                 return negative_errno();
 
-        /* The mode is set before any byte is written: a key is never readable by others. */
-        if (fchmod(fd, mode) < 0)
+        /* Owner and mode are set before any byte is written: a key is never readable by others. */
+        if ((uid != (uid_t) -1 || gid != (gid_t) -1) && fchown(fd, uid, gid) < 0)
+                r = negative_errno();
+        else if (fchmod(fd, mode) < 0)
                 r = negative_errno();
         else if ((r = write_all(fd, data, len)) >= 0 && fsync(fd) < 0)
                 r = negative_errno();

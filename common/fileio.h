@@ -16,6 +16,8 @@ int read_file_full(const char *path, size_t max, char **ret, size_t *ret_len);
  * never a half-written one.
  */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* The same, owned by uid:gid ((uid_t) -1 / (gid_t) -1 leave one unchanged). */
+int write_file_atomic_owned(const char *path, const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid);
 
 /* Creates a directory and its parents (missing ones get mode). */
 int mkdir_parents(const char *path, mode_t mode);

@@ -21,6 +21,7 @@ int log_full_errno(int level, int error, const char *fmt, ...) _printf_(3, 4);
 
 #define log_debug(...) log_full_errno(LOG_LEVEL_DEBUG, 0, __VA_ARGS__)
 #define log_info(...) log_full_errno(LOG_LEVEL_INFO, 0, __VA_ARGS__)
+#define log_notice(...) log_full_errno(LOG_LEVEL_NOTICE, 0, __VA_ARGS__)
 #define log_warning(...) log_full_errno(LOG_LEVEL_WARNING, 0, __VA_ARGS__)
 #define log_error(...) log_full_errno(LOG_LEVEL_ERR, 0, __VA_ARGS__)
 #define log_debug_errno(e, ...) log_full_errno(LOG_LEVEL_DEBUG, (e), __VA_ARGS__)

@@ -21,6 +21,12 @@ START_TEST(test_defaults) {
         ck_assert_uint_eq(c->agent.max_parallel, 4);
         ck_assert_uint_eq(c->ca.lock_timeout_usec, 10000000ULL);
         ck_assert_uint_eq(c->agent.debounce_max_usec, 60000000ULL);
+        ck_assert_uint_eq(c->agent.retry_attempts, 5);
+        ck_assert_uint_eq(c->agent.retry_initial_usec, 1000000ULL);
+        ck_assert_uint_eq(c->agent.retry_max_usec, 60000000ULL);
+        ck_assert_uint_eq(c->agent.restart_budget, 5);
+        ck_assert_uint_eq(c->agent.restart_window_usec, 600000000ULL);
+        ck_assert_str_eq(c->agent.metrics, "");
 }
 END_TEST
 
@@ -31,7 +37,9 @@ START_TEST(test_full) {
                            "  permitted_ip: [172.17.0.0/16]\n  crl_url: http://ca.example.com/crl.pem\n"
                            "  default_template: web\n  lock_timeout: 1s\n"
                            "state_dir: /srv/state\nmanifest: /srv/manifest.yaml\nagent:\n  debounce: 500ms\n  max_parallel: 8\n"
-                           "  ca_bundle: /srv/ca/chain.pem\n  step_timeout: 90s\n  podman: /opt/bin/podman\n  debounce_max: 30s\n";
+                           "  ca_bundle: /srv/ca/chain.pem\n  step_timeout: 90s\n  podman: /opt/bin/podman\n  debounce_max: 30s\n"
+                           "  retry_attempts: 3\n  retry_initial: 200ms\n  retry_max: 5s\n  restart_budget: 0\n"
+                           "  restart_window: 1h\n  metrics: /var/lib/node_exporter/ctrcert.prom\n";
 
         ck_assert_int_eq(load(text, &c, &d), 0);
         ck_assert_str_eq(c->ca.dir, "/srv/ca");
@@ -50,6 +58,12 @@ START_TEST(test_full) {
         ck_assert_str_eq(c->agent.podman, "/opt/bin/podman");
         ck_assert_str_eq(c->agent.docker, "docker");
         ck_assert_uint_eq(c->agent.debounce_max_usec, 30000000ULL);
+        ck_assert_uint_eq(c->agent.retry_attempts, 3);
+        ck_assert_uint_eq(c->agent.retry_initial_usec, 200000ULL);
+        ck_assert_uint_eq(c->agent.retry_max_usec, 5000000ULL);
+        ck_assert_uint_eq(c->agent.restart_budget, 0);
+        ck_assert_uint_eq(c->agent.restart_window_usec, 3600000000ULL);
+        ck_assert_str_eq(c->agent.metrics, "/var/lib/node_exporter/ctrcert.prom");
 }
 END_TEST
 
@@ -57,6 +71,9 @@ static const struct {
         const char *text, *where, *what;
 } bad[] = {
         { "ca:\n  dri: /x\n", "c.yaml:2:3: error: ca.dri", "unknown key 'dri'" },
+        { "agent:\n  retry_attempts: 0\n", "c.yaml:2:19: error: agent.retry_attempts", "out of range" },
+        { "agent:\n  retry_initial: 10s\n  retry_max: 1s\n", "error: agent.retry_max", "must not be shorter" },
+        { "agent:\n  metrics: relative.prom\n", "c.yaml:2:12: error: agent.metrics", "absolute" },
         { "ca:\n  policy: lax\n", "c.yaml:2:11: error: ca.policy", "'lax' is not one of strict|open" },
         { "ca:\n  validity_days: 0\n", "c.yaml:2:18: error: ca.validity_days", "out of range" },
         { "ca:\n  validity_days: soon\n", "c.yaml:2:18: error: ca.validity_days", "not a whole number" },
