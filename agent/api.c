@@ -28,6 +28,9 @@ static const char introspection[] =
         "  <method name=\"Reload\"/>\n"
         "  <method name=\"ListBindings\"><arg name=\"bindings\" type=\"a(sssss)\" direction=\"out\"/></method>\n"
         "  <method name=\"GetStatus\"><arg name=\"containers\" type=\"a(ssssx)\" direction=\"out\"/></method>\n"
+        "  <method name=\"ListJobs\"><arg name=\"jobs\" type=\"a(ssss)\" direction=\"out\"/></method>\n"
+        "  <method name=\"ListCertificates\"><arg name=\"certificates\" type=\"a(ssx)\" direction=\"out\"/></method>\n"
+        "  <method name=\"Release\"><arg name=\"container\" type=\"s\" direction=\"in\"/></method>\n"
         "  <signal name=\"JobFinished\"><arg name=\"container\" type=\"s\"/><arg name=\"cert_ids\" type=\"as\"/>"
         "<arg name=\"action\" type=\"s\"/><arg name=\"result\" type=\"s\"/><arg name=\"message\" type=\"s\"/></signal>\n"
         " </interface>\n"
@@ -43,6 +46,7 @@ static DBusMessage *error_reply(DBusMessage *m, int r, const char *fmt, ...) _pr
 static DBusMessage *error_reply(DBusMessage *m, int r, const char *fmt, ...) {
         const char *name = r == -EACCES || r == -EPERM ? DBUS_ERROR_ACCESS_DENIED
                          : r == -ENOENT               ? "org.ctrcert.Agent1.Error.NotInManifest"
+                         : r == -ESRCH                ? "org.ctrcert.Agent1.Error.NotHeld"
                          : r == -EINVAL               ? DBUS_ERROR_INVALID_ARGS
                          : r == -ENOMEM               ? DBUS_ERROR_NO_MEMORY
                                                       : DBUS_ERROR_FAILED;
@@ -87,6 +91,34 @@ static int append_status(const char *container, const char *state, const char *r
             !dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &state) ||
             !dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &result) ||
             !dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &message) ||
+            !dbus_message_iter_append_basic(&st, DBUS_TYPE_INT64, &t) ||
+            !dbus_message_iter_close_container(&b->array, &st))
+                return -ENOMEM;
+        return 0;
+}
+
+static int append_job(const char *container, const char *state, const char *ids, const char *detail, void *userdata) {
+        struct array_builder *b = userdata;
+        DBusMessageIter st;
+
+        if (!dbus_message_iter_open_container(&b->array, DBUS_TYPE_STRUCT, NULL, &st) ||
+            !dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &container) ||
+            !dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &state) ||
+            !dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &ids) ||
+            !dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &detail) ||
+            !dbus_message_iter_close_container(&b->array, &st))
+                return -ENOMEM;
+        return 0;
+}
+
+static int append_cert(const char *id, const char *path, int64_t not_after, void *userdata) {
+        struct array_builder *b = userdata;
+        DBusMessageIter st;
+        dbus_int64_t t = not_after;
+
+        if (!dbus_message_iter_open_container(&b->array, DBUS_TYPE_STRUCT, NULL, &st) ||
+            !dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &id) ||
+            !dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &path) ||
             !dbus_message_iter_append_basic(&st, DBUS_TYPE_INT64, &t) ||
             !dbus_message_iter_close_container(&b->array, &st))
                 return -ENOMEM;
@@ -151,6 +183,32 @@ static int fill_status(struct api *api, const char *unused, void *b) {
         return engine_list_status(api->engine, append_status, b);
 }
 
+static int fill_jobs(struct api *api, const char *unused, void *b) {
+        return engine_list_jobs(api->engine, append_job, b);
+}
+
+static int fill_certs(struct api *api, const char *unused, void *b) {
+        return engine_list_certificates(api->engine, append_cert, b);
+}
+
+static DBusMessage *method_list_jobs(struct api *api, DBusMessage *m, const char *unused) {
+        return array_reply(m, "(ssss)", fill_jobs, api, NULL);
+}
+
+static DBusMessage *method_list_certificates(struct api *api, DBusMessage *m, const char *unused) {
+        return array_reply(m, "(ssx)", fill_certs, api, NULL);
+}
+
+static DBusMessage *method_release(struct api *api, DBusMessage *m, const char *container) {
+        int r = engine_release(api->engine, container);
+
+        if (r == -ESRCH)
+                return error_reply(m, r, "no held job for '%s' (see ctrcertctl jobs)", container);
+        if (r < 0)
+                return error_reply(m, r, "cannot release %s: %s", container, strerror(-r));
+        return dbus_message_new_method_return(m);
+}
+
 static DBusMessage *method_plan(struct api *api, DBusMessage *m, const char *path) {
         return array_reply(m, "(sssss)", fill_plan, api, path);
 }
@@ -182,6 +240,9 @@ static const struct {
         { "Reload", "", method_reload },
         { "ListBindings", "", method_list_bindings },
         { "GetStatus", "", method_get_status },
+        { "ListJobs", "", method_list_jobs },
+        { "ListCertificates", "", method_list_certificates },
+        { "Release", "s", method_release },
 };
 
 /* Root only: the bus policy says so too, but the agent does not rely on it. */

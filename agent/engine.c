@@ -1,38 +1,31 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdbool.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "crypto.h"
 #include "engine.h"
+#include "fileio.h"
+#include "job.h"
+#include "jobstore.h"
 #include "log.h"
-#include "preflight.h"
+#include "metrics.h"
 #include "runtime.h"
-#include "spawn.h"
 #include "strv.h"
 
-#define PREFLIGHT_RETRY_USEC (200 * 1000ULL)
+#define METRICS_DELAY_USEC (1000 * 1000ULL)
 
-enum ctr_state { CTR_IDLE, CTR_WAITING, CTR_QUEUED, CTR_RUNNING };
-static const char *const state_names[] = { "idle", "waiting", "queued", "running" };
-
-/* One (certificate, binding) waiting for its container's next job; holds its manifest snapshot. */
-struct pending {
-        struct bindings *snap;
-        const struct mf_cert *cert;
-        const struct mf_container *binding;
-};
-
-struct job;
+enum ctr_state { CTR_IDLE, CTR_WAITING, CTR_QUEUED, CTR_RUNNING, CTR_HELD };
+static const char *const state_names[] = { "idle", "waiting", "queued", "running", "held" };
 
 /* A container (or a match: pattern, or a systemd unit) as the engine tracks it. */
 struct ctr {
         struct engine *engine;
-        char *key;   /* runtime/name or runtime/~regex: one job at a time per key */
+        char *key;   /* runtime/name or runtime/~regex: one job at a time per key; the job store's key */
         char *label; /* name or ~regex */
-        struct pending *pending;
+        struct job_item *pending;
         size_t n_pending;
         enum ctr_state state;
         sd_event_source *timer;
@@ -40,23 +33,11 @@ struct ctr {
         struct job *job;
         char *last_result, *last_message;
         uint64_t last_usec; /* CLOCK_REALTIME */
+        uint64_t *restarts; /* CLOCK_MONOTONIC of each restart within the budget window */
+        size_t n_restarts;
+        struct metrics_ctr counts;
         struct ctr *next, *queue_next;
         struct ctr *wait_next; /* in engine.waiting */
-};
-
-struct job {
-        struct ctr *ctr;
-        struct pending *pending;
-        size_t n_pending;
-        const struct mf_container **plan; /* the bindings whose actions run, in order */
-        size_t n_plan;
-        char **targets; /* container names the plan runs on */
-        size_t target_i, plan_i;
-        uint64_t deadline; /* pre-flight re-checks until then (the key may lag the cert) */
-        sd_event_source *retry;
-        struct spawn *spawn;
-        char **ids;
-        char *action;
 };
 
 struct engine {
@@ -64,10 +45,12 @@ struct engine {
         const struct config *cfg;
         struct bindings *current;
         DBusConnection *conn;
+        struct jobstore *store;
         struct ctr *ctrs;
         struct ctr *queue_head, *queue_tail;
         struct ctr *waiting; /* containers inside their debounce window */
         unsigned running;
+        sd_event_source *metrics_timer;
         engine_finished_t on_finished;
         void *userdata;
 };
@@ -77,12 +60,6 @@ static uint64_t now_usec(sd_event *e) {
 
         sd_event_now(e, CLOCK_MONOTONIC, &t);
         return t;
-}
-
-static void pending_clear(struct pending *p, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                bindings_unref(p[i].snap);
-        free(p);
 }
 
 /* ---- containers ---- */
@@ -107,29 +84,38 @@ static int ctr_key(const struct mf_container *b, char **ret_key, char **ret_labe
         return 0;
 }
 
+static struct ctr *ctr_find(struct engine *e, const char *key) {
+        for (struct ctr *c = e->ctrs; c; c = c->next)
+                if (streq(c->key, key))
+                        return c;
+        return NULL;
+}
+
 static struct ctr *ctr_get(struct engine *e, const struct mf_container *b) {
         _cleanup_free_ char *key = NULL, *label = NULL;
         struct ctr *c;
 
         if (ctr_key(b, &key, &label) < 0)
                 return NULL;
-        for (c = e->ctrs; c; c = c->next)
-                if (streq(c->key, key))
-                        return c;
+        c = ctr_find(e, key);
+        if (c)
+                return c;
         c = calloc(1, sizeof(*c));
         if (!c)
                 return NULL;
         c->engine = e;
         c->key = TAKE_PTR(key);
         c->label = TAKE_PTR(label);
+        c->counts.container = c->label;
         c->next = e->ctrs;
         e->ctrs = c;
         return c;
 }
 
+/* 1 when added, 0 when it was already pending. */
 static int ctr_add_pending(struct ctr *c, struct bindings *snap, const struct mf_cert *cert,
                            const struct mf_container *b) {
-        struct pending *p;
+        struct job_item *p;
 
         for (size_t i = 0; i < c->n_pending; i++)
                 if (c->pending[i].cert == cert && c->pending[i].binding == b)
@@ -138,8 +124,47 @@ static int ctr_add_pending(struct ctr *c, struct bindings *snap, const struct mf
         if (!p)
                 return -ENOMEM;
         c->pending = p;
-        p[c->n_pending++] = (struct pending) { bindings_ref(snap), cert, b };
+        p[c->n_pending++] = (struct job_item) { bindings_ref(snap), cert, b };
+        return 1;
+}
+
+/* The certificate ids of the running job and of the next one (NULL: none). */
+static int ctr_ids(const struct ctr *c, char ***ret) {
+        _cleanup_(strv_freep) char **ids = NULL;
+        int r = 0;
+
+        STRV_FOREACH(id, c->job ? job_cert_ids(c->job) : NULL)
+                if (r >= 0)
+                        r = strv_push(&ids, *id);
+        for (size_t i = 0; i < c->n_pending && r >= 0; i++)
+                if (!strv_contains(ids, c->pending[i].cert->id))
+                        r = strv_push(&ids, c->pending[i].cert->id);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(ids);
         return 0;
+}
+
+/*
+ * The container's record on disk: every certificate its running job and its
+ * next one wait for. Written before any step runs, so a killed agent redoes
+ * the work; removed once nothing is left.
+ */
+static int ctr_persist(struct ctr *c) {
+        struct engine *e = c->engine;
+        _cleanup_(strv_freep) char **ids = NULL;
+        int r = ctr_ids(c, &ids);
+
+        if (r < 0)
+                return r;
+        if (!ids)
+                r = jobstore_remove(e->store, c->key);
+        else
+                r = jobstore_save(e->store, &(struct job_record) { .key = c->key, .held = c->state == CTR_HELD, .ids = ids });
+        if (r < 0)
+                log_error_errno(r, "%s: cannot record its job in %s/agent (%m): a crash now would lose it", c->label,
+                                e->cfg->state_dir);
+        return r;
 }
 
 static void engine_kick(struct engine *e);
@@ -153,12 +178,9 @@ static void waiting_remove(struct engine *e, struct ctr *c) {
                 }
 }
 
-static int on_debounced(sd_event_source *s, uint64_t usec, void *userdata) {
-        struct ctr *c = userdata;
+static void ctr_enqueue(struct ctr *c) {
         struct engine *e = c->engine;
 
-        c->timer = sd_event_source_disable_unref(c->timer);
-        waiting_remove(e, c);
         c->state = CTR_QUEUED;
         if (e->queue_tail)
                 e->queue_tail->queue_next = c;
@@ -166,6 +188,14 @@ static int on_debounced(sd_event_source *s, uint64_t usec, void *userdata) {
                 e->queue_head = c;
         e->queue_tail = c;
         engine_kick(e);
+}
+
+static int on_debounced(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct ctr *c = userdata;
+
+        c->timer = sd_event_source_disable_unref(c->timer);
+        waiting_remove(c->engine, c);
+        ctr_enqueue(c);
         return 0;
 }
 
@@ -193,7 +223,7 @@ static int engine_extend_windows(struct engine *e) {
         return r;
 }
 
-/* An idle container opens its window; a queued or running one gathers work for its next job. */
+/* An idle container opens its window; a queued, running or held one gathers work for its next job. */
 static int ctr_arm(struct ctr *c) {
         struct engine *e = c->engine;
         uint64_t now = now_usec(e->event);
@@ -211,20 +241,39 @@ static int ctr_arm(struct ctr *c) {
         return 0;
 }
 
-/* ---- jobs ---- */
+/* ---- the restart budget ---- */
 
-static void job_free(struct job *j) {
-        if (!j)
-                return;
-        spawn_cancel(j->spawn);
-        sd_event_source_disable_unref(j->retry);
-        pending_clear(j->pending, j->n_pending);
-        free(j->plan);
-        strv_free(j->targets);
-        strv_free(j->ids);
-        free(j->action);
-        free(j);
+/* Forgets restarts older than the window. */
+static void budget_expire(struct ctr *c) {
+        uint64_t now = now_usec(c->engine->event), window = c->engine->cfg->agent.restart_window_usec;
+        size_t k = 0;
+
+        for (size_t i = 0; i < c->n_restarts; i++)
+                if (c->restarts[i] + window > now)
+                        c->restarts[k++] = c->restarts[i];
+        c->n_restarts = k;
 }
+
+static bool ctr_may_restart(void *userdata) {
+        struct ctr *c = userdata;
+        unsigned budget = c->engine->cfg->agent.restart_budget;
+
+        budget_expire(c);
+        return budget == 0 || c->n_restarts < budget;
+}
+
+static void ctr_restarted(void *userdata) {
+        struct ctr *c = userdata;
+        uint64_t *v = realloc(c->restarts, (c->n_restarts + 1) * sizeof(*v));
+
+        c->counts.restarts++;
+        if (!v)
+                return; /* the budget undercounts rather than the job failing */
+        c->restarts = v;
+        v[c->n_restarts++] = now_usec(c->engine->event);
+}
+
+/* ---- jobs ---- */
 
 static void set_last(struct ctr *c, const char *result, const char *message) {
         struct timespec ts;
@@ -237,252 +286,178 @@ static void set_last(struct ctr *c, const char *result, const char *message) {
         c->last_usec = (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
 }
 
-static void job_finish(struct job *j, bool ok, const char *message) {
-        struct ctr *c = j->ctr;
+static void engine_metrics_soon(struct engine *e);
+
+/* A held job's certificates wait again, together with any saved since. */
+static void ctr_hold(struct ctr *c, struct job *j) {
+        size_t n = 0;
+        struct job_item *items = job_take_items(j, &n);
+
+        for (size_t i = 0; i < n; i++)
+                if (ctr_add_pending(c, items[i].snap, items[i].cert, items[i].binding) < 0)
+                        log_error("%s: out of memory keeping a held job", c->label);
+        job_items_free(items, n);
+        c->state = CTR_HELD;
+}
+
+static void ctr_job_finished(struct job *j, enum job_result result, const char *message, void *userdata) {
+        struct ctr *c = userdata;
         struct engine *e = c->engine;
         struct job_report report = {
-                .container = c->label, .cert_ids = j->ids, .action = j->action ? j->action : "none",
-                .result = ok ? "ok" : "failed", .message = message,
+                .container = c->label, .cert_ids = job_cert_ids(j), .action = job_action(j),
+                .result = job_result_names[result], .message = message,
         };
 
         set_last(c, report.result, message);
+        c->counts.jobs[result]++;
+        c->counts.verify_failures += job_verify_failures(j);
         e->on_finished(&report, e->userdata);
         c->job = NULL;
-        job_free(j);
         e->running--;
-        c->state = CTR_IDLE;
+        if (result == JOB_HELD)
+                ctr_hold(c, j);
+        else
+                c->state = CTR_IDLE;
+        job_free(j);
+        ctr_persist(c);
         /* Saved again while the job ran: a new window, a new job. */
-        if (c->n_pending > 0 && ctr_arm(c) < 0)
+        if (c->state == CTR_IDLE && c->n_pending > 0 && ctr_arm(c) < 0)
                 log_error("%s: cannot schedule the next job", c->label);
+        engine_metrics_soon(e);
         engine_kick(e);
 }
 
-static void job_fail(struct job *j, const char *fmt, ...) _printf_(2, 3);
-static void job_fail(struct job *j, const char *fmt, ...) {
-        char msg[1024];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
-        job_finish(j, false, msg);
-}
-
-static void job_step(struct job *j);
-
-static void on_action_done(int status, const char *output, void *userdata) {
-        struct job *j = userdata;
-
-        j->spawn = NULL;
-        if (status != 0) {
-                job_fail(j, "%s on %s failed (%s): %s", j->action, j->targets[j->target_i],
-                         status == -ETIME ? "timed out" : status < 0 ? "killed" : "exit status", output[0] ? output : "no output");
-                return;
-        }
-        j->plan_i++;
-        job_step(j);
-}
-
-static void on_systemd_done(int r, const char *message, void *userdata) {
-        on_action_done(r < 0 ? 1 : 0, message, userdata);
-}
-
-/* Runs plan[plan_i] on targets[target_i]; moves on when it finishes. */
-static void job_run_action(struct job *j) {
-        struct engine *e = j->ctr->engine;
-        const struct mf_container *b = j->plan[j->plan_i];
-        _cleanup_(strv_freep) char **argv = NULL;
-        int r;
-
-        if (b->runtime == RUNTIME_SYSTEMD) {
-                r = runtime_systemd_call(e->conn, b, j->targets[j->target_i], on_systemd_done, j);
-                if (r < 0)
-                        job_fail(j, "cannot call systemd for %s: %s", j->targets[j->target_i], strerror(-r));
-                return;
-        }
-        r = runtime_action_argv(e->cfg, b, j->targets[j->target_i], &argv);
-        if (r >= 0 && !argv) {
-                j->plan_i++;
-                job_step(j);
-                return;
-        }
-        if (r >= 0)
-                r = spawn_start(e->event, argv, e->cfg->agent.step_timeout_usec, on_action_done, j, &j->spawn);
-        if (r < 0)
-                job_fail(j, "cannot run %s for %s: %s", argv && argv[0] ? argv[0] : "the runtime", j->targets[j->target_i],
-                         strerror(-r));
-}
-
-static void job_step(struct job *j) {
-        _cleanup_free_ char *done = NULL;
-
-        if (j->plan_i == j->n_plan) {
-                j->plan_i = 0;
-                j->target_i++;
-        }
-        if (j->target_i < strv_length(j->targets)) {
-                job_run_action(j);
-                return;
-        }
-        done = strv_join(j->targets, ", ");
-        job_finish(j, true, done && done[0] ? done : "no running container matched");
-}
-
-/* match: patterns select among the running containers of their runtime. */
-static void on_listed(int status, const char *output, void *userdata) {
-        struct job *j = userdata;
-        const struct mf_container *b = j->plan[0];
-        _cleanup_free_ char *copy = strdup(output);
-        regex_t re;
-        char *save = NULL;
-
-        j->spawn = NULL;
-        if (status != 0) {
-                job_fail(j, "cannot list running containers: %s", output[0] ? output : "no output");
-                return;
-        }
-        if (!copy || regcomp(&re, b->match, REG_EXTENDED | REG_NOSUB) != 0) {
-                job_fail(j, "cannot match containers against '%s'", b->match);
-                return;
-        }
-        for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-                if (regexec(&re, line, 0, NULL, 0) == 0 && strv_push(&j->targets, line) < 0)
-                        break;
-        regfree(&re);
-        job_step(j);
-}
-
-static void job_resolve_targets(struct job *j) {
-        struct engine *e = j->ctr->engine;
-        const struct mf_container *b = j->plan[0];
-        _cleanup_(strv_freep) char **argv = NULL;
-        int r;
-
-        if (b->name) {
-                if (strv_push(&j->targets, b->name) < 0)
-                        job_fail(j, "out of memory");
-                else
-                        job_step(j);
-                return;
-        }
-        r = runtime_list_argv(e->cfg, b->runtime, &argv);
-        if (r >= 0)
-                r = spawn_start(e->event, argv, e->cfg->agent.step_timeout_usec, on_listed, j, &j->spawn);
-        if (r < 0)
-                job_fail(j, "cannot list running containers: %s", strerror(-r));
-}
-
-static int on_preflight_retry(sd_event_source *s, uint64_t usec, void *userdata);
-
-/* Every certificate of the job must be fit before anything is restarted onto it. */
-static void job_preflight(struct job *j) {
-        struct engine *e = j->ctr->engine;
-        char reason[768];
-
-        for (size_t i = 0; i < j->n_pending; i++) {
-                int r = preflight_check(j->pending[i].cert, e->cfg->agent.ca_bundle, time(NULL), reason, sizeof(reason));
-
-                if (r >= 0)
-                        continue;
-                if (now_usec(e->event) < j->deadline &&
-                    sd_event_add_time_relative(e->event, &j->retry, CLOCK_MONOTONIC, PREFLIGHT_RETRY_USEC, 1000,
-                                               on_preflight_retry, j) >= 0) {
-                        log_debug("%s: pre-flight not passed yet (%s); checking again", j->ctr->label, reason);
-                        return;
-                }
-                job_fail(j, "pre-flight failed, %s left alone: %s", j->ctr->label, reason);
-                return;
-        }
-        job_resolve_targets(j);
-}
-
-static int on_preflight_retry(sd_event_source *s, uint64_t usec, void *userdata) {
-        struct job *j = userdata;
-
-        j->retry = sd_event_source_disable_unref(j->retry);
-        job_preflight(j);
-        return 0;
-}
-
-/* One restart covers every other action; otherwise each distinct binding's action runs once. */
-static int job_make_plan(struct job *j) {
-        j->plan = calloc(j->n_pending, sizeof(*j->plan));
-        if (!j->plan)
-                return -ENOMEM;
-        for (size_t i = 0; i < j->n_pending; i++) {
-                const struct mf_container *b = j->pending[i].binding;
-                bool seen = false;
-
-                if (b->action == ACTION_RESTART) {
-                        j->plan[0] = b;
-                        j->n_plan = 1;
-                        return 0;
-                }
-                for (size_t k = 0; k < j->n_plan; k++)
-                        seen = seen || j->plan[k] == b;
-                if (!seen)
-                        j->plan[j->n_plan++] = b;
-        }
-        return 0;
-}
-
-static int job_describe(struct job *j) {
-        int r = 0;
-
-        for (size_t i = 0; i < j->n_pending && r >= 0; i++)
-                if (!strv_contains(j->ids, j->pending[i].cert->id))
-                        r = strv_push(&j->ids, j->pending[i].cert->id);
-        for (size_t k = 0; k < j->n_plan && r >= 0; k++) {
-                _cleanup_free_ char *d = NULL, *joined = NULL;
-
-                r = runtime_action_describe(j->plan[k], &d);
-                if (r < 0)
-                        break;
-                if (asprintf(&joined, "%s%s%s", j->action ? j->action : "", j->action ? "+" : "", d) < 0)
-                        return -ENOMEM;
-                free(j->action);
-                j->action = TAKE_PTR(joined);
-        }
-        return r;
-}
+static const struct job_hooks ctr_hooks = {
+        .may_restart = ctr_may_restart,
+        .restarted = ctr_restarted,
+        .finished = ctr_job_finished,
+};
 
 static void job_start(struct ctr *c) {
         struct engine *e = c->engine;
-        struct job *j = calloc(1, sizeof(*j));
+        struct job_env env = { .event = e->event, .cfg = e->cfg, .conn = &e->conn };
+        struct job *j;
+        int r;
 
-        if (!j) {
-                log_error("%s: out of memory starting a job", c->label);
+        r = job_new(&env, c->label, TAKE_PTR(c->pending), c->n_pending, &ctr_hooks, c, &j);
+        c->n_pending = 0;
+        if (r < 0) {
+                log_error_errno(r, "%s: cannot start its job: %m", c->label);
+                c->state = CTR_IDLE;
                 return;
         }
-        j->ctr = c;
-        j->pending = TAKE_PTR(c->pending);
-        j->n_pending = c->n_pending;
-        c->n_pending = 0;
         c->state = CTR_RUNNING;
         c->job = j;
         e->running++;
-        j->deadline = now_usec(e->event) + e->cfg->agent.debounce_usec;
-        if (job_make_plan(j) < 0 || job_describe(j) < 0) {
-                job_fail(j, "out of memory");
-                return;
-        }
-        log_info("%s: job for %zu certificate(s): %s", c->label, strv_length(j->ids), j->action);
-        job_preflight(j);
+        job_run(j);
+}
+
+/* A container waits while one named in its bindings' after: still has work coming or running. */
+static bool ctr_blocked(struct engine *e, const struct ctr *c) {
+        for (size_t i = 0; i < c->n_pending; i++)
+                STRV_FOREACH(name, c->pending[i].binding->after)
+                        for (struct ctr *o = e->ctrs; o; o = o->next)
+                                if (o != c && streq(o->label, *name) &&
+                                    (o->state == CTR_WAITING || o->state == CTR_QUEUED || o->state == CTR_RUNNING))
+                                        return true;
+        return false;
+}
+
+/*
+ * The first queued container free to start. When every queued one is blocked
+ * and nothing runs or waits that could unblock them, their after: names form
+ * a cycle: the head starts anyway rather than the queue stalling for good.
+ */
+static struct ctr **queue_pick(struct engine *e) {
+        for (struct ctr **p = &e->queue_head; *p; p = &(*p)->queue_next)
+                if (!ctr_blocked(e, *p))
+                        return p;
+        return e->running == 0 && !e->waiting && e->queue_head ? &e->queue_head : NULL;
 }
 
 static void engine_kick(struct engine *e) {
-        while (e->queue_head && e->running < e->cfg->agent.max_parallel) {
-                struct ctr *c = e->queue_head;
+        struct ctr **p;
 
-                e->queue_head = c->queue_next;
-                if (!e->queue_head)
+        while (e->running < e->cfg->agent.max_parallel && (p = queue_pick(e))) {
+                struct ctr *c = *p;
+
+                *p = c->queue_next;
+                if (e->queue_tail == c) {
                         e->queue_tail = NULL;
+                        for (struct ctr *q = e->queue_head; q; q = q->queue_next)
+                                e->queue_tail = q;
+                }
                 c->queue_next = NULL;
                 job_start(c);
         }
 }
 
+/* ---- metrics ---- */
+
+static int64_t cert_not_after(const char *path) {
+        _cleanup_(cert_freep) struct cert *x = NULL;
+        time_t nb, na;
+
+        if (cert_load_file(path, &x) < 0 || cert_validity(x, &nb, &na) < 0)
+                return -1;
+        return (int64_t) na;
+}
+
+static int engine_write_metrics(struct engine *e) {
+        const struct manifest *m = bindings_manifest(e->current);
+        _cleanup_free_ struct metrics_ctr *ctrs = NULL;
+        _cleanup_free_ struct metrics_cert *certs = calloc(m->n_certs + 1, sizeof(*certs));
+        size_t n = 0;
+
+        for (struct ctr *c = e->ctrs; c; c = c->next)
+                n++;
+        ctrs = calloc(n + 1, sizeof(*ctrs));
+        if (!ctrs || !certs)
+                return -ENOMEM;
+        n = 0;
+        for (struct ctr *c = e->ctrs; c; c = c->next)
+                ctrs[n++] = c->counts;
+        for (size_t i = 0; i < m->n_certs; i++)
+                certs[i] = (struct metrics_cert) { m->certs[i].id, cert_not_after(m->certs[i].cert) };
+        return metrics_write(e->cfg->agent.metrics, ctrs, n, certs, m->n_certs, time(NULL));
+}
+
+static int on_metrics(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct engine *e = userdata;
+        int r;
+
+        e->metrics_timer = sd_event_source_disable_unref(e->metrics_timer);
+        r = engine_write_metrics(e);
+        if (r < 0)
+                log_warning_errno(r, "cannot write the metrics file %s: %m", e->cfg->agent.metrics);
+        return 0;
+}
+
+/* Written at most once a second: a mass renewal finishes many jobs at once. */
+static void engine_metrics_soon(struct engine *e) {
+        if (!e->cfg->agent.metrics[0] || e->metrics_timer)
+                return;
+        if (sd_event_add_time_relative(e->event, &e->metrics_timer, CLOCK_MONOTONIC, METRICS_DELAY_USEC, 1000,
+                                       on_metrics, e) < 0)
+                log_warning("cannot schedule writing the metrics file");
+}
+
 /* ---- the interface ---- */
+
+/* Adds (cert, binding) to its container's next job and records it; r: 1 added, 0 already there. */
+static int schedule(struct engine *e, struct bindings *snap, const struct mf_cert *cert, const struct mf_container *b,
+                    struct ctr **ret) {
+        struct ctr *c = ctr_get(e, b);
+        int r;
+
+        if (!c)
+                return -ENOMEM;
+        r = ctr_add_pending(c, snap, cert, b);
+        if (r > 0)
+                ctr_persist(c);
+        *ret = c;
+        return r;
+}
 
 int engine_notify(struct engine *e, const char *cert_path, unsigned *ret_scheduled) {
         const struct mf_cert *cert = bindings_lookup(e->current, cert_path);
@@ -496,13 +471,11 @@ int engine_notify(struct engine *e, const char *cert_path, unsigned *ret_schedul
         if (engine_extend_windows(e) < 0)
                 return -ENOMEM;
         for (size_t i = 0; i < cert->n_containers; i++) {
-                const struct mf_container *b = &cert->containers[i];
-                struct ctr *c = ctr_get(e, b);
-                int r;
+                struct ctr *c;
+                int r = schedule(e, e->current, cert, &cert->containers[i], &c);
 
-                if (!c || ctr_add_pending(c, e->current, cert, b) < 0)
-                        return -ENOMEM;
-                r = ctr_arm(c);
+                if (r >= 0)
+                        r = ctr_arm(c);
                 if (r < 0)
                         return r;
                 n++;
@@ -510,6 +483,73 @@ int engine_notify(struct engine *e, const char *cert_path, unsigned *ret_schedul
         log_info("%s (%s) saved: %u container binding(s) scheduled", cert_path, cert->id, n);
         *ret_scheduled = n;
         return 0;
+}
+
+static const struct mf_container *binding_by_key(const struct mf_cert *cert, const char *key) {
+        for (size_t i = 0; i < cert->n_containers; i++) {
+                _cleanup_free_ char *k = NULL, *label = NULL;
+
+                if (ctr_key(&cert->containers[i], &k, &label) >= 0 && streq(k, key))
+                        return &cert->containers[i];
+        }
+        return NULL;
+}
+
+struct resume_state {
+        struct engine *e;
+        unsigned n;
+};
+
+static void resume_record(const struct job_record *rec, void *userdata) {
+        struct resume_state *st = userdata;
+        struct engine *e = st->e;
+        const struct manifest *m = bindings_manifest(e->current);
+        struct ctr *c = NULL;
+
+        STRV_FOREACH(id, rec->ids) {
+                const struct mf_cert *cert = manifest_find(m, *id);
+                const struct mf_container *b = cert ? binding_by_key(cert, rec->key) : NULL;
+
+                if (!b) {
+                        log_warning("job for %s: %s is no longer bound to it in the manifest; dropped", rec->key, *id);
+                        continue;
+                }
+                if (schedule(e, e->current, cert, b, &c) < 0)
+                        log_error("job for %s: out of memory resuming it", rec->key);
+        }
+        if (!c) {
+                jobstore_remove(e->store, rec->key);
+                return;
+        }
+        st->n++;
+        if (rec->held) {
+                c->state = CTR_HELD;
+                ctr_persist(c);
+                log_notice("%s: held job found (restart budget); `ctrcertctl release %s` runs it", c->label, c->label);
+        } else if (ctr_arm(c) < 0)
+                log_error("%s: cannot schedule the resumed job", c->label);
+}
+
+int engine_resume(struct engine *e, unsigned *ret_resumed) {
+        struct resume_state st = { .e = e };
+        int r = jobstore_load_all(e->store, resume_record, &st);
+
+        *ret_resumed = st.n;
+        return r;
+}
+
+int engine_release(struct engine *e, const char *container) {
+        for (struct ctr *c = e->ctrs; c; c = c->next) {
+                if (c->state != CTR_HELD || (!streq(c->label, container) && !streq(c->key, container)))
+                        continue;
+                c->n_restarts = 0;
+                c->state = CTR_IDLE;
+                ctr_persist(c);
+                log_notice("%s: released; its job runs now", c->label);
+                ctr_enqueue(c);
+                return 0;
+        }
+        return -ESRCH;
 }
 
 static int emit_binding(const struct mf_cert *cert, const struct mf_container *b, engine_binding_t cb,
@@ -555,6 +595,38 @@ int engine_list_status(struct engine *e, engine_status_t cb, void *userdata) {
         return r;
 }
 
+static int emit_job(struct ctr *c, engine_job_t cb, void *userdata) {
+        _cleanup_(strv_freep) char **ids = NULL;
+        _cleanup_free_ char *joined = NULL;
+        const char *detail = c->state == CTR_RUNNING ? job_step_name(c->job)
+                           : c->state == CTR_HELD    ? "restart budget spent; ctrcertctl release runs it"
+                                                     : "";
+        int r = ctr_ids(c, &ids);
+
+        joined = r >= 0 ? strv_join(ids, ",") : NULL;
+        if (!joined)
+                return -ENOMEM;
+        return cb(c->label, state_names[c->state], joined, detail, userdata);
+}
+
+int engine_list_jobs(struct engine *e, engine_job_t cb, void *userdata) {
+        int r = 0;
+
+        for (struct ctr *c = e->ctrs; c && r >= 0; c = c->next)
+                if (c->state != CTR_IDLE)
+                        r = emit_job(c, cb, userdata);
+        return r;
+}
+
+int engine_list_certificates(struct engine *e, engine_cert_t cb, void *userdata) {
+        const struct manifest *m = bindings_manifest(e->current);
+        int r = 0;
+
+        for (size_t i = 0; i < m->n_certs && r >= 0; i++)
+                r = cb(m->certs[i].id, m->certs[i].cert, cert_not_after(m->certs[i].cert), userdata);
+        return r;
+}
+
 void engine_set_bus(struct engine *e, DBusConnection *conn) {
         e->conn = conn;
 }
@@ -562,6 +634,7 @@ void engine_set_bus(struct engine *e, DBusConnection *conn) {
 void engine_replace_bindings(struct engine *e, struct bindings *b) {
         bindings_unref(e->current);
         e->current = b;
+        engine_metrics_soon(e);
 }
 
 const struct bindings *engine_bindings(const struct engine *e) {
@@ -570,15 +643,23 @@ const struct bindings *engine_bindings(const struct engine *e) {
 
 int engine_new(sd_event *event, const struct config *cfg, struct bindings *b, engine_finished_t on_finished,
                void *userdata, struct engine **ret) {
-        struct engine *e = calloc(1, sizeof(*e));
+        _cleanup_free_ char *dir = path_join(cfg->state_dir, "agent");
+        struct engine *e;
+        int r;
 
-        if (!e)
-                return -ENOMEM;
+        e = dir ? calloc(1, sizeof(*e)) : NULL;
+        r = e ? jobstore_open(dir, &e->store) : -ENOMEM;
+        if (r < 0) {
+                free(e);
+                bindings_unref(b);
+                return r;
+        }
         e->event = sd_event_ref(event);
         e->cfg = cfg;
         e->current = b;
         e->on_finished = on_finished;
         e->userdata = userdata;
+        engine_metrics_soon(e);
         *ret = e;
         return 0;
 }
@@ -592,13 +673,16 @@ void engine_free(struct engine *e) {
                 e->ctrs = c->next;
                 job_free(c->job);
                 sd_event_source_disable_unref(c->timer);
-                pending_clear(c->pending, c->n_pending);
+                job_items_free(c->pending, c->n_pending);
                 free(c->key);
                 free(c->label);
                 free(c->last_result);
                 free(c->last_message);
+                free(c->restarts);
                 free(c);
         }
+        sd_event_source_disable_unref(e->metrics_timer);
+        jobstore_free(e->store);
         bindings_unref(e->current);
         sd_event_unref(e->event);
         free(e);

@@ -9,10 +9,12 @@
 #include "config.h"
 
 /*
- * From "this certificate file changed" to actions on containers. Events for
- * one container within the debounce window make one job; a job checks the
- * material (pre-flight), resolves match: patterns among running containers,
- * and runs the action(s). At most max_parallel jobs run, one per container.
+ * From "this certificate file changed" to jobs on containers. Events for one
+ * container within the debounce window make one job (job.c runs it). Every
+ * container with work is on disk (jobstore.c) from the event until its job
+ * ends, so a restarted agent resumes it. At most max_parallel jobs run, one
+ * per container, a container named in another's `after:` first. A container
+ * past its restart budget is held until released.
  */
 
 struct engine;
@@ -21,22 +23,29 @@ struct job_report {
         const char *container;
         char *const *cert_ids;
         const char *action;
-        const char *result; /* "ok" or "failed" */
+        const char *result; /* "ok", "failed" or "held" */
         const char *message;
 };
 
 typedef void (*engine_finished_t)(const struct job_report *r, void *userdata);
 
-/* What ListBindings/Plan/GetStatus return, one entry at a time. */
+/* What ListBindings/Plan/GetStatus/ListJobs/ListCertificates return, one entry at a time. */
 typedef int (*engine_binding_t)(const char *cert_path, const char *id, const char *container, const char *runtime,
                                 const char *action, void *userdata);
 typedef int (*engine_status_t)(const char *container, const char *state, const char *last_result,
                                const char *last_message, uint64_t last_usec, void *userdata);
+typedef int (*engine_job_t)(const char *container, const char *state, const char *cert_ids, const char *detail,
+                            void *userdata);
+typedef int (*engine_cert_t)(const char *id, const char *cert_path, int64_t not_after, void *userdata);
 
+/* Opens the job store under cfg->state_dir/agent. Takes b (also on failure). */
 int engine_new(sd_event *event, const struct config *cfg, struct bindings *b, engine_finished_t on_finished,
                void *userdata, struct engine **ret);
 void engine_free(struct engine *e);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct engine *, engine_free);
+
+/* Schedules every job found on disk (a previous agent's unfinished work); returns how many containers. */
+int engine_resume(struct engine *e, unsigned *ret_resumed);
 
 /* The bus for systemd units (NULL while disconnected). */
 void engine_set_bus(struct engine *e, DBusConnection *conn);
@@ -46,7 +55,13 @@ const struct bindings *engine_bindings(const struct engine *e);
 
 /* A certificate file was saved: *ret_scheduled containers get a job (0: not in the manifest). */
 int engine_notify(struct engine *e, const char *cert_path, unsigned *ret_scheduled);
+/* Lets a held container's job run (its restart count starts again). -ESRCH: none held by that name. */
+int engine_release(struct engine *e, const char *container);
 /* What engine_notify would schedule, without scheduling it. -ENOENT for an unknown path. */
 int engine_plan(struct engine *e, const char *cert_path, engine_binding_t cb, void *userdata);
 int engine_list_bindings(struct engine *e, engine_binding_t cb, void *userdata);
 int engine_list_status(struct engine *e, engine_status_t cb, void *userdata);
+/* Containers with work: waiting, queued, running or held. */
+int engine_list_jobs(struct engine *e, engine_job_t cb, void *userdata);
+/* Every certificate of the manifest with its notAfter (-1: unreadable). */
+int engine_list_certificates(struct engine *e, engine_cert_t cb, void *userdata);

@@ -238,6 +238,17 @@ static int load_config(struct agent *a) {
         return r;
 }
 
+static int resume_jobs(struct agent *a) {
+        unsigned n = 0;
+        int r = engine_resume(a->engine, &n);
+
+        if (r < 0)
+                return log_error_errno(r, "cannot read the job queue in %s/agent: %m", a->cfg->state_dir);
+        if (n > 0)
+                log_notice("resuming the unfinished jobs of %u container(s)", n);
+        return 0;
+}
+
 static void agent_done(struct agent *a) {
         certmonger_detach(a->cm);
         api_detach(a->api);
@@ -269,6 +280,9 @@ int main(int argc, char **argv) {
                 r = engine_new(a.event, a.cfg, b, on_job_finished, &a, &a.engine);
         else
                 bindings_unref(b);
+        /* A previous agent's unfinished jobs (killed, crashed, host rebooted) run again. */
+        if (r >= 0)
+                r = resume_jobs(&a);
         /* 3. The bus: certmonger's signals in, our API out. */
         if (r >= 0)
                 r = bus_new(a.event, a.bus_spec, on_connected, on_disconnected, &a, &a.bus);

@@ -34,7 +34,6 @@ static int argv_build(char ***ret, const char *first, ...) {
 int runtime_action_argv(const struct config *cfg, const struct mf_container *b, const char *name, char ***ret) {
         const char *cli = runtime_cli(cfg, b->runtime);
         char sig[16];
-        int r;
 
         switch (b->action) {
         case ACTION_RESTART:
@@ -43,16 +42,27 @@ int runtime_action_argv(const struct config *cfg, const struct mf_container *b, 
                 snprintf(sig, sizeof(sig), "%d", b->signal);
                 return argv_build(ret, cli, "kill", "--signal", sig, name, NULL);
         case ACTION_EXEC:
-                /* Never through a shell: the manifest's argv goes to exec as it is. */
-                r = argv_build(ret, cli, "exec", name, NULL);
-                STRV_FOREACH(a, b->exec)
-                        if (r >= 0)
-                                r = strv_push(ret, *a);
-                return r;
+                return runtime_exec_argv(cfg, b->runtime, name, b->exec, ret);
         default:
                 *ret = NULL;
                 return 0;
         }
+}
+
+int runtime_exec_argv(const struct config *cfg, int runtime, const char *name, char *const *cmd, char ***ret) {
+        int r;
+
+        /* On the host for a systemd unit; never through a shell: the manifest's argv goes to exec as it is. */
+        r = runtime == RUNTIME_SYSTEMD ? 0 : argv_build(ret, runtime_cli(cfg, runtime), "exec", name, NULL);
+        STRV_FOREACH(a, cmd)
+                if (r >= 0)
+                        r = strv_push(ret, *a);
+        return r;
+}
+
+int runtime_copy_argv(const struct config *cfg, int runtime, const char *name, char ***ret) {
+        return argv_build(ret, runtime_cli(cfg, runtime), "exec", "-i", name, "tar", "-x", "-p", "-f", "-", "-C", "/",
+                          NULL);
 }
 
 int runtime_list_argv(const struct config *cfg, int runtime, char ***ret) {

@@ -13,6 +13,10 @@
 
 /* The command for binding b's action on container name; *ret = NULL for action none. */
 int runtime_action_argv(const struct config *cfg, const struct mf_container *b, const char *name, char ***ret);
+/* cmd run inside container name (for runtime systemd: on the host). */
+int runtime_exec_argv(const struct config *cfg, int runtime, const char *name, char *const *cmd, char ***ret);
+/* Extracts a tar stream from stdin at / inside container name. */
+int runtime_copy_argv(const struct config *cfg, int runtime, const char *name, char ***ret);
 /* The command that lists running container names, one per line. */
 int runtime_list_argv(const struct config *cfg, int runtime, char ***ret);
 /* "restart", "reload(SIGHUP)", "exec", "none" */

@@ -93,7 +93,7 @@ static int on_timeout(sd_event_source *src, uint64_t usec, void *userdata) {
         return 0;
 }
 
-static int spawn_child(char *const argv[], int out_fd, pid_t *ret_pid) {
+static int spawn_child(char *const argv[], int in_fd, int out_fd, pid_t *ret_pid) {
         posix_spawn_file_actions_t fa;
         posix_spawnattr_t attr;
         sigset_t none, defaults;
@@ -103,7 +103,10 @@ static int spawn_child(char *const argv[], int out_fd, pid_t *ret_pid) {
         sigfillset(&defaults);
         posix_spawn_file_actions_init(&fa);
         posix_spawnattr_init(&attr);
-        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        if (in_fd >= 0)
+                posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
+        else
+                posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
         posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
         posix_spawn_file_actions_adddup2(&fa, out_fd, 2);
         /* Our blocked signals (SIGCHLD, SIGTERM, …) and handlers are ours, not the child's. */
@@ -116,8 +119,8 @@ static int spawn_child(char *const argv[], int out_fd, pid_t *ret_pid) {
         return -r;
 }
 
-int spawn_start(sd_event *event, char *const argv[], uint64_t timeout_usec, spawn_done_t done, void *userdata,
-                struct spawn **ret) {
+int spawn_start(sd_event *event, char *const argv[], int in_fd, uint64_t timeout_usec, spawn_done_t done,
+                void *userdata, struct spawn **ret) {
         struct spawn *s = calloc(1, sizeof(*s));
         int fds[2], r;
 
@@ -131,7 +134,7 @@ int spawn_start(sd_event *event, char *const argv[], uint64_t timeout_usec, spaw
                 return negative_errno();
         }
         s->out_fd = fds[0];
-        r = spawn_child(argv, fds[1], &s->pid);
+        r = spawn_child(argv, in_fd, fds[1], &s->pid);
         close(fds[1]);
         if (r >= 0)
                 r = sd_event_add_child(event, &s->child, s->pid, WEXITED, on_child, s);

@@ -18,7 +18,8 @@ struct spawn;
 /* status: the exit code (>= 0), -ETIME on timeout, -EINTR when killed by a signal, -errno when it could not start. */
 typedef void (*spawn_done_t)(int status, const char *output, void *userdata);
 
-int spawn_start(sd_event *event, char *const argv[], uint64_t timeout_usec, spawn_done_t done, void *userdata,
-                struct spawn **ret);
+/* in_fd: the child's stdin (the caller keeps and closes it), or -1 for /dev/null. */
+int spawn_start(sd_event *event, char *const argv[], int in_fd, uint64_t timeout_usec, spawn_done_t done,
+                void *userdata, struct spawn **ret);
 /* Kills the child (if still running) and frees; done is not called. */
 void spawn_cancel(struct spawn *s);

@@ -135,7 +135,7 @@ build_tls_image() {
         local root="$T/podman/rootfs" lib
         mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/certs"
         cp /bin/busybox "$root/bin/"
-        for c in sh sleep cat kill ls date echo; do ln -sf busybox "$root/bin/$c"; done
+        for c in sh sleep cat kill ls date echo tar stat mkdir true; do ln -sf busybox "$root/bin/$c"; done
         cp /usr/bin/openssl "$root/bin/"
         for lib in $(ldd /usr/bin/openssl | grep -o '/[^ ]*'); do
                 mkdir -p "$root$(dirname "$lib")"
