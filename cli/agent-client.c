@@ -104,20 +104,87 @@ static int print_status(DBusMessage *reply) {
         return CLI_OK;
 }
 
-static int cmd_status(const struct cli_ctx *ctx) {
-        DBusMessage *reply = call(ctx, "ListBindings", NULL);
+static int print_jobs(DBusMessage *reply) {
+        DBusMessageIter it, arr, st;
+        size_t n = 0;
+
+        if (!dbus_message_iter_init(reply, &it) || dbus_message_iter_get_arg_type(&it) != DBUS_TYPE_ARRAY)
+                return CLI_FAILED;
+        printf("%-28s %-8s %-28s %s\n", "CONTAINER", "JOB", "CERTIFICATES", "DETAIL");
+        for (dbus_message_iter_recurse(&it, &arr); dbus_message_iter_get_arg_type(&arr) == DBUS_TYPE_STRUCT;
+             dbus_message_iter_next(&arr), n++) {
+                const char *container, *state, *ids, *detail;
+
+                dbus_message_iter_recurse(&arr, &st);
+                container = next_string(&st);
+                state = next_string(&st);
+                ids = next_string(&st);
+                detail = next_string(&st);
+                printf("%-28s %-8s %-28s %s\n", container, state, ids, detail);
+        }
+        printf("%zu job%s\n", n, n == 1 ? "" : "s");
+        return CLI_OK;
+}
+
+static int print_certificates(DBusMessage *reply) {
+        DBusMessageIter it, arr, st;
+        time_t now = time(NULL);
+
+        if (!dbus_message_iter_init(reply, &it) || dbus_message_iter_get_arg_type(&it) != DBUS_TYPE_ARRAY)
+                return CLI_FAILED;
+        printf("%-24s %-20s %-9s %s\n", "ID", "EXPIRES", "DAYS LEFT", "CERTIFICATE");
+        for (dbus_message_iter_recurse(&it, &arr); dbus_message_iter_get_arg_type(&arr) == DBUS_TYPE_STRUCT;
+             dbus_message_iter_next(&arr)) {
+                const char *id, *path;
+                dbus_int64_t not_after = -1;
+                char when[32] = "-", left[24] = "-";
+
+                dbus_message_iter_recurse(&arr, &st);
+                id = next_string(&st);
+                path = next_string(&st);
+                if (dbus_message_iter_get_arg_type(&st) == DBUS_TYPE_INT64)
+                        dbus_message_iter_get_basic(&st, &not_after);
+                if (not_after >= 0) {
+                        time_t t = (time_t) not_after;
+
+                        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+                        snprintf(left, sizeof(left), "%lld", (long long) ((t - now) / 86400));
+                }
+                printf("%-24s %-20s %-9s %s\n", id, when, left, not_after >= 0 ? path : "(missing or unreadable)");
+        }
+        return CLI_OK;
+}
+
+/* Calls a method without arguments and prints its array reply. */
+static int show(const struct cli_ctx *ctx, const char *method, int (*print)(DBusMessage *)) {
+        DBusMessage *reply = call(ctx, method, NULL);
         int r;
 
         if (!reply)
                 return CLI_FAILED;
-        r = print_bindings(reply);
-        dbus_message_unref(reply);
-        if (r != CLI_OK || !(reply = call(ctx, "GetStatus", NULL)))
-                return CLI_FAILED;
-        printf("\n");
-        r = print_status(reply);
+        r = print(reply);
         dbus_message_unref(reply);
         return r;
+}
+
+static int cmd_status(const struct cli_ctx *ctx) {
+        static const struct {
+                const char *method;
+                int (*print)(DBusMessage *);
+        } parts[] = {
+                { "ListBindings", print_bindings },
+                { "ListJobs", print_jobs },
+                { "GetStatus", print_status },
+                { "ListCertificates", print_certificates },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(parts); i++) {
+                if (i > 0)
+                        printf("\n");
+                if (show(ctx, parts[i].method, parts[i].print) != CLI_OK)
+                        return CLI_FAILED;
+        }
+        return CLI_OK;
 }
 
 static int cmd_with_path(const struct cli_ctx *ctx, const char *method, const char *path) {
@@ -149,8 +216,19 @@ int cli_agent(const struct cli_ctx *ctx, int argc, char **argv) {
                 printf("manifest reloaded\n");
                 return CLI_OK;
         }
+        if (streq(cmd, "jobs") && argc == 1)
+                return show(ctx, "ListJobs", print_jobs);
+        if (streq(cmd, "release") && argc == 2) {
+                DBusMessage *reply = call(ctx, "Release", argv[1]);
+
+                if (!reply)
+                        return CLI_FAILED;
+                dbus_message_unref(reply);
+                printf("%s released: its job runs now\n", argv[1]);
+                return CLI_OK;
+        }
         if ((streq(cmd, "plan") || streq(cmd, "notify")) && argc == 2)
                 return cmd_with_path(ctx, streq(cmd, "plan") ? "Plan" : "Notify", argv[1]);
-        log_error("usage: ctrcertctl status | reload | plan CERT_PATH | notify CERT_PATH");
+        log_error("usage: ctrcertctl status | jobs | release CONTAINER | reload | plan CERT_PATH | notify CERT_PATH");
         return CLI_USAGE;
 }

@@ -19,5 +19,7 @@ int cli_load_config(const struct cli_ctx *ctx, struct config **ret);
 
 int cli_ca(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_manifest(const struct cli_ctx *ctx, int argc, char **argv);
-/* status, reload, plan PATH, notify PATH: talk to ctrcert-agent. */
+/* status, jobs, release NAME, reload, plan PATH, notify PATH: talk to ctrcert-agent. */
 int cli_agent(const struct cli_ctx *ctx, int argc, char **argv);
+/* audit: what running containers mount against the manifest's bindings. */
+int cli_audit(const struct cli_ctx *ctx, int argc, char **argv);

@@ -18,6 +18,9 @@ static const struct {
         { "reload", cli_agent },
         { "plan", cli_agent },
         { "notify", cli_agent },
+        { "jobs", cli_agent },
+        { "release", cli_agent },
+        { "audit", cli_audit },
 };
 
 static void help(void) {
@@ -27,7 +30,10 @@ static void help(void) {
                "                         create the root and issuing CA (once per fleet)\n"
                "  ca show [DIR]          subject, validity, fingerprints and key type of the CA\n"
                "  manifest check [FILE…] validate the manifest (default: the configured one and manifest.d/)\n"
-               "  status                 the agent's bindings and the last job of each container\n"
+               "  status                 bindings, jobs, the last result per container, certificate expiry\n"
+               "  jobs                   the agent's waiting, queued, running and held jobs\n"
+               "  release CONTAINER      run a job held by the restart budget\n"
+               "  audit                  running containers that mount managed certificates vs. the manifest\n"
                "  plan CERT_PATH         what the agent would do if CERT_PATH were saved (nothing is done)\n"
                "  notify CERT_PATH       tell the agent CERT_PATH was saved (certificates certmonger does not manage)\n"
                "  reload                 make the agent re-read the manifest\n"

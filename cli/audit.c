@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctrcertctl audit: for each running container, the managed certificate
+ * files it can see through its mounts (from the runtime's inspect data),
+ * against the manifest's bindings. A container that mounts a managed file
+ * but is not bound to it is never restarted on renewal; a binding whose
+ * container mounts nothing of its certificate (and copies nothing in) acts
+ * on a container that never sees the renewal.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <regex.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "log.h"
+#include "manifest.h"
+#include "strv.h"
+
+#define CAPTURE_MAX (16u * 1024u * 1024u)
+
+extern char **environ;
+
+/* Runs argv (no shell) and returns its stdout; stderr goes to ours. -EIO on a non-zero exit. */
+static int capture(char *const argv[], char **ret) {
+        _cleanup_free_ char *out = NULL;
+        posix_spawn_file_actions_t fa;
+        size_t len = 0;
+        int fds[2], status = 0, r;
+        pid_t pid;
+
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return negative_errno();
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+        r = -posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        close(fds[1]);
+        for (ssize_t n = 1; r >= 0 && n > 0;) {
+                char *p = realloc(out, len + 65536 + 1);
+
+                if (!p || len > CAPTURE_MAX) {
+                        free(p == out ? NULL : p);
+                        r = -ENOMEM;
+                        break;
+                }
+                out = p;
+                n = read(fds[0], out + len, 65536);
+                len += n > 0 ? (size_t) n : 0;
+        }
+        close(fds[0]);
+        if (r == -ENOMEM)
+                kill(pid, SIGKILL);
+        if (r >= 0 || r == -ENOMEM)
+                waitpid(pid, &status, 0);
+        if (r < 0)
+                return r;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                return -EIO;
+        out[len] = '\0';
+        *ret = TAKE_PTR(out);
+        return 0;
+}
+
+/* One running container and the host paths it mounts. */
+struct seen {
+        char *name;
+        char **sources;
+};
+
+/* Parses inspect's "name<TAB>source<TAB>source…" lines. */
+static int parse_mounts(char *text, struct seen **ret, size_t *ret_n) {
+        struct seen *v = NULL;
+        size_t n = 0;
+        char *save = NULL;
+
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *tab = strchr(line, '\t'), *field_save = NULL;
+                struct seen *p = realloc(v, (n + 1) * sizeof(*v));
+
+                if (!p)
+                        return -ENOMEM;
+                v = p;
+                if (tab)
+                        *tab = '\0';
+                v[n] = (struct seen) { .name = strdup(line[0] == '/' ? line + 1 : line) }; /* docker: "/name" */
+                for (char *s = tab ? strtok_r(tab + 1, "\t", &field_save) : NULL; s; s = strtok_r(NULL, "\t", &field_save))
+                        if (strv_push(&v[n].sources, s) < 0)
+                                return -ENOMEM;
+                if (!v[n++].name)
+                        return -ENOMEM;
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+static void seen_free(struct seen *v, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(v[i].name);
+                strv_free(v[i].sources);
+        }
+        free(v);
+}
+
+/* The running containers of one runtime CLI with their mount sources. */
+static int list_mounts(const char *cli, struct seen **ret, size_t *ret_n) {
+        _cleanup_free_ char *names = NULL, *mounts = NULL;
+        _cleanup_(strv_freep) char **argv = NULL;
+        char *save = NULL;
+        int r;
+
+        r = capture((char *const[]) { (char *) cli, "ps", "--format", "{{.Names}}", NULL }, &names);
+        if (r < 0)
+                return r;
+        r = strv_push(&argv, cli);
+        if (r >= 0)
+                r = strv_push(&argv, "inspect");
+        if (r >= 0)
+                r = strv_push(&argv, "--format");
+        if (r >= 0)
+                r = strv_push(&argv, "{{.Name}}{{range .Mounts}}\t{{.Source}}{{end}}");
+        for (char *s = strtok_r(names, "\n", &save); s && r >= 0; s = strtok_r(NULL, "\n", &save))
+                r = strv_push(&argv, s);
+        if (r < 0)
+                return r;
+        if (strv_length(argv) == 4) { /* nothing runs */
+                *ret = NULL;
+                *ret_n = 0;
+                return 0;
+        }
+        r = capture(argv, &mounts);
+        return r < 0 ? r : parse_mounts(mounts, ret, ret_n);
+}
+
+/* The source that makes path visible in the container (the file itself or a directory above it), or NULL. */
+static const char *mount_covering(const struct seen *s, const char *path) {
+        STRV_FOREACH(src, s->sources) {
+                size_t n = strlen(*src);
+
+                while (n > 1 && (*src)[n - 1] == '/')
+                        n--;
+                if (strncmp(path, *src, n) == 0 && (path[n] == '\0' || path[n] == '/' || n == 1))
+                        return *src;
+        }
+        return NULL;
+}
+
+static bool binding_names(const struct mf_container *b, const char *name) {
+        regex_t re;
+        bool hit;
+
+        if (b->name)
+                return streq(b->name, name);
+        if (regcomp(&re, b->match, REG_EXTENDED | REG_NOSUB) != 0)
+                return false;
+        hit = regexec(&re, name, 0, NULL, 0) == 0;
+        regfree(&re);
+        return hit;
+}
+
+static bool cert_binds(const struct mf_cert *c, int runtime, const char *name) {
+        for (size_t i = 0; i < c->n_containers; i++)
+                if (c->containers[i].runtime == runtime && binding_names(&c->containers[i], name))
+                        return true;
+        return false;
+}
+
+/* The managed files of c a container can see: cert, key, bundle. */
+static const char *cert_file(const struct mf_cert *c, size_t k) {
+        return k == 0 ? c->cert : k == 1 ? c->key : c->bundle ? c->bundle->path : NULL;
+}
+
+static unsigned audit_unbound(const struct manifest *m, int runtime, const struct seen *v, size_t n) {
+        unsigned findings = 0;
+
+        for (size_t i = 0; i < n; i++)
+                for (size_t c = 0; c < m->n_certs; c++)
+                        for (size_t k = 0; k < 3; k++) {
+                                const char *f = cert_file(&m->certs[c], k), *src = f ? mount_covering(&v[i], f) : NULL;
+
+                                if (!src || cert_binds(&m->certs[c], runtime, v[i].name))
+                                        continue;
+                                printf("unbound: %s %s mounts %s (certificate %s, via %s) but is not bound to it: "
+                                       "a renewal would never reach it\n",
+                                       runtime_names[runtime], v[i].name, f, m->certs[c].id, src);
+                                findings++;
+                                break;
+                        }
+        return findings;
+}
+
+static bool sees_cert(const struct mf_cert *c, const struct seen *s) {
+        for (size_t k = 0; k < 3; k++)
+                if (cert_file(c, k) && mount_covering(s, cert_file(c, k)))
+                        return true;
+        return false;
+}
+
+static unsigned audit_bindings(const struct manifest *m, int runtime, const struct seen *v, size_t n) {
+        unsigned findings = 0;
+
+        for (size_t c = 0; c < m->n_certs; c++)
+                for (size_t b = 0; b < m->certs[c].n_containers; b++) {
+                        const struct mf_container *bd = &m->certs[c].containers[b];
+
+                        if (bd->runtime != runtime || bd->n_copies > 0) /* copied in: no mount needed */
+                                continue;
+                        for (size_t i = 0; i < n; i++)
+                                if (binding_names(bd, v[i].name) && !sees_cert(&m->certs[c], &v[i])) {
+                                        printf("unmounted: %s %s is bound to %s but mounts neither %s nor a directory "
+                                               "above it, and copies nothing in\n",
+                                               runtime_names[runtime], v[i].name, m->certs[c].id, m->certs[c].cert);
+                                        findings++;
+                                }
+                }
+        return findings;
+}
+
+static bool manifest_uses(const struct manifest *m, int runtime) {
+        for (size_t c = 0; c < m->n_certs; c++)
+                for (size_t b = 0; b < m->certs[c].n_containers; b++)
+                        if (m->certs[c].containers[b].runtime == runtime)
+                                return true;
+        return false;
+}
+
+static int audit_runtime(const struct config *cfg, const struct manifest *m, int runtime, unsigned *findings) {
+        const char *cli = runtime == RUNTIME_DOCKER ? cfg->agent.docker : cfg->agent.podman;
+        struct seen *v = NULL;
+        size_t n = 0;
+        int r = list_mounts(cli, &v, &n);
+
+        if (r < 0) {
+                log_error_errno(r, "cannot list the running %s containers with %s: %s", runtime_names[runtime], cli,
+                                r == -EIO ? "the command failed" : strerror(-r));
+                return r;
+        }
+        *findings += audit_unbound(m, runtime, v, n) + audit_bindings(m, runtime, v, n);
+        printf("%s: %zu running container%s checked\n", runtime_names[runtime], n, n == 1 ? "" : "s");
+        seen_free(v, n);
+        return 0;
+}
+
+int cli_audit(const struct cli_ctx *ctx, int argc, char **argv) {
+        _cleanup_(config_freep) struct config *cfg = NULL;
+        _cleanup_(manifest_freep) struct manifest *m = NULL;
+        _cleanup_(diag_list_clear) struct diag_list d = {};
+        unsigned findings = 0;
+
+        if (argc != 1) {
+                log_error("usage: ctrcertctl audit");
+                return CLI_USAGE;
+        }
+        if (cli_load_config(ctx, &cfg) < 0)
+                return CLI_FAILED;
+        if (manifest_load(cfg->manifest, &m, &d) < 0) {
+                diag_list_print(&d, stderr);
+                return CLI_FAILED;
+        }
+        /* podman always (the default runtime); docker when the manifest names it. */
+        if (audit_runtime(cfg, m, RUNTIME_PODMAN, &findings) < 0 ||
+            (manifest_uses(m, RUNTIME_DOCKER) && audit_runtime(cfg, m, RUNTIME_DOCKER, &findings) < 0))
+                return CLI_FAILED;
+        printf("%u finding%s\n", findings, findings == 1 ? "" : "s");
+        return findings > 0 ? CLI_FAILED : CLI_OK;
+}
