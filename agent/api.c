@@ -64,65 +64,46 @@ struct array_builder {
         bool failed;
 };
 
+/* Appends one struct to the array: types is its signature, "s" (const char *) and "x" (int64_t) only. */
+static int append_struct(struct array_builder *b, const char *types, ...) {
+        DBusMessageIter st = DBUS_MESSAGE_ITER_INIT_CLOSED;
+        bool ok;
+        va_list ap;
+
+        ok = dbus_message_iter_open_container(&b->array, DBUS_TYPE_STRUCT, NULL, &st);
+        va_start(ap, types);
+        for (const char *t = types; *t && ok; t++) {
+                if (*t == 's') {
+                        const char *v = va_arg(ap, const char *);
+                        ok = dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &v);
+                } else {
+                        dbus_int64_t v = va_arg(ap, int64_t);
+                        ok = dbus_message_iter_append_basic(&st, DBUS_TYPE_INT64, &v);
+                }
+        }
+        va_end(ap);
+        if (ok && dbus_message_iter_close_container(&b->array, &st))
+                return 0;
+        dbus_message_iter_abandon_container_if_open(&b->array, &st);
+        return -ENOMEM;
+}
+
 static int append_binding(const char *cert_path, const char *id, const char *container, const char *runtime,
                           const char *action, void *userdata) {
-        struct array_builder *b = userdata;
-        DBusMessageIter st;
-
-        if (!dbus_message_iter_open_container(&b->array, DBUS_TYPE_STRUCT, NULL, &st) ||
-            !dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &cert_path) ||
-            !dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &id) ||
-            !dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &container) ||
-            !dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &runtime) ||
-            !dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &action) ||
-            !dbus_message_iter_close_container(&b->array, &st))
-                return -ENOMEM;
-        return 0;
+        return append_struct(userdata, "sssss", cert_path, id, container, runtime, action);
 }
 
 static int append_status(const char *container, const char *state, const char *result, const char *message,
                          uint64_t usec, void *userdata) {
-        struct array_builder *b = userdata;
-        DBusMessageIter st;
-        dbus_int64_t t = (dbus_int64_t) usec;
-
-        if (!dbus_message_iter_open_container(&b->array, DBUS_TYPE_STRUCT, NULL, &st) ||
-            !dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &container) ||
-            !dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &state) ||
-            !dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &result) ||
-            !dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &message) ||
-            !dbus_message_iter_append_basic(&st, DBUS_TYPE_INT64, &t) ||
-            !dbus_message_iter_close_container(&b->array, &st))
-                return -ENOMEM;
-        return 0;
+        return append_struct(userdata, "ssssx", container, state, result, message, (int64_t) usec);
 }
 
 static int append_job(const char *container, const char *state, const char *ids, const char *detail, void *userdata) {
-        struct array_builder *b = userdata;
-        DBusMessageIter st;
-
-        if (!dbus_message_iter_open_container(&b->array, DBUS_TYPE_STRUCT, NULL, &st) ||
-            !dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &container) ||
-            !dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &state) ||
-            !dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &ids) ||
-            !dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &detail) ||
-            !dbus_message_iter_close_container(&b->array, &st))
-                return -ENOMEM;
-        return 0;
+        return append_struct(userdata, "ssss", container, state, ids, detail);
 }
 
 static int append_cert(const char *id, const char *path, int64_t not_after, void *userdata) {
-        struct array_builder *b = userdata;
-        DBusMessageIter st;
-        dbus_int64_t t = not_after;
-
-        if (!dbus_message_iter_open_container(&b->array, DBUS_TYPE_STRUCT, NULL, &st) ||
-            !dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &id) ||
-            !dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &path) ||
-            !dbus_message_iter_append_basic(&st, DBUS_TYPE_INT64, &t) ||
-            !dbus_message_iter_close_container(&b->array, &st))
-                return -ENOMEM;
-        return 0;
+        return append_struct(userdata, "ssx", id, path, not_after);
 }
 
 /* Builds a reply holding one array of signature sig, filled by fill. */

@@ -46,6 +46,7 @@ struct engine {
         struct bindings *current;
         DBusConnection *conn;
         struct jobstore *store;
+        struct podman_api *api;
         struct ctr *ctrs;
         struct ctr *queue_head, *queue_tail;
         struct ctr *waiting; /* containers inside their debounce window */
@@ -335,7 +336,7 @@ static const struct job_hooks ctr_hooks = {
 
 static void job_start(struct ctr *c) {
         struct engine *e = c->engine;
-        struct job_env env = { .event = e->event, .cfg = e->cfg, .conn = &e->conn };
+        struct job_env env = { .event = e->event, .cfg = e->cfg, .conn = &e->conn, .api = e->api };
         struct job *j;
         int r;
 
@@ -649,7 +650,11 @@ int engine_new(sd_event *event, const struct config *cfg, struct bindings *b, en
 
         e = dir ? calloc(1, sizeof(*e)) : NULL;
         r = e ? jobstore_open(dir, &e->store) : -ENOMEM;
+        if (r >= 0 && cfg->agent.podman_socket[0])
+                r = podman_api_new(event, cfg->agent.podman_socket, &e->api);
         if (r < 0) {
+                if (e)
+                        jobstore_free(e->store);
                 free(e);
                 bindings_unref(b);
                 return r;
@@ -682,6 +687,7 @@ void engine_free(struct engine *e) {
                 free(c);
         }
         sd_event_source_disable_unref(e->metrics_timer);
+        podman_api_free(e->api);
         jobstore_free(e->store);
         bindings_unref(e->current);
         sd_event_unref(e->event);

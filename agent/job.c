@@ -42,6 +42,7 @@ struct job {
         sd_event_source *timer;
         struct spawn *spawn;
         struct tlsprobe *probe;
+        struct podman_call *call;
         char **ids;
         char *action;
         char step[64];
@@ -69,6 +70,8 @@ static void job_stop_step(struct job *j) {
         j->spawn = NULL;
         tlsprobe_cancel(j->probe);
         j->probe = NULL;
+        podman_call_cancel(j->call);
+        j->call = NULL;
         j->timer = sd_event_source_disable_unref(j->timer);
 }
 
@@ -244,20 +247,11 @@ static void on_systemd_done(int r, const char *message, void *userdata) {
         on_spawned(r < 0 ? 1 : 0, message, userdata);
 }
 
-static void run_action(struct job *j, const struct mf_container *b) {
+/* The runtime's command-line tool, or systemd's Manager. */
+static void run_action_cli(struct job *j, const struct mf_container *b) {
         _cleanup_(strv_freep) char **argv = NULL;
-        _cleanup_free_ char *what = NULL;
         int r;
 
-        if (runtime_action_describe(b, &what) >= 0)
-                set_step(j, "%s", what);
-        if (b->action == ACTION_RESTART) {
-                if (!j->hooks->may_restart(j->userdata)) {
-                        job_end(j, JOB_HELD, "restart budget spent: held until `ctrcertctl release`");
-                        return;
-                }
-                j->hooks->restarted(j->userdata);
-        }
         if (b->runtime == RUNTIME_SYSTEMD) {
                 r = runtime_systemd_call(*j->env.conn, b, target(j), on_systemd_done, j);
                 if (r < 0)
@@ -271,6 +265,47 @@ static void run_action(struct job *j, const struct mf_container *b) {
                 step_done(j);
         else
                 run_argv(j, argv, -1, on_spawned);
+}
+
+static void on_api_done(int r, const char *message, void *userdata) {
+        struct job *j = userdata;
+
+        j->call = NULL;
+        if (r == -EHOSTUNREACH) {
+                log_debug("%s; using %s", message, j->env.cfg->agent.podman);
+                run_action_cli(j, j->plan[j->idx]);
+        } else if (r < 0)
+                step_failed(j, "%s on %s failed: %s", j->step, target(j), message);
+        else
+                step_done(j);
+}
+
+/* podman's restart and kill through its API when it answers: no podman process per call. */
+static bool run_action_api(struct job *j, const struct mf_container *b) {
+        uint64_t timeout = j->env.cfg->agent.step_timeout_usec;
+        int r;
+
+        if (!j->env.api || b->runtime != RUNTIME_PODMAN || (b->action != ACTION_RESTART && b->action != ACTION_RELOAD))
+                return false;
+        r = b->action == ACTION_RESTART ? podman_api_restart(j->env.api, target(j), timeout, on_api_done, j, &j->call)
+                                        : podman_api_kill(j->env.api, target(j), b->signal, timeout, on_api_done, j, &j->call);
+        return r >= 0;
+}
+
+static void run_action(struct job *j, const struct mf_container *b) {
+        _cleanup_free_ char *what = NULL;
+
+        if (runtime_action_describe(b, &what) >= 0)
+                set_step(j, "%s", what);
+        if (b->action == ACTION_RESTART) {
+                if (!j->hooks->may_restart(j->userdata)) {
+                        job_end(j, JOB_HELD, "restart budget spent: held until `ctrcertctl release`");
+                        return;
+                }
+                j->hooks->restarted(j->userdata);
+        }
+        if (!run_action_api(j, b))
+                run_action_cli(j, b);
 }
 
 /* ---- verification ---- */

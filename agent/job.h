@@ -7,6 +7,7 @@
 
 #include "bindings.h"
 #include "config.h"
+#include "podman-api.h"
 
 /*
  * One container's job, from material to proof: pre-flight (the material is
@@ -41,6 +42,7 @@ struct job_env {
         sd_event *event;
         const struct config *cfg;
         DBusConnection *const *conn; /* the bus for systemd units, NULL while disconnected */
+        struct podman_api *api;      /* podman's REST API, NULL when not configured */
 };
 
 /* Takes the items. label names the container (or ~pattern) in messages. */

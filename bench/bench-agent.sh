@@ -17,6 +17,7 @@ SUBMIT=$BUILD/ctrcert-submit
 CTL=$BUILD/ctrcertctl
 AGENT=$BUILD/ctrcert-agent
 DEBOUNCE=${DEBOUNCE:-1s}
+API_SOCKET=${API_SOCKET:-} # "" = the CLI (the sandbox runs no API service here)
 . "$SRC/tests/sandbox.sh"
 
 now() { date +%s.%N; }
@@ -29,7 +30,7 @@ cat >"$CONF" <<EOF
 ca: {dir: $T/ca, validity_days: 30}
 state_dir: $T/state
 manifest: $T/manifest.yaml
-agent: {debounce: $DEBOUNCE, max_parallel: 4, ca_bundle: $T/ca/chain.pem}
+agent: {debounce: $DEBOUNCE, max_parallel: 4, ca_bundle: $T/ca/chain.pem, podman_socket: "$API_SOCKET"}
 EOF
 P=$T/pki
 mkdir -p "$P"
@@ -145,7 +146,7 @@ EOF
 cat >"$T/none.conf" <<EOF
 state_dir: $T/state
 manifest: $T/none.yaml
-agent: {debounce: 10ms}
+agent: {debounce: 10ms, podman_socket: ""}
 EOF
 "$AGENT" --config "$T/none.conf" >"$T/agent2.log" 2>&1 &
 APID=$!

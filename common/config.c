@@ -26,6 +26,7 @@ void config_free(struct config *c) {
         free(c->agent.podman);
         free(c->agent.docker);
         free(c->agent.metrics);
+        free(c->agent.podman_socket);
         free(c);
 }
 
@@ -46,9 +47,10 @@ int config_new_default(struct config **ret) {
         c->agent.podman = strdup("podman");
         c->agent.docker = strdup("docker");
         c->agent.metrics = strdup("");
+        c->agent.podman_socket = strdup("/run/podman/podman.sock");
         if (!c->file || !c->ca.dir || !c->ca.crl_url || !c->ca.default_template || !c->state_dir || !c->manifest ||
             !c->ca.permitted_dns || !c->ca.permitted_ip || !c->agent.ca_bundle || !c->agent.podman || !c->agent.docker ||
-            !c->agent.metrics)
+            !c->agent.metrics || !c->agent.podman_socket)
                 return -ENOMEM;
         c->ca.validity_days = 365;
         c->ca.policy = POLICY_STRICT;
@@ -161,6 +163,7 @@ static int parse_agent(struct ywalk *w, const struct ynode *n, const char *field
                 { "restart_budget", parse_restart_budget, offsetof(struct config, agent.restart_budget), false },
                 { "restart_window", yparse_duration, offsetof(struct config, agent.restart_window_usec), false },
                 { "metrics", parse_abs_path_opt, offsetof(struct config, agent.metrics), false },
+                { "podman_socket", parse_abs_path_opt, offsetof(struct config, agent.podman_socket), false },
         };
         return ywalk_mapping(w, n, field, fields, ELEMENTSOF(fields), target);
 }

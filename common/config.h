@@ -35,6 +35,7 @@ struct config {
                 char *ca_bundle;          /* pre-flight: saved certificates must chain to it ("" = no check) */
                 uint64_t step_timeout_usec; /* one runtime call (restart, kill, exec) */
                 char *podman, *docker;    /* the runtimes' CLIs, looked up in PATH unless absolute */
+                char *podman_socket;      /* podman's REST API, tried before the CLI ("" = CLI only) */
                 unsigned retry_attempts;    /* tries of a failing job, the first included */
                 uint64_t retry_initial_usec, retry_max_usec; /* backoff: doubles from initial, capped at max */
                 unsigned restart_budget;    /* restarts per container within restart_window (0: no limit) */

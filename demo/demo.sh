@@ -32,6 +32,7 @@ state_dir: $T/state
 manifest: $T/etc/manifest.yaml
 agent:
   debounce: 1s
+  podman_socket: ""   # the sandbox's podman through its CLI; never the host's API socket
   ca_bundle: $T/etc/ca/chain.pem
 EOF
 cat >"$T/etc/manifest.yaml" <<EOF

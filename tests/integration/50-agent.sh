@@ -13,6 +13,7 @@ make_ca_and_config || exit 1
 cat >>"$CONF" <<EOC
 agent:
   debounce: ${DEBOUNCE_MS}ms
+  podman_socket: "" # the CLI here; 75-podman-api tests the API (never the host's socket)
   max_parallel: 4
   ca_bundle: $T/etc/ca/chain.pem
   step_timeout: 30s

@@ -11,6 +11,7 @@ make_ca_and_config || exit 1
 cat >>"$CONF" <<EOC
 agent:
   debounce: 300ms
+  podman_socket: ""
   docker: podman
 EOC
 P=$T/pki

@@ -29,6 +29,7 @@ chmod +x "$T/bin/podman-flaky"
 cat >>"$CONF" <<EOC
 agent:
   debounce: 500ms
+  podman_socket: "" # every call through the flaky CLI wrapper
   max_parallel: 4
   ca_bundle: $T/etc/ca/chain.pem
   step_timeout: 20s

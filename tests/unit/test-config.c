@@ -27,6 +27,7 @@ START_TEST(test_defaults) {
         ck_assert_uint_eq(c->agent.restart_budget, 5);
         ck_assert_uint_eq(c->agent.restart_window_usec, 600000000ULL);
         ck_assert_str_eq(c->agent.metrics, "");
+        ck_assert_str_eq(c->agent.podman_socket, "/run/podman/podman.sock");
 }
 END_TEST
 
@@ -39,7 +40,7 @@ START_TEST(test_full) {
                            "state_dir: /srv/state\nmanifest: /srv/manifest.yaml\nagent:\n  debounce: 500ms\n  max_parallel: 8\n"
                            "  ca_bundle: /srv/ca/chain.pem\n  step_timeout: 90s\n  podman: /opt/bin/podman\n  debounce_max: 30s\n"
                            "  retry_attempts: 3\n  retry_initial: 200ms\n  retry_max: 5s\n  restart_budget: 0\n"
-                           "  restart_window: 1h\n  metrics: /var/lib/node_exporter/ctrcert.prom\n";
+                           "  restart_window: 1h\n  metrics: /var/lib/node_exporter/ctrcert.prom\n  podman_socket: \"\"\n";
 
         ck_assert_int_eq(load(text, &c, &d), 0);
         ck_assert_str_eq(c->ca.dir, "/srv/ca");
@@ -64,6 +65,7 @@ START_TEST(test_full) {
         ck_assert_uint_eq(c->agent.restart_budget, 0);
         ck_assert_uint_eq(c->agent.restart_window_usec, 3600000000ULL);
         ck_assert_str_eq(c->agent.metrics, "/var/lib/node_exporter/ctrcert.prom");
+        ck_assert_str_eq(c->agent.podman_socket, "");
 }
 END_TEST
 

@@ -1,0 +1,90 @@
+#!/bin/bash
+# The agent talks to podman through its REST API (a `podman system service` on the
+# sandbox's own socket, never the host's) for restart and signal, reports podman's own
+# error text, and falls back to the CLI when the socket does not answer.
+. "$(dirname "$0")/lib.sh"
+AGENT="$BUILD/ctrcert-agent"
+
+make_ca_and_config || exit 1
+P=$T/pki
+mkdir -p "$P/a" "$P/b" "$T/bin"
+# podman's CLI, with every call written down: what must not go through it is visible.
+printf '#!/bin/bash\necho "$*" >>"%s"\nexec podman "$@"\n' "$T/cli.log" >"$T/bin/podman-logged"
+chmod +x "$T/bin/podman-logged"
+cat >>"$CONF" <<EOC
+agent:
+  debounce: 300ms
+  ca_bundle: $T/etc/ca/chain.pem
+  retry_attempts: 1
+  podman: $T/bin/podman-logged
+  podman_socket: $T/podman/api.sock
+EOC
+entry() { printf '  - id: %s\n    cert: %s/%s.crt\n    key: %s/%s.key\n    names: {dns: [%s.example]}\n' "$1" "$2" "$1" "$2" "$1" "$1"; }
+{
+        echo "version: 1"
+        echo "certificates:"
+        entry a "$P/a"
+        echo "    containers: [{name: a1, action: restart}]"
+        entry b "$P/b"
+        echo "    containers: [{name: b1, action: reload}]"
+        entry ghost "$P/a"
+        echo "    containers: [{name: no-such-container, action: restart}]"
+} >"$T/etc/manifest.yaml"
+start_world || exit 1
+podman system service --time=0 "unix://$T/podman/api.sock" >"$T/api.log" 2>&1 &
+API_PID=$!
+PIDS+=("$API_PID")
+for _ in $(seq 100); do [ -S "$T/podman/api.sock" ] && break; sleep 0.05; done
+check "podman's API service answers on the sandbox's socket" test -S "$T/podman/api.sock"
+for id in a b ghost; do
+        d=$P/a
+        [ "$id" = b ] && d=$P/b
+        issue_cert "$id" "$d/$id.crt" "$d/$id.key"
+done
+check_eq "three certificates issued" 3 "$(gc list | grep -c 'status: MONITORING')"
+podman run -d --init --name a1 localhost/ctrcert-tls sleep 100000 >/dev/null
+run_tls_container b1 15021 "$P/b/b.crt" "$P/b/b.key"
+serial() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
+wait_serial 15021 "$(serial "$P/b/b.crt")"
+
+watch_jobs
+"$AGENT" --config "$CONF" --bus system >"$T/agent.log" 2>&1 &
+AGENT_PID=$!
+PIDS+=("$AGENT_PID")
+for _ in $(seq 100); do bus_has_owner org.ctrcert.Agent1 && break; sleep 0.05; done
+last_result() { grep -A6 "string \"$1\"" "$T/jobs.log" | grep -E 'string "(ok|failed|held)"' | tail -n 1 | cut -d'"' -f2; }
+last_message() { grep -A7 "string \"$1\"" "$T/jobs.log" | grep -A1 -E 'string "(ok|failed|held)"' | tail -n 1 | cut -d'"' -f2-; }
+cli_calls() { grep -c "^$1 " "$T/cli.log" 2>/dev/null; }
+: >"$T/cli.log"
+
+a0=$(started_at a1)
+"$CTL" --config "$CONF" notify "$P/a/a.crt" >/dev/null
+wait_jobs a1 1
+check_eq "restart through the API succeeds" ok "$(last_result a1)"
+check "a1 was restarted" test "$(started_at a1)" != "$a0"
+check_eq "… without the podman CLI" 0 "$(cli_calls restart)"
+
+gc resubmit -i b >/dev/null
+wait_jobs b1 1
+check_eq "reload (SIGHUP) through the API succeeds" ok "$(last_result b1)"
+check "b1 serves the renewed certificate" wait_serial 15021 "$(serial "$P/b/b.crt")"
+check_eq "… without the podman CLI" 0 "$(cli_calls kill)"
+
+"$CTL" --config "$CONF" notify "$P/a/ghost.crt" >/dev/null
+wait_jobs no-such-container 1
+check_eq "a container podman does not know fails" failed "$(last_result no-such-container)"
+check_contains "… with podman's own message" "no container with name or ID" "$(last_message no-such-container)"
+
+# The API goes away: the CLI takes over.
+kill "$API_PID"
+for _ in $(seq 100); do kill -0 "$API_PID" 2>/dev/null || break; sleep 0.05; done
+rm -f "$T/podman/api.sock"
+a1_before=$(started_at a1)
+"$CTL" --config "$CONF" notify "$P/a/a.crt" >/dev/null
+wait_jobs a1 2
+check_eq "with no API answering, the restart still succeeds" ok "$(last_result a1)"
+check_eq "… through the podman CLI" 1 "$(cli_calls restart)"
+check "a1 was restarted again" test "$(started_at a1)" != "$a1_before"
+
+kill -TERM "$AGENT_PID"
+finish
