@@ -67,7 +67,8 @@ entry() { printf '  - id: %s\n    cert: %s/%s.crt\n    key: %s/%s.key\n    names
         entry stale
         echo "    containers: [{name: s1, action: none, verify: {tls: \"127.0.0.1:15012\", timeout: 2s}}]"
         entry db
-        echo "    containers: [{name: d1, action: exec, exec: [sh, -c, 'sleep 2; date +%s > /tmp/done']}]"
+        echo "    containers: [{name: d1, action: exec, exec: [sh, -c, 'sleep 2; date +%s > /tmp/done'],"
+        echo "                  verify: {exec: [sh, -c, 'test -s /tmp/done && touch /tmp/verified'], timeout: 5s}}]"
         entry proxy
         echo "    containers: [{name: p1, action: exec, exec: [sh, -c, 'date +%s > /tmp/start'], after: [d1]}]"
 } >"$T/etc/manifest.yaml"
@@ -207,6 +208,8 @@ ctl notify "$P/proxy.crt" >/dev/null
 ctl notify "$P/db.crt" >/dev/null
 wait_jobs p1 1 && wait_jobs d1 1
 d_done=$(podman exec d1 cat /tmp/done) p_start=$(podman exec p1 cat /tmp/start)
+check_eq "d1's job passed its verify command" ok "$(last_result d1)"
+check "… which ran inside d1" podman exec d1 sh -c "test -f /tmp/verified"
 check "p1's job started after d1's finished ($p_start >= $d_done)" test "$p_start" -ge "$d_done"
 
 # ---- audit ----
