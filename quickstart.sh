@@ -15,14 +15,14 @@ DEBIAN_PACKAGES=(
         certmonger dbus-daemon dbus-bin openssl util-linux
         podman runc conmon catatonit busybox-static
 )
-DEBIAN_TEST_PACKAGES=(clang libclang-rt-14-dev valgrind groff-base python3-dbusmock)
+DEBIAN_TEST_PACKAGES=(clang libclang-rt-14-dev valgrind groff-base python3-dbusmock python3-dbus ansible-core ansible-lint)
 FEDORA_PACKAGES=(
         gcc make autoconf automake pkgconf-pkg-config
         openssl-devel dbus-devel systemd-devel libyaml-devel libcurl-devel check-devel
         certmonger dbus-daemon dbus-tools openssl util-linux
         podman runc conmon catatonit busybox
 )
-FEDORA_TEST_PACKAGES=(clang compiler-rt valgrind groff-base python3-dbusmock)
+FEDORA_TEST_PACKAGES=(clang compiler-rt valgrind groff-base python3-dbusmock python3-dbus ansible-core ansible-lint)
 
 install_missing() {
         local missing=() p

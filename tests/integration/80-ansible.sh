@@ -1,0 +1,135 @@
+#!/bin/bash
+# The Ansible collection against the sandbox (private bus, certmonger, ctrcert from the build):
+# the role makes the CA, registers the helper, writes fragments and requests certificates
+# through the module; a second run changes nothing; a changed name list re-issues exactly
+# that certificate; state: absent removes the request; a bad variable fails on the argument
+# spec before anything changes. Then ansible-lint.
+. "$(dirname "$0")/lib.sh"
+AGENT="$BUILD/ctrcert-agent"
+COLL=$SRC/ansible
+
+if ! command -v ansible-playbook >/dev/null; then
+        not_ok "ansible-playbook is installed (./quickstart.sh test installs ansible-core)"
+        finish
+        exit 1
+fi
+start_bus && start_certmonger || exit 1
+mkdir -p "$T/ansible-home" "$T/pki"
+export ANSIBLE_HOME=$T/ansible-home ANSIBLE_LOCAL_TEMP=$T/ansible-home/tmp ANSIBLE_REMOTE_TMP=$T/ansible-home/tmp \
+        ANSIBLE_COLLECTIONS_PATH=$COLL ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0
+
+# vars [DNS_OF_WEB] [DB_STATE]: the role's variables for this sandbox.
+vars() {
+        cat >"$T/vars.yml" <<EOV
+ctrcert_install: false
+ctrcert_manage_service: false
+ctrcert_config_dir: $T/etc
+ctrcert_state_dir: $T/state
+ctrcert_ctl: $BUILD/ctrcertctl
+ctrcert_helper: $BUILD/ctrcert-submit
+ctrcert_agent_settings: {debounce: 300ms, podman_socket: "", ca_bundle: $T/etc/ca/chain.pem}
+ctrcert_certificates:
+  - id: web
+    cert: $T/pki/web/web.crt
+    key: $T/pki/web/private/web.key
+    names: {dns: [${1:-web.example}]}
+    key_mode: "0600"
+    containers: [{name: web-1, action: reload}]
+  - id: db
+    state: ${2:-present}
+    cert: $T/pki/db/db.crt
+    key: $T/pki/db/db.key
+    names: {dns: [db.example], ip: [192.0.2.5]}
+    containers: [{name: db-1, action: restart}]
+EOV
+}
+play() {
+        ansible-playbook -i localhost, -c local -e ansible_python_interpreter=/usr/bin/python3 \
+                -e "@$T/vars.yml" "$@" "$SRC/tests/ansible/site.yml" >"$T/play.log" 2>&1
+}
+recap_changed() { grep -o 'changed=[0-9]*' "$T/play.log" | tail -n 1 | cut -d= -f2; }
+serial() { openssl x509 -in "$1" -noout -serial 2>/dev/null | cut -d= -f2; }
+
+vars
+play
+rc=$?
+check_eq "the first run succeeds" 0 "$rc"
+[ "$rc" = 0 ] || tail -n 30 "$T/play.log"
+check "the CA was made" test -f "$T/etc/ca/private/ca.key"
+check_eq "… its key is private" 600 "$(stat -c %a "$T/etc/ca/private/ca.key")"
+check_contains "the helper is registered with certmonger" "$BUILD/ctrcert-submit --config $T/etc/ctrcert.yaml" "$(gc list-cas -c ctrcert)"
+check "a fragment per certificate" test -f "$T/etc/manifest.d/50-web.yaml" -a -f "$T/etc/manifest.d/50-db.yaml"
+check "the manifest the role wrote is valid" "$CTL" --config "$T/etc/ctrcert.yaml" manifest check
+check_eq "both certificates issued through ctrcert" 2 "$(gc list | grep -c 'status: MONITORING')"
+check_eq "the key directory is private" 700 "$(stat -c %a "$T/pki/web/private")"
+check_eq "the key file has the asked mode" 600 "$(stat -c %a "$T/pki/web/private/web.key")"
+check "no post-save command anywhere" bash -c "! gc list | grep -q 'post-save command: [^ ]'"
+
+"$AGENT" --config "$T/etc/ctrcert.yaml" --bus system >"$T/agent.log" 2>&1 &
+PIDS+=("$!")
+for _ in $(seq 100); do bus_has_owner org.ctrcert.Agent1 && break; sleep 0.05; done
+check_contains "the agent runs with the role's bindings" "web-1" "$("$CTL" status)"
+
+play
+check_eq "a second run succeeds" 0 "$?"
+check_eq "… and changes nothing" 0 "$(recap_changed)"
+
+web0=$(serial "$T/pki/web/web.crt") db0=$(serial "$T/pki/db/db.crt")
+vars www.example
+play --check --diff
+check_eq "check mode reports the change" 1 "$([ "$(recap_changed)" -gt 0 ] && echo 1)"
+check_eq "… and re-issues nothing" "$web0" "$(serial "$T/pki/web/web.crt")"
+play
+check_eq "a changed name list runs" 0 "$?"
+check "web was re-issued" test "$(serial "$T/pki/web/web.crt")" != "$web0"
+check_contains "… with the new name" "DNS:www.example" "$(openssl x509 -in "$T/pki/web/web.crt" -noout -ext subjectAltName)"
+check_eq "db was not" "$db0" "$(serial "$T/pki/db/db.crt")"
+check_contains "the agent was told to reload" "manifest reloaded" "$(cat "$T/agent.log")"
+
+vars www.example absent
+play
+check_eq "state: absent runs" 0 "$?"
+check "the db request is gone" bash -c "! gc list -i db >/dev/null 2>&1"
+check "… and its fragment" test ! -e "$T/etc/manifest.d/50-db.yaml"
+
+# A certificate without its cert path: the argument spec stops the play before any change.
+vars www.example
+sed -i '/cert: .*db.crt/d' "$T/vars.yml"
+before=$(ls -l --time-style=+%s.%N "$T/etc/manifest.d" "$T/etc/ctrcert.yaml" | md5sum)
+play
+check "a bad variable fails" test "$(grep -c 'failed=1' "$T/play.log")" = 1
+check_contains "… naming what is wrong" "missing required arguments: cert" "$(cat "$T/play.log")"
+check_eq "… before anything changed" "$before" "$(ls -l --time-style=+%s.%N "$T/etc/manifest.d" "$T/etc/ctrcert.yaml" | md5sum)"
+
+# The module alone: the CA's refusal is the error.
+out=$(ANSIBLE_LIBRARY= ansible -i localhost, -c local -e ansible_python_interpreter=/usr/bin/python3 localhost \
+        -m ctrcert.certmonger.certificate \
+        -a "id=web2 template=web cert_file=$T/pki/web/web2.crt key_file=$T/pki/web/web2.key dns=evil.example" 2>&1)
+check_contains "a CA refusal fails the module with certmonger's ca-error" "not declared" "$out"
+
+# Without python3-dbus the module reads `getcert list`: the same request reads as unchanged.
+out=$(CTRCERT_MODULE_NO_DBUS=1 ansible -i localhost, -c local -e ansible_python_interpreter=/usr/bin/python3 localhost \
+        -m ctrcert.certmonger.certificate --check \
+        -a "id=web cert_file=$T/pki/web/web.crt key_file=$T/pki/web/private/web.key dns=www.example" 2>&1)
+check_contains "read through getcert list, an unchanged request is unchanged" '"changed": false' "$out"
+out=$(CTRCERT_MODULE_NO_DBUS=1 ansible -i localhost, -c local -e ansible_python_interpreter=/usr/bin/python3 localhost \
+        -m ctrcert.certmonger.certificate --check \
+        -a "id=web cert_file=$T/pki/web/web.crt key_file=$T/pki/web/private/web.key dns=other.example" 2>&1)
+check_contains "… and a changed one is changed" '"changed": true' "$out"
+
+# ansible-test sanity writes tests/output into the collection: a copy in the sandbox. The
+# tests that install requirements with pip need the network and are skipped.
+cp -r "$COLL/ansible_collections" "$T/"
+(cd "$T/ansible_collections/ctrcert/certmonger" &&
+        HOME=$T/ansible-home timeout 300 ansible-test sanity --python "$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')" \
+                --skip-test ansible-doc --skip-test import --skip-test pep8 --skip-test pylint \
+                --skip-test runtime-metadata --skip-test validate-modules --skip-test yamllint) >"$T/sanity.log" 2>&1
+rc=$?
+check_eq "ansible-test sanity: the $(grep -c 'Running sanity' "$T/sanity.log") offline tests pass" 0 "$rc"
+[ "$rc" = 0 ] || grep -v '^WARNING' "$T/sanity.log" | tail -n 20
+
+if command -v ansible-lint >/dev/null; then
+        lint=$(cd "$COLL/ansible_collections/ctrcert/certmonger" && ansible-lint --offline --nocolor -q roles/ctrcert plugins 2>&1)
+        check_eq "ansible-lint --offline is clean" "" "$lint"
+fi
+finish
