@@ -5,7 +5,8 @@
 #   3. unit tests, the helper and the agent scenarios again on an ASan+UBSan build
 #   4. valgrind memcheck of the helper's SUBMIT and rejection paths
 #   5. the libFuzzer harnesses for a bounded time
-#   6. make distcheck
+#   6. make install for the Debian and Fedora/RHEL layouts (DESTDIR), unit and tmpfiles checked
+#   7. make distcheck
 # Every check prints "ok - …" or "not ok - …"; the last line sums them.
 set -u
 TOP=${1:?usage: run-all.sh SRCDIR BUILDDIR}
@@ -76,6 +77,11 @@ echo "$out"
 
 step "fuzzing"
 out=$("$TOP/tests/fuzz/run.sh" "$TOP" "$BUILD/fuzz" 2>&1)
+tally "$out"
+echo "$out"
+
+step "install layouts"
+out=$("$TOP/tests/install.sh" "$TOP" "$BUILD/install" 2>&1)
 tally "$out"
 echo "$out"
 

@@ -1,0 +1,58 @@
+#!/bin/bash
+# make install (DESTDIR) for the Debian and the Fedora/RHEL layouts: every file in its place,
+# the systemd unit accepted by systemd-analyze, the tmpfiles snippet creating the state
+# directories with their modes in a scratch root. Nothing is installed on the host.
+set -u
+TOP=${1:?usage: install.sh SRCDIR WORKDIR}
+WORK=${2:?usage: install.sh SRCDIR WORKDIR}
+PASS=0
+FAIL=0
+ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
+not_ok() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
+check_eq() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1 (expected '$2', got '$3')"; fi; }
+
+# layout NAME HELPER_DIR: configure, build and install into $WORK/NAME/root.
+layout() {
+        local name=$1 helper=$2 dir=$WORK/$1 root=$WORK/$1/root expect got
+        rm -rf "$dir" && mkdir -p "$dir"
+        (cd "$dir" && "$TOP/configure" --prefix=/usr --sysconfdir=/etc --localstatedir=/var \
+                --with-certmonger-helper-dir="$helper" --with-systemdsystemunitdir=/usr/lib/systemd/system \
+                --with-tmpfilesdir=/usr/lib/tmpfiles.d >/dev/null &&
+                make -j"$(nproc)" >/dev/null 2>&1 && make install DESTDIR="$root" >/dev/null 2>&1)
+        check_eq "$name: make install DESTDIR" 0 "$?"
+        expect=$(printf '%s\n' /usr/bin/ctrcertctl "$helper/ctrcert-submit" /usr/lib/systemd/system/ctrcert-agent.service \
+                /usr/lib/tmpfiles.d/ctrcert.conf /usr/sbin/ctrcert-agent /usr/share/dbus-1/system.d/org.ctrcert.Agent1.conf \
+                /usr/share/doc/ctrcert/README.md /usr/share/doc/ctrcert/dbus-api.txt /usr/share/doc/ctrcert/examples/ctrcert.yaml \
+                /usr/share/doc/ctrcert/examples/manifest.yaml /usr/share/man/man5/ctrcert-manifest.5 \
+                /usr/share/man/man5/ctrcert.yaml.5 /usr/share/man/man8/ctrcert-agent.8 /usr/share/man/man8/ctrcert-submit.8 \
+                /usr/share/man/man8/ctrcertctl.8 | sort)
+        got=$(cd "$root" && find . -type f | sed 's|^\.||' | sort)
+        check_eq "$name: every file in its place" "$expect" "$got"
+        check_eq "$name: the unit starts the installed agent with /etc's config" \
+                "ExecStart=/usr/sbin/ctrcert-agent --config /etc/ctrcert/ctrcert.yaml" \
+                "$(grep '^ExecStart=' "$root/usr/lib/systemd/system/ctrcert-agent.service")"
+}
+
+layout debian /usr/lib/certmonger
+layout fedora /usr/libexec/certmonger
+
+# systemd-analyze wants ExecStart to exist: a copy pointing into the DESTDIR tree.
+unit=$WORK/debian/root/usr/lib/systemd/system/ctrcert-agent.service
+mkdir -p "$WORK/verify"
+sed "s|/usr/sbin/ctrcert-agent|$WORK/debian/root/usr/sbin/ctrcert-agent|" "$unit" >"$WORK/verify/ctrcert-agent.service"
+if command -v systemd-analyze >/dev/null; then
+        out=$(systemd-analyze verify --man=no "$WORK/verify/ctrcert-agent.service" 2>&1)
+        check_eq "systemd-analyze verify accepts the unit, every directive known" "" "$out"
+fi
+for d in Type=notify WatchdogSec= Restart=on-failure "StateDirectory=ctrcert ctrcert/agent" StateDirectoryMode=0700; do
+        grep -q "^$d" "$unit" && ok "the unit has $d" || not_ok "the unit has $d"
+done
+
+if command -v systemd-tmpfiles >/dev/null; then
+        mkdir -p "$WORK/troot"
+        systemd-tmpfiles --root="$WORK/troot" --create "$WORK/debian/root/usr/lib/tmpfiles.d/ctrcert.conf" 2>/dev/null
+        check_eq "tmpfiles: the state directories and their modes" "755 700 700" \
+                "$(stat -c %a "$WORK/troot/var/lib/ctrcert" "$WORK/troot/var/lib/ctrcert/ca" "$WORK/troot/var/lib/ctrcert/agent" 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
+fi
+echo "# install: $PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]
