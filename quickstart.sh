@@ -15,14 +15,16 @@ DEBIAN_PACKAGES=(
         certmonger dbus-daemon dbus-bin openssl util-linux
         podman runc conmon catatonit busybox-static
 )
-DEBIAN_TEST_PACKAGES=(clang libclang-rt-14-dev valgrind groff-base python3-dbusmock python3-dbus ansible-core ansible-lint)
+DEBIAN_TEST_PACKAGES=(clang libclang-rt-14-dev valgrind groff-base python3-dbusmock python3-dbus ansible-core ansible-lint
+        selinux-policy-dev selinux-policy-default checkpolicy semodule-utils policycoreutils setools selinux-utils)
 FEDORA_PACKAGES=(
         gcc make autoconf automake pkgconf-pkg-config
         openssl-devel dbus-devel systemd-devel libyaml-devel libcurl-devel check-devel
         certmonger dbus-daemon dbus-tools openssl util-linux
         podman runc conmon catatonit busybox
 )
-FEDORA_TEST_PACKAGES=(clang compiler-rt valgrind groff-base python3-dbusmock python3-dbus ansible-core ansible-lint)
+FEDORA_TEST_PACKAGES=(clang compiler-rt valgrind groff-base python3-dbusmock python3-dbus ansible-core ansible-lint
+        selinux-policy-devel selinux-policy-targeted checkpolicy policycoreutils setools-console libselinux-utils)
 
 install_missing() {
         local missing=() p

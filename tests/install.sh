@@ -11,6 +11,10 @@ ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
 not_ok() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
 check_eq() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1 (expected '$2', got '$3')"; fi; }
 
+# The policy module is built (and installed) where the policy development files are.
+selinux=
+[ -f /usr/share/selinux/devel/Makefile ] && selinux=/usr/share/selinux/packages/ctrcert.pp
+
 # layout NAME HELPER_DIR: configure, build and install into $WORK/NAME/root.
 layout() {
         local name=$1 helper=$2 dir=$WORK/$1 root=$WORK/$1/root expect got
@@ -25,7 +29,7 @@ layout() {
                 /usr/share/doc/ctrcert/README.md /usr/share/doc/ctrcert/dbus-api.txt /usr/share/doc/ctrcert/examples/ctrcert.yaml \
                 /usr/share/doc/ctrcert/examples/manifest.yaml /usr/share/man/man5/ctrcert-manifest.5 \
                 /usr/share/man/man5/ctrcert.yaml.5 /usr/share/man/man8/ctrcert-agent.8 /usr/share/man/man8/ctrcert-submit.8 \
-                /usr/share/man/man8/ctrcertctl.8 | sort)
+                /usr/share/man/man8/ctrcertctl.8 $selinux | sort)
         got=$(cd "$root" && find . -type f | sed 's|^\.||' | sort)
         check_eq "$name: every file in its place" "$expect" "$got"
         check_eq "$name: the unit starts the installed agent with /etc's config" \

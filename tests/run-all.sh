@@ -6,7 +6,8 @@
 #   4. valgrind memcheck of the helper's SUBMIT and rejection paths
 #   5. the libFuzzer harnesses for a bounded time
 #   6. make install for the Debian and Fedora/RHEL layouts (DESTDIR), unit and tmpfiles checked
-#   7. make distcheck
+#   7. the SELinux policy module in a private copy of the policy store (setools queries)
+#   8. make distcheck
 # Every check prints "ok - …" or "not ok - …"; the last line sums them.
 set -u
 TOP=${1:?usage: run-all.sh SRCDIR BUILDDIR}
@@ -82,6 +83,11 @@ echo "$out"
 
 step "install layouts"
 out=$("$TOP/tests/install.sh" "$TOP" "$BUILD/install" 2>&1)
+tally "$out"
+echo "$out"
+
+step "SELinux policy"
+out=$("$TOP/tests/selinux.sh" "$TOP" "$BUILD" 2>&1)
 tally "$out"
 echo "$out"
 
