@@ -16,7 +16,8 @@ DEBIAN_PACKAGES=(
         podman runc conmon catatonit busybox-static
 )
 DEBIAN_TEST_PACKAGES=(clang libclang-rt-14-dev valgrind groff-base python3-dbusmock python3-dbus ansible-core ansible-lint
-        selinux-policy-dev selinux-policy-default checkpolicy semodule-utils policycoreutils setools selinux-utils)
+        selinux-policy-dev selinux-policy-default checkpolicy semodule-utils policycoreutils setools selinux-utils
+        debhelper lintian rpm)
 FEDORA_PACKAGES=(
         gcc make autoconf automake pkgconf-pkg-config
         openssl-devel dbus-devel systemd-devel libyaml-devel libcurl-devel check-devel
@@ -24,7 +25,8 @@ FEDORA_PACKAGES=(
         podman runc conmon catatonit busybox
 )
 FEDORA_TEST_PACKAGES=(clang compiler-rt valgrind groff-base python3-dbusmock python3-dbus ansible-core ansible-lint
-        selinux-policy-devel selinux-policy-targeted checkpolicy policycoreutils setools-console libselinux-utils)
+        selinux-policy-devel selinux-policy-targeted checkpolicy policycoreutils setools-console libselinux-utils
+        rpm-build systemd-rpm-macros)
 
 install_missing() {
         local missing=() p

@@ -7,7 +7,8 @@
 #   5. the libFuzzer harnesses for a bounded time
 #   6. make install for the Debian and Fedora/RHEL layouts (DESTDIR), unit and tmpfiles checked
 #   7. the SELinux policy module in a private copy of the policy store (setools queries)
-#   8. make distcheck
+#   8. the Debian package (dpkg-buildpackage, lintian) and the RPM spec (source RPM)
+#   9. make distcheck
 # Every check prints "ok - …" or "not ok - …"; the last line sums them.
 set -u
 TOP=${1:?usage: run-all.sh SRCDIR BUILDDIR}
@@ -88,6 +89,11 @@ echo "$out"
 
 step "SELinux policy"
 out=$("$TOP/tests/selinux.sh" "$TOP" "$BUILD" 2>&1)
+tally "$out"
+echo "$out"
+
+step "packages"
+out=$("$TOP/tests/package.sh" "$TOP" "$BUILD" 2>&1)
 tally "$out"
 echo "$out"
 

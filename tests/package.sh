@@ -1,0 +1,68 @@
+#!/bin/bash
+# Packages: the Debian package built with dpkg-buildpackage from a clean export of the
+# source, its file list, lintian, and the unpacked binaries run; the RPM spec parsed and a
+# source RPM built from `make dist` (binary RPMs need a Fedora/RHEL build root).
+set -u
+TOP=${1:?usage: package.sh SRCDIR BUILDDIR}
+BUILD=${2:?usage: package.sh SRCDIR BUILDDIR}
+PASS=0
+FAIL=0
+ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
+not_ok() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
+check() { local n=$1; shift; if "$@" >/dev/null 2>&1; then ok "$n"; else not_ok "$n"; fi; }
+check_eq() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1 (expected '$2', got '$3')"; fi; }
+W=$(mktemp -d /tmp/ctrcert-package.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+
+if command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null; then
+        # A clean export: what is committed, nothing the build left in the tree.
+        mkdir -p "$W/src/ctrcert-0.1.0"
+        if [ -d "$TOP/.git" ]; then # tracked and new files as they are, nothing git ignores
+                (cd "$TOP" && git ls-files -z -co --exclude-standard | tar --null -T - -c) | tar -x -C "$W/src/ctrcert-0.1.0"
+        else
+                (cd "$TOP" && tar -c --exclude=./build --exclude='./build-*' --exclude=./autom4te.cache .) | tar -x -C "$W/src/ctrcert-0.1.0"
+        fi
+        (cd "$W/src/ctrcert-0.1.0" && dpkg-buildpackage -us -uc -b >"$W/dpkg.log" 2>&1)
+        rc=$?
+        check_eq "dpkg-buildpackage -us -uc -b builds (unit tests included)" 0 "$rc"
+        [ "$rc" = 0 ] || tail -n 30 "$W/dpkg.log"
+        deb=$(ls "$W"/src/ctrcert_0.1.0_*.deb 2>/dev/null | head -n 1)
+        if [ -z "$deb" ]; then
+                not_ok "a .deb was built"
+                echo "# package: $PASS passed, $FAIL failed"
+                exit 1
+        fi
+        files=$(dpkg-deb -c "$deb" 2>/dev/null | awk '{print $6}' | sed 's|^\.||')
+        for f in /usr/bin/ctrcertctl /usr/sbin/ctrcert-agent /usr/lib/certmonger/ctrcert-submit \
+                /lib/systemd/system/ctrcert-agent.service /usr/lib/tmpfiles.d/ctrcert.conf \
+                /usr/share/dbus-1/system.d/org.ctrcert.Agent1.conf /usr/share/man/man8/ctrcert-agent.8.gz \
+                /usr/share/man/man5/ctrcert-manifest.5.gz; do
+                grep -qx "$f" <<<"$files" && ok "the .deb holds $f" || not_ok "the .deb holds $f"
+        done
+        check_eq "the .deb depends on certmonger" 1 "$(dpkg-deb -f "$deb" Depends 2>/dev/null | grep -c certmonger)"
+        # The unit is installed but not enabled: the agent needs a manifest first.
+        dpkg-deb -e "$deb" "$W/ctl"
+        check "its maintainer scripts do not start the agent" bash -c "! grep -qs deb-systemd-invoke '$W/ctl/postinst'"
+        mkdir -p "$W/root"
+        dpkg-deb -x "$deb" "$W/root"
+        check_eq "the packaged ctrcertctl runs" "ctrcertctl 0.1.0" "$("$W/root/usr/bin/ctrcertctl" --version 2>&1 | head -n 1)"
+        if command -v lintian >/dev/null; then
+                lint=$(lintian --suppress-tags initial-upload-closes-no-bugs,no-manual-page "$deb" 2>&1 | grep -E '^E:')
+                check_eq "lintian finds no errors" "" "$lint"
+                lintian "$deb" 2>&1 | grep -E '^W:' | sed 's/^/# /' | head -n 10
+        fi
+else
+        not_ok "dpkg-buildpackage and debhelper are installed (./quickstart.sh test installs them)"
+fi
+
+if command -v rpmbuild >/dev/null && command -v rpmspec >/dev/null; then
+        check "ctrcert.spec parses" rpmspec -P "$TOP/ctrcert.spec"
+        mkdir -p "$W/rpm/SOURCES"
+        (cd "$BUILD" && make dist-gzip >/dev/null 2>&1) && cp "$BUILD/ctrcert-0.1.0.tar.gz" "$W/rpm/SOURCES/"
+        check "rpmbuild -bs makes the source RPM" rpmbuild -bs --nodeps --define "_topdir $W/rpm" "$TOP/ctrcert.spec"
+        check "… ctrcert-0.1.0-1.src.rpm" test -f "$(ls "$W"/rpm/SRPMS/ctrcert-0.1.0-1*.src.rpm 2>/dev/null | head -n 1)"
+        subs=$(rpmspec -q --qf '%{name}\n' "$TOP/ctrcert.spec" 2>/dev/null | sort | tr '\n' ' ')
+        check_eq "the spec's packages" "ctrcert ctrcert-selinux " "$subs"
+fi
+echo "# package: $PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]
