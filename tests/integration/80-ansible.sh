@@ -112,6 +112,25 @@ out=$(ANSIBLE_LIBRARY= ansible -i localhost, -c local -e ansible_python_interpre
         -a "id=web2 template=web cert_file=$T/pki/web/web2.crt key_file=$T/pki/web/web2.key dns=evil.example" 2>&1)
 check_contains "a CA refusal fails the module with certmonger's ca-error" "not declared" "$out"
 
+# Two hosts (both local, each with its own directories): the CA is made once, on the first,
+# and its issuing CA reaches the other; the root key stays where it was made.
+printf '%s\n' "[nodes]" \
+        "node-a ansible_connection=local ctrcert_config_dir=$T/node-a ctrcert_state_dir=$T/node-a/state" \
+        "node-b ansible_connection=local ctrcert_config_dir=$T/node-b ctrcert_state_dir=$T/node-b/state" >"$T/inventory"
+fleet() {
+        ansible-playbook -i "$T/inventory" -e ansible_python_interpreter=/usr/bin/python3 -e "ctrcert_ctl=$BUILD/ctrcertctl" \
+                "$SRC/tests/ansible/ca-only.yml" >"$T/fleet.log" 2>&1
+}
+fleet
+check_eq "the CA step runs on two hosts" 0 "$?"
+for f in ca.crt chain.pem private/ca.key; do
+        check "node-b has node-a's $f" cmp -s "$T/node-a/ca/$f" "$T/node-b/ca/$f"
+done
+check_eq "… the key private" 600 "$(stat -c %a "$T/node-b/ca/private/ca.key" 2>/dev/null)"
+check "the root key never leaves node-a" test -f "$T/node-a/ca/private/root.key" -a ! -e "$T/node-b/ca/private/root.key"
+fleet
+check_eq "a second run changes nothing" 0 "$(grep -o 'changed=[0-9]*' "$T/fleet.log" | cut -d= -f2 | sort -u | tr '\n' ' ' | sed 's/ $//')"
+
 # Without python3-dbus the module reads `getcert list`: the same request reads as unchanged.
 out=$(CTRCERT_MODULE_NO_DBUS=1 ansible -i localhost, -c local -e ansible_python_interpreter=/usr/bin/python3 localhost \
         -m ctrcert.certmonger.certificate --check \
