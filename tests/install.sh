@@ -5,11 +5,7 @@
 set -u
 TOP=${1:?usage: install.sh SRCDIR WORKDIR}
 WORK=${2:?usage: install.sh SRCDIR WORKDIR}
-PASS=0
-FAIL=0
-ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
-not_ok() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
-check_eq() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1 (expected '$2', got '$3')"; fi; }
+. "$(dirname "$0")/check.sh"
 
 # The policy module is built (and installed) where the policy development files are.
 selinux=
@@ -58,5 +54,4 @@ if command -v systemd-tmpfiles >/dev/null; then
         check_eq "tmpfiles: the state directories and their modes" "755 700 700" \
                 "$(stat -c %a "$WORK/troot/var/lib/ctrcert" "$WORK/troot/var/lib/ctrcert/ca" "$WORK/troot/var/lib/ctrcert/agent" 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
 fi
-echo "# install: $PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+finish install

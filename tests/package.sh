@@ -5,12 +5,7 @@
 set -u
 TOP=${1:?usage: package.sh SRCDIR BUILDDIR}
 BUILD=${2:?usage: package.sh SRCDIR BUILDDIR}
-PASS=0
-FAIL=0
-ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
-not_ok() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
-check() { local n=$1; shift; if "$@" >/dev/null 2>&1; then ok "$n"; else not_ok "$n"; fi; }
-check_eq() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1 (expected '$2', got '$3')"; fi; }
+. "$(dirname "$0")/check.sh"
 W=$(mktemp -d /tmp/ctrcert-package.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 
@@ -29,7 +24,7 @@ if command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null; then
         deb=$(ls "$W"/src/ctrcert_0.1.0_*.deb 2>/dev/null | head -n 1)
         if [ -z "$deb" ]; then
                 not_ok "a .deb was built"
-                echo "# package: $PASS passed, $FAIL failed"
+                finish package
                 exit 1
         fi
         files=$(dpkg-deb -c "$deb" 2>/dev/null | awk '{print $6}' | sed 's|^\.||')
@@ -64,5 +59,4 @@ if command -v rpmbuild >/dev/null && command -v rpmspec >/dev/null; then
         subs=$(rpmspec -q --qf '%{name}\n' "$TOP/ctrcert.spec" 2>/dev/null | sort | tr '\n' ' ')
         check_eq "the spec's packages" "ctrcert ctrcert-selinux " "$subs"
 fi
-echo "# package: $PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+finish package

@@ -72,30 +72,20 @@ done
 tally "$out"
 echo "$out" | grep -E '^#|^not ok|sanitizer build'
 
-step "valgrind"
-out=$("$TOP/tests/valgrind.sh" "$TOP" "$BUILD" 2>&1)
-tally "$out"
-echo "$out"
-
-step "fuzzing"
-out=$("$TOP/tests/fuzz/run.sh" "$TOP" "$BUILD/fuzz" 2>&1)
-tally "$out"
-echo "$out"
-
-step "install layouts"
-out=$("$TOP/tests/install.sh" "$TOP" "$BUILD/install" 2>&1)
-tally "$out"
-echo "$out"
-
-step "SELinux policy"
-out=$("$TOP/tests/selinux.sh" "$TOP" "$BUILD" 2>&1)
-tally "$out"
-echo "$out"
-
-step "packages"
-out=$("$TOP/tests/package.sh" "$TOP" "$BUILD" 2>&1)
-tally "$out"
-echo "$out"
+# suite NAME SCRIPT ARGS…: one step whose script prints ok / not ok lines.
+suite() {
+        local name=$1 out
+        shift
+        step "$name"
+        out=$("$@" 2>&1)
+        tally "$out"
+        echo "$out"
+}
+suite "valgrind" "$TOP/tests/valgrind.sh" "$TOP" "$BUILD"
+suite "fuzzing" "$TOP/tests/fuzz/run.sh" "$TOP" "$BUILD/fuzz"
+suite "install layouts" "$TOP/tests/install.sh" "$TOP" "$BUILD/install"
+suite "SELinux policy" "$TOP/tests/selinux.sh" "$TOP" "$BUILD"
+suite "packages" "$TOP/tests/package.sh" "$TOP" "$BUILD"
 
 step "make distcheck"
 (cd "$BUILD" && make distcheck >"$BUILD/distcheck.out" 2>&1)

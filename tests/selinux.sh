@@ -6,18 +6,13 @@
 set -u
 TOP=${1:?usage: selinux.sh SRCDIR BUILDDIR}
 BUILD=${2:?usage: selinux.sh SRCDIR BUILDDIR}
-PASS=0
-FAIL=0
-ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
-not_ok() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
-check() { local n=$1; shift; if "$@" >/dev/null 2>&1; then ok "$n"; else not_ok "$n"; fi; }
-check_eq() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1 (expected '$2', got '$3')"; fi; }
+. "$(dirname "$0")/check.sh"
 W=$(mktemp -d /tmp/ctrcert-selinux.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 
 if [ ! -f /usr/share/selinux/devel/Makefile ] || ! command -v semodule >/dev/null || ! command -v sesearch >/dev/null; then
         not_ok "SELinux policy tools are installed (./quickstart.sh test installs them)"
-        echo "# selinux: $PASS passed, $FAIL failed"
+        finish selinux
         exit 1
 fi
 PP=$BUILD/selinux/ctrcert.pp
@@ -88,5 +83,4 @@ done <<'EOL'
 /var/lib/ctrcert/ca/index ctrcert_helper_var_lib_t
 /var/lib/ctrcert/agent/0123456789abcdef.job ctrcert_agent_var_lib_t
 EOL
-echo "# selinux: $PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+finish selinux

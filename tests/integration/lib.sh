@@ -9,36 +9,7 @@ DATA=$SRC/tests/unit/data # the CSR fixtures
 SUBMIT="$BUILD/ctrcert-submit"
 CTL="$BUILD/ctrcertctl"
 . "$(dirname "${BASH_SOURCE[0]}")/../sandbox.sh"
-PASS=0
-FAIL=0
-
-ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
-not_ok() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
-
-# check NAME COMMAND…: one assertion, named.
-check() {
-        local name=$1
-        shift
-        if "$@" >/dev/null 2>&1; then ok "$name"; else not_ok "$name"; fi
-}
-
-# check_eq NAME EXPECTED ACTUAL
-check_eq() {
-        if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1 (expected '$2', got '$3')"; fi
-}
-
-# check_contains NAME NEEDLE HAYSTACK
-check_contains() {
-        case "$3" in
-        *"$2"*) ok "$1" ;;
-        *) not_ok "$1 ('$2' not in: $3)" ;;
-        esac
-}
-
-finish() {
-        echo "# $(basename "$0"): $PASS passed, $FAIL failed"
-        [ "$FAIL" -eq 0 ]
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../check.sh"
 
 # A CA, a config and a manifest under $T/etc. Sets CONF.
 make_ca_and_config() {

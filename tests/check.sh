@@ -1,0 +1,34 @@
+# shellcheck shell=bash
+# Named assertions printed as "ok - …" / "not ok - …", counted in PASS and FAIL; every
+# test script sources this and ends with finish.
+PASS=0
+FAIL=0
+
+ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
+not_ok() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
+
+# check NAME COMMAND…: one assertion, named.
+check() {
+        local name=$1
+        shift
+        if "$@" >/dev/null 2>&1; then ok "$name"; else not_ok "$name"; fi
+}
+
+# check_eq NAME EXPECTED ACTUAL
+check_eq() {
+        if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1 (expected '$2', got '$3')"; fi
+}
+
+# check_contains NAME NEEDLE HAYSTACK
+check_contains() {
+        case "$3" in
+        *"$2"*) ok "$1" ;;
+        *) not_ok "$1 ('$2' not in: $3)" ;;
+        esac
+}
+
+# finish [LABEL]: the script's summary line; its exit status says whether all passed.
+finish() {
+        echo "# ${1:-$(basename "$0")}: $PASS passed, $FAIL failed"
+        [ "$FAIL" -eq 0 ]
+}
