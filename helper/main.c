@@ -6,6 +6,7 @@
  * certmonger's exit codes.
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -62,15 +63,57 @@ static int report_failure(const struct helper_status *st) {
         return code;
 }
 
+/*
+ * Upstream mode: a request (SUBMIT, or a POLL that carries its CSR) passes our
+ * policy first; every operation is then the upstream helper's to answer.
+ */
+static int run_upstream(struct helper_ctx *ctx, const char *op) {
+        struct helper_status st = {};
+        const char *csr = getenv("CERTMONGER_CSR");
+        bool request = streq(op, "SUBMIT") || (streq(op, "POLL") && csr && csr[0]);
+        int r = 0;
+
+        if (request) {
+                r = crypto_init();
+                if (r >= 0)
+                        r = upstream_check(ctx, &st);
+                else
+                        helper_fail(&st, FAIL_UNCONFIGURED, r, "OpenSSL cannot start");
+        }
+        config_free(ctx->config);
+        ctx->config = NULL;
+        if (r >= 0)
+                upstream_exec(ctx, &st);
+        return report_failure(&st);
+}
+
 static void help(void) {
-        printf("Usage: ctrcert-submit [--config PATH]\n"
+        printf("Usage: ctrcert-submit [--config PATH] [--upstream HELPER [ARGS…]]\n"
                "certmonger external CA helper: signs per-container certificates under the manifest's policy.\n"
                "Register it with: getcert add-ca -c ctrcert -e '%s --config %s'\n"
                "Operation from CERTMONGER_OPERATION (SUBMIT when unset). See ctrcert-submit(8).\n"
                "  -c, --config PATH  configuration file (default %s)\n"
+               "  --upstream HELPER [ARGS…]  apply the policy, then let HELPER (e.g. ipa-submit) sign;\n"
+               "                     everything after HELPER is its own arguments\n"
                "  -h, --help         this text\n"
                "  -V, --version      the version\n",
                HELPER_PATH, CTRCERT_CONFIG_PATH, CTRCERT_CONFIG_PATH);
+}
+
+/* Everything after "--upstream HELPER" belongs to HELPER: our options end there. */
+static int split_upstream(int *argc, char **argv, char ***ret_upstream) {
+        for (int i = 1; i < *argc; i++) {
+                if (!streq(argv[i], "--upstream"))
+                        continue;
+                if (i + 1 >= *argc || argv[i + 1][0] != '/') {
+                        fprintf(stderr, "ctrcert-submit: --upstream needs the helper's absolute path\n");
+                        return -EINVAL;
+                }
+                *ret_upstream = argv + i + 1; /* argv[argc] is NULL: a ready argument vector */
+                *argc = i;
+                return 0;
+        }
+        return 0;
 }
 
 static int parse_args(int argc, char **argv, const char **ret_config) {
@@ -110,11 +153,15 @@ int main(int argc, char **argv) {
         int r, code = EXIT_UNSUPPORTED;
 
         log_setup("ctrcert-submit");
-        r = parse_args(argc, argv, &ctx.config_path);
+        r = split_upstream(&argc, argv, &ctx.upstream);
+        if (r >= 0)
+                r = parse_args(argc, argv, &ctx.config_path);
         if (r <= 0)
                 return r < 0 ? EXIT_UNCONFIGURED : EXIT_ISSUED;
         if (!op || !op[0])
                 op = "SUBMIT";
+        if (ctx.upstream)
+                return run_upstream(&ctx, op);
 
         for (size_t i = 0; i < ELEMENTSOF(operations); i++) {
                 if (!streq(op, operations[i].name))

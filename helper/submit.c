@@ -13,7 +13,7 @@
 /* After ca.lock_timeout without the index lock, certmonger polls again this much later. */
 #define BUSY_RETRY_SECONDS 30
 
-static int read_csr(struct csr **ret, struct helper_status *st) {
+int helper_read_csr(struct csr **ret, struct helper_status *st) {
         const char *pem = getenv("CERTMONGER_CSR");
         int r;
 
@@ -25,7 +25,7 @@ static int read_csr(struct csr **ret, struct helper_status *st) {
         return 0;
 }
 
-static int check_policy(const struct helper_ctx *ctx, const struct manifest *m, const struct csr *csr,
+int helper_check_policy(const struct helper_ctx *ctx, const struct manifest *m, const struct csr *csr,
                         const char *profile, struct policy_decision *ret, struct helper_status *st) {
         struct csr_info info;
         int r;
@@ -117,9 +117,9 @@ int op_submit(struct helper_ctx *ctx, struct helper_status *st) {
                 r = helper_load_manifest(ctx, &m, st);
         /* 2. The request and whether the policy allows it. */
         if (r >= 0)
-                r = read_csr(&csr, st);
+                r = helper_read_csr(&csr, st);
         if (r >= 0)
-                r = check_policy(ctx, m, csr, profile, &d, st);
+                r = helper_check_policy(ctx, m, csr, profile, &d, st);
         /* 3. Sign, and record before anyone sees the certificate. */
         if (r >= 0)
                 r = issue(ctx, ca, csr, &d, &leaf, st);
