@@ -23,3 +23,5 @@ int cli_manifest(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_agent(const struct cli_ctx *ctx, int argc, char **argv);
 /* audit: what running containers mount against the manifest's bindings. */
 int cli_audit(const struct cli_ctx *ctx, int argc, char **argv);
+/* revoke SERIAL…|--id ID [--reason R], crl [--out PATH]. */
+int cli_revoke(const struct cli_ctx *ctx, int argc, char **argv);

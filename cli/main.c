@@ -21,6 +21,8 @@ static const struct {
         { "jobs", cli_agent },
         { "release", cli_agent },
         { "audit", cli_audit },
+        { "revoke", cli_revoke },
+        { "crl", cli_revoke },
 };
 
 static void help(void) {
@@ -30,6 +32,9 @@ static void help(void) {
                "                         create the root and issuing CA (once per fleet)\n"
                "  ca show [DIR]          subject, validity, fingerprints and key type of the CA\n"
                "  manifest check [FILE…] validate the manifest (default: the configured one and manifest.d/)\n"
+               "  revoke SERIAL…|--id ID [--reason R]\n"
+               "                         revoke issued certificates and write the CRL anew\n"
+               "  crl [--out PATH]       write the CRL (state_dir/ca/crl.pem) signed by the issuing CA\n"
                "  status                 bindings, jobs, the last result per container, certificate expiry\n"
                "  jobs                   the agent's waiting, queued, running and held jobs\n"
                "  release CONTAINER      run a job held by the restart budget\n"

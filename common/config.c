@@ -55,6 +55,7 @@ int config_new_default(struct config **ret) {
         c->ca.validity_days = 365;
         c->ca.policy = POLICY_STRICT;
         c->ca.lock_timeout_usec = 10 * 1000000ULL;
+        c->ca.crl_days = 7;
         c->agent.debounce_usec = 2 * 1000000ULL;
         c->agent.debounce_max_usec = 60 * 1000000ULL;
         c->agent.max_parallel = 4;
@@ -116,6 +117,10 @@ static int parse_crl_url(struct ywalk *w, const struct ynode *n, const char *fie
         return 0;
 }
 
+static int parse_crl_days(struct ywalk *w, const struct ynode *n, const char *field, void *target) {
+        return ywalk_uint(w, n, field, 1, 3650, target);
+}
+
 static int parse_ca(struct ywalk *w, const struct ynode *n, const char *field, void *target) {
         static const struct yfield fields[] = {
                 { "dir", yparse_abs_path, offsetof(struct config, ca.dir), false },
@@ -126,6 +131,7 @@ static int parse_ca(struct ywalk *w, const struct ynode *n, const char *field, v
                 { "crl_url", parse_crl_url, offsetof(struct config, ca.crl_url), false },
                 { "default_template", yparse_string_opt, offsetof(struct config, ca.default_template), false },
                 { "lock_timeout", yparse_duration, offsetof(struct config, ca.lock_timeout_usec), false },
+                { "crl_days", parse_crl_days, offsetof(struct config, ca.crl_days), false },
         };
         return ywalk_mapping(w, n, field, fields, ELEMENTSOF(fields), target);
 }

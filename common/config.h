@@ -25,6 +25,7 @@ struct config {
                 char *crl_url;
                 char *default_template;
                 uint64_t lock_timeout_usec; /* how long SUBMIT waits for the issuance index */
+                unsigned crl_days;          /* a CRL's nextUpdate, days after it is made */
         } ca;
         char *state_dir;
         char *manifest;

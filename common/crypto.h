@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "macro.h"
@@ -100,6 +101,16 @@ int cert_verify_bundle(const struct cert *c, const char *bundle_path, time_t now
  * text ("" when the bundle lacks it). -ENOENT when nothing in it issued leaf.
  */
 int cert_chain_from_bundle(const struct cert *leaf, const char *bundle_path, char **ret_chain, char **ret_root);
+
+/* One revoked certificate: serial in hex, when, RFC 5280 CRLReason (0 unspecified). */
+struct crl_entry {
+        const char *serial;
+        time_t when;
+        int reason;
+};
+/* A version 2 CRL signed by ca's issuing key, valid from now for days, with cRLNumber number, as PEM. */
+int crl_make(const struct ca *ca, const struct crl_entry *v, size_t n, time_t now, unsigned days, uint64_t number,
+             char **ret_pem);
 
 int key_generate(int type, struct key **ret);
 int key_load_file(const char *path, struct key **ret);

@@ -28,6 +28,7 @@ START_TEST(test_defaults) {
         ck_assert_uint_eq(c->agent.restart_window_usec, 600000000ULL);
         ck_assert_str_eq(c->agent.metrics, "");
         ck_assert_str_eq(c->agent.podman_socket, "/run/podman/podman.sock");
+        ck_assert_uint_eq(c->ca.crl_days, 7);
 }
 END_TEST
 
@@ -73,6 +74,7 @@ static const struct {
         const char *text, *where, *what;
 } bad[] = {
         { "ca:\n  dri: /x\n", "c.yaml:2:3: error: ca.dri", "unknown key 'dri'" },
+        { "ca:\n  crl_days: 0\n", "c.yaml:2:13: error: ca.crl_days", "out of range" },
         { "agent:\n  retry_attempts: 0\n", "c.yaml:2:19: error: agent.retry_attempts", "out of range" },
         { "agent:\n  retry_initial: 10s\n  retry_max: 1s\n", "error: agent.retry_max", "must not be shorter" },
         { "agent:\n  metrics: relative.prom\n", "c.yaml:2:12: error: agent.metrics", "absolute" },

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctrcertctl revoke SERIAL…|--id ID [--reason R] and ctrcertctl crl [--out PATH]:
+ * revocations go to state_dir/ca/revoked (under the issuance index's lock),
+ * and every revoke writes the CRL anew, signed by the issuing CA, to
+ * state_dir/ca/crl.pem (the file ca.crl_url should publish).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "cli.h"
+#include "crypto.h"
+#include "fileio.h"
+#include "index.h"
+#include "log.h"
+#include "strv.h"
+
+/* RFC 5280's CRLReason names, by code (7 is not used). */
+static const char *const reasons[] = {
+        "unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded",
+        "cessationOfOperation", "certificateHold", NULL, "removeFromCRL", "privilegeWithdrawn", "aACompromise",
+};
+
+static int parse_reason(const char *s) {
+        for (size_t i = 0; i < ELEMENTSOF(reasons); i++)
+                if (reasons[i] && strcasecmp(s, reasons[i]) == 0)
+                        return (int) i;
+        return -EINVAL;
+}
+
+/* Serials compare as numbers: case and leading zeros do not matter. */
+static bool serial_eq(const char *a, const char *b) {
+        while (*a == '0')
+                a++;
+        while (*b == '0')
+                b++;
+        return strcasecmp(a, b) == 0;
+}
+
+struct selection {
+        char *const *serials; /* wanted by serial… */
+        const char *id;       /* …or every unexpired one of this id */
+        time_t now;
+        char **found;         /* serials of the index that match */
+        char **revoked;       /* already revoked */
+};
+
+static int pick(const struct index_record *rec, void *userdata) {
+        struct selection *s = userdata;
+        bool hit = s->id ? streq(rec->id, s->id) && rec->not_after > s->now : false;
+
+        STRV_FOREACH(want, s->serials)
+                hit = hit || serial_eq(*want, rec->serial);
+        if (!hit || strv_contains(s->found, rec->serial))
+                return 0;
+        printf("%s  %s  %s\n", rec->serial, rec->id, rec->subject);
+        return strv_push(&s->found, rec->serial);
+}
+
+static int note_revoked(const struct revocation *rev, void *userdata) {
+        return strv_push(&((struct selection *) userdata)->revoked, rev->serial);
+}
+
+/* ---- the CRL ---- */
+
+struct entries {
+        struct crl_entry *v;
+        size_t n;
+        char **keep; /* the strings the entries point into */
+};
+
+static int collect(const struct revocation *rev, void *userdata) {
+        struct entries *e = userdata;
+        struct crl_entry *p = realloc(e->v, (e->n + 1) * sizeof(*p));
+
+        if (!p || strv_push(&e->keep, rev->serial) < 0)
+                return -ENOMEM;
+        e->v = p;
+        e->v[e->n++] = (struct crl_entry) { e->keep[strv_length(e->keep) - 1], rev->when, rev->reason };
+        return 0;
+}
+
+/* The next cRLNumber, kept in state_dir/ca/crlnumber. */
+static int next_crl_number(const char *state_dir, uint64_t *ret) {
+        _cleanup_free_ char *path = path_join(state_dir, "ca/crlnumber"), *text = NULL;
+        char buf[32];
+        uint64_t n = 0;
+
+        if (!path)
+                return -ENOMEM;
+        if (read_file_full(path, 64, &text, NULL) >= 0)
+                n = strtoull(text, NULL, 10);
+        n++;
+        snprintf(buf, sizeof(buf), "%llu\n", (unsigned long long) n);
+        *ret = n;
+        return write_file_atomic(path, buf, strlen(buf), 0600);
+}
+
+static int write_crl(const struct config *cfg, const char *out) {
+        _cleanup_(ca_freep) struct ca *ca = NULL;
+        _cleanup_free_ char *failed = NULL, *pem = NULL, *path = path_join(cfg->state_dir, "ca/crl.pem");
+        struct entries e = {};
+        uint64_t number = 0;
+        int r;
+
+        r = ca_load(cfg->ca.dir, &ca, &failed);
+        if (r < 0)
+                return log_error_errno(r, "cannot load the issuing CA (%s): %m", failed ? failed : cfg->ca.dir);
+        r = index_read_revoked(cfg->state_dir, collect, &e);
+        if (r < 0 && r != -ENOENT) {
+                log_error_errno(r, "cannot read %s/ca/revoked: %m", cfg->state_dir);
+                goto done;
+        }
+        r = next_crl_number(cfg->state_dir, &number);
+        if (r >= 0)
+                r = crl_make(ca, e.v, e.n, time(NULL), cfg->ca.crl_days, number, &pem);
+        if (r >= 0)
+                r = write_file_atomic(out ? out : path, pem, strlen(pem), 0644);
+        if (r < 0)
+                log_error_errno(r, "cannot write the CRL %s: %m", out ? out : path);
+        else
+                printf("CRL %llu with %zu revoked certificate%s, valid %u days: %s\n", (unsigned long long) number, e.n,
+                       e.n == 1 ? "" : "s", cfg->ca.crl_days, out ? out : path);
+done:
+        free(e.v);
+        strv_free(e.keep);
+        return r;
+}
+
+/* ---- the commands ---- */
+
+static int revoke_selected(const struct config *cfg, struct selection *s, int reason) {
+        int r = index_read(cfg->state_dir, pick, s);
+
+        if (r < 0 && r != -ENOENT)
+                return log_error_errno(r, "cannot read %s/ca/index: %m", cfg->state_dir);
+        STRV_FOREACH(want, s->serials) {
+                bool known = false;
+
+                STRV_FOREACH(f, s->found)
+                        known = known || serial_eq(*want, *f);
+                if (!known)
+                        return log_error_errno(-ENOENT, "%s: no certificate with this serial in %s/ca/index", *want,
+                                               cfg->state_dir);
+        }
+        if (s->id && !s->found)
+                return log_error_errno(-ENOENT, "%s: no unexpired certificate of this id in %s/ca/index", s->id,
+                                       cfg->state_dir);
+        r = index_read_revoked(cfg->state_dir, note_revoked, s);
+        if (r < 0 && r != -ENOENT)
+                return log_error_errno(r, "cannot read %s/ca/revoked: %m", cfg->state_dir);
+        STRV_FOREACH(f, s->found) {
+                if (strv_contains(s->revoked, *f))
+                        continue; /* revoking twice changes nothing */
+                r = index_revoke(cfg->state_dir, &(struct revocation) { *f, time(NULL), reason }, cfg->ca.lock_timeout_usec);
+                if (r < 0)
+                        return log_error_errno(r, "cannot record the revocation of %s: %m", *f);
+        }
+        return write_crl(cfg, NULL);
+}
+
+int cli_revoke(const struct cli_ctx *ctx, int argc, char **argv) {
+        static const struct option opts[] = {
+                { "id", required_argument, NULL, 'i' },
+                { "reason", required_argument, NULL, 'r' },
+                { "out", required_argument, NULL, 'o' },
+                {},
+        };
+        _cleanup_(config_freep) struct config *cfg = NULL;
+        struct selection s = { .now = time(NULL) };
+        const char *out = NULL;
+        int c, reason = 0, r;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "i:r:o:", opts, NULL)) >= 0)
+                switch (c) {
+                case 'i':
+                        s.id = optarg;
+                        break;
+                case 'r':
+                        reason = parse_reason(optarg);
+                        if (reason < 0) {
+                                log_error("--reason '%s': expected an RFC 5280 reason such as keyCompromise or superseded", optarg);
+                                return CLI_USAGE;
+                        }
+                        break;
+                case 'o':
+                        out = optarg;
+                        break;
+                default:
+                        return CLI_USAGE;
+                }
+        s.serials = argv + optind;
+        if (streq(argv[0], "crl") ? (optind != argc || s.id) : (!s.id == (optind == argc) || out)) {
+                log_error("usage: ctrcertctl revoke SERIAL…|--id ID [--reason R] | crl [--out PATH]");
+                return CLI_USAGE;
+        }
+        if (cli_load_config(ctx, &cfg) < 0)
+                return CLI_FAILED;
+        r = streq(argv[0], "crl") ? write_crl(cfg, out) : revoke_selected(cfg, &s, reason);
+        strv_free(s.found);
+        strv_free(s.revoked);
+        return r < 0 ? CLI_FAILED : CLI_OK;
+}
