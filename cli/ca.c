@@ -10,6 +10,8 @@
 #include "crypto.h"
 #include "fileio.h"
 #include "log.h"
+#include "names.h"
+#include "strv.h"
 
 #define ROOT_DAYS 7300   /* 20 years: the root is made once and outlives its issuing CAs */
 #define ISSUING_DAYS 3650
@@ -96,6 +98,8 @@ static int ca_write(const char *dir, const struct ca_material *m) {
         for (size_t i = 0; i < ELEMENTSOF(ca_files); i++) {
                 _cleanup_free_ char *p = path_join(dir, ca_files[i].name);
 
+                if (!m->pem[i]) /* a node's CA directory gets no root key */
+                        continue;
                 if (!p)
                         return -ENOMEM;
                 r = write_file_atomic(p, m->pem[i], strlen(m->pem[i]), ca_files[i].mode);
@@ -139,6 +143,83 @@ static int ca_init(const char *dir, int key_type, const char *subject, bool forc
         if (ca_write(dir, &m) < 0)
                 return CLI_FAILED;
         printf("created root and issuing CA (%s) in %s\n", key_type_names[key_type], dir);
+        return CLI_OK;
+}
+
+/* ---- ca issue-node ---- */
+
+struct node_request {
+        const char *root_dir, *node, *out;
+        struct name_constraints nc;
+        int key_type;
+        bool force;
+};
+
+static int check_constraints_args(const struct node_request *q) {
+        struct ip_cidr c;
+
+        if (!q->root_dir || !q->node || !q->out || (!q->nc.dns && !q->nc.ip)) {
+                log_error("usage: ctrcertctl ca issue-node --root DIR --node NAME --permit-dns SUFFIX… "
+                          "--permit-ip CIDR… --out DIR (at least one --permit-*)");
+                return -EINVAL;
+        }
+        if (!dns_name_valid(q->node))
+                return log_error_errno(-EINVAL, "--node '%s' is not a host name", q->node);
+        STRV_FOREACH(d, q->nc.dns)
+                if (!dns_name_valid((*d)[0] == '.' ? *d + 1 : *d) || strchr(*d, '*'))
+                        return log_error_errno(-EINVAL, "--permit-dns '%s' is not a DNS suffix", *d);
+        STRV_FOREACH(ip, q->nc.ip)
+                if (ip_cidr_parse(*ip, &c) < 0)
+                        return log_error_errno(-EINVAL, "--permit-ip '%s' is not an address range (192.0.2.0/24)", *ip);
+        return 0;
+}
+
+/* The node's issuing CA, signed by the root in root_dir, constrained to the node's names; pathlen 0. */
+static int node_make(const struct node_request *q, struct ca_material *m) {
+        _cleanup_free_ char *root_crt = path_join(q->root_dir, "root.crt"), *root_key_path = path_join(q->root_dir, "private/root.key"),
+                            *dn = NULL, *root_pem = NULL, *ca_pem = NULL;
+        _cleanup_(cert_freep) struct cert *root = NULL, *node = NULL;
+        _cleanup_(key_freep) struct key *root_key = NULL, *key = NULL;
+        int r;
+
+        if (!root_crt || !root_key_path || asprintf(&dn, "O=ctrcert,CN=ctrcert node CA %s", q->node) < 0)
+                return -ENOMEM;
+        if ((r = cert_load_file(root_crt, &root)) < 0)
+                return log_error_errno(r, "%s: %m", root_crt);
+        if ((r = check_private_file(root_key_path)) < 0 || (r = key_load_file(root_key_path, &root_key)) < 0)
+                return log_error_errno(r, "%s: %s", root_key_path, r == -EPERM ? "readable by group or others" : strerror(-r));
+        r = key_generate(q->key_type, &key);
+        if (r >= 0)
+                r = ca_cert_make_constrained(key, dn, root, root_key, ISSUING_DAYS, 0, &q->nc, &node);
+        if (r >= 0 && (r = key_to_pem(key, &m->pem[1])) >= 0 && (r = cert_to_pem(root, &root_pem)) >= 0 &&
+            (r = cert_to_pem(node, &ca_pem)) >= 0) {
+                r = asprintf(&m->pem[3], "%s%s", ca_pem, root_pem) < 0 ? -ENOMEM : 0;
+                m->pem[2] = TAKE_PTR(root_pem);
+                m->pem[4] = TAKE_PTR(ca_pem);
+        }
+        return r < 0 ? log_error_errno(r, "cannot make the node CA: %m") : 0;
+}
+
+static int ca_issue_node(const struct node_request *q) {
+        _cleanup_(ca_material_done) struct ca_material m = {};
+        _cleanup_free_ char *existing = NULL;
+        int r;
+
+        if (check_constraints_args(q) < 0)
+                return CLI_USAGE;
+        r = existing_file(q->out, &existing);
+        if (r > 0 && !q->force) {
+                log_error("%s exists: a CA is already there; use --force to replace it", existing);
+                return CLI_FAILED;
+        }
+        if (r < 0 || node_make(q, &m) < 0 || ca_write(q->out, &m) < 0)
+                return CLI_FAILED;
+        printf("created node CA for %s in %s (pathlen 0; permitted:", q->node, q->out);
+        STRV_FOREACH(d, q->nc.dns)
+                printf(" DNS:%s", *d);
+        STRV_FOREACH(ip, q->nc.ip)
+                printf(" IP:%s", *ip);
+        printf("); the root key stays in %s\n", q->root_dir);
         return CLI_OK;
 }
 
@@ -199,15 +280,22 @@ int cli_ca(const struct cli_ctx *ctx, int argc, char **argv) {
                 { "key-type", required_argument, NULL, 'k' },
                 { "subject", required_argument, NULL, 's' },
                 { "force", no_argument, NULL, 'f' },
+                { "root", required_argument, NULL, 'R' },
+                { "node", required_argument, NULL, 'N' },
+                { "permit-dns", required_argument, NULL, 'D' },
+                { "permit-ip", required_argument, NULL, 'A' },
+                { "out", required_argument, NULL, 'o' },
                 {},
         };
         _cleanup_free_ char *dir = NULL;
+        _cleanup_(name_constraints_done) struct name_constraints nc = {};
+        struct node_request q = {};
         const char *subject = "O=ctrcert";
-        int c, key_type = KEYTYPE_EC_P256;
+        int c, key_type = KEYTYPE_EC_P256, r;
         bool force = false;
 
-        if (argc < 2 || (!streq(argv[1], "init") && !streq(argv[1], "show"))) {
-                log_error("usage: ctrcertctl ca init|show [DIR] …");
+        if (argc < 2 || (!streq(argv[1], "init") && !streq(argv[1], "show") && !streq(argv[1], "issue-node"))) {
+                log_error("usage: ctrcertctl ca init|show|issue-node [DIR] …");
                 return CLI_USAGE;
         }
         /* Parse after "init"/"show"; optind = 0 makes GNU getopt start afresh (and permute DIR). */
@@ -228,9 +316,30 @@ int cli_ca(const struct cli_ctx *ctx, int argc, char **argv) {
                 case 'f':
                         force = true;
                         break;
+                case 'R':
+                        q.root_dir = optarg;
+                        break;
+                case 'N':
+                        q.node = optarg;
+                        break;
+                case 'o':
+                        q.out = optarg;
+                        break;
+                case 'D':
+                case 'A':
+                        r = strv_push(c == 'D' ? &nc.dns : &nc.ip, optarg);
+                        if (r < 0)
+                                return CLI_FAILED;
+                        break;
                 default:
                         return CLI_USAGE;
                 }
+        if (streq(argv[0], "issue-node")) {
+                q.nc = nc;
+                q.key_type = key_type;
+                q.force = force;
+                return ca_issue_node(&q);
+        }
         if (ca_dir_arg(ctx, argc, argv, &dir) < 0)
                 return CLI_FAILED;
         if (streq(argv[0], "init"))

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "crypto.h"
+#include "names.h"
 #include "fileio.h"
 #include "log.h"
 #include "manifest.h"
@@ -1051,8 +1052,68 @@ static int add_ca_extensions(X509 *x, X509 *issuer, int pathlen) {
         return r;
 }
 
+void name_constraints_done(struct name_constraints *nc) {
+        strv_free(nc->dns);
+        strv_free(nc->ip);
+        *nc = (struct name_constraints) {};
+}
+
+/* "192.0.2.0/24" → "192.0.2.0/255.255.255.0": OpenSSL's configuration syntax for an IP subtree. */
+static int cidr_to_mask(const char *s, char *buf, size_t len) {
+        struct ip_cidr c;
+        struct ip_addr mask = {};
+        char a[INET6_ADDRSTRLEN], m[INET6_ADDRSTRLEN];
+
+        if (ip_cidr_parse(s, &c) < 0)
+                return -EINVAL;
+        for (unsigned i = 0; i < c.prefix; i++)
+                mask.bytes[i / 8] |= (uint8_t) (0x80 >> (i % 8));
+        if (!inet_ntop(c.addr.family, c.addr.bytes, a, sizeof(a)) || !inet_ntop(c.addr.family, mask.bytes, m, sizeof(m)))
+                return -EINVAL;
+        snprintf(buf, len, "%s/%s", a, m);
+        return 0;
+}
+
+static int name_constraints_conf(const struct name_constraints *nc, char **ret) {
+        _cleanup_free_ char *conf = strdup("critical");
+        int r = conf ? 0 : -ENOMEM;
+
+        STRV_FOREACH(d, nc->dns) {
+                char *next = NULL;
+
+                if (r >= 0 && asprintf(&next, "%s,permitted;DNS:%s", conf, (*d)[0] == '.' ? *d + 1 : *d) < 0)
+                        r = -ENOMEM;
+                if (next) {
+                        free(conf);
+                        conf = next;
+                }
+        }
+        STRV_FOREACH(ip, nc->ip) {
+                char mask[2 * INET6_ADDRSTRLEN + 2], *next = NULL;
+
+                if (r >= 0)
+                        r = cidr_to_mask(*ip, mask, sizeof(mask));
+                if (r >= 0 && asprintf(&next, "%s,permitted;IP:%s", conf, mask) < 0)
+                        r = -ENOMEM;
+                if (next) {
+                        free(conf);
+                        conf = next;
+                }
+        }
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(conf);
+        return 0;
+}
+
 int ca_cert_make(const struct key *key, const char *subject, const struct cert *issuer, const struct key *issuer_key,
                  unsigned days, int pathlen, struct cert **ret) {
+        return ca_cert_make_constrained(key, subject, issuer, issuer_key, days, pathlen, NULL, ret);
+}
+
+int ca_cert_make_constrained(const struct key *key, const char *subject, const struct cert *issuer,
+                             const struct key *issuer_key, unsigned days, int pathlen, const struct name_constraints *nc,
+                             struct cert **ret) {
         _cleanup_(X509_freep) X509 *x = X509_new();
         _cleanup_(X509_NAME_freep) X509_NAME *name = NULL;
         const struct key *signer = issuer_key ? issuer_key : key;
@@ -1073,6 +1134,15 @@ int ca_cert_make(const struct key *key, const char *subject, const struct cert *
                 r = set_validity(x, now - BACKDATE_SECONDS, now + (time_t) days * 86400);
         if (r >= 0)
                 r = add_ca_extensions(x, issuer ? issuer->x509 : x, pathlen);
+        if (r >= 0 && nc && (nc->dns || nc->ip)) {
+                _cleanup_free_ char *conf = NULL;
+                X509V3_CTX ctx;
+
+                X509V3_set_ctx(&ctx, issuer ? issuer->x509 : x, x, NULL, NULL, 0);
+                r = name_constraints_conf(nc, &conf);
+                if (r >= 0)
+                        r = add_ext_conf(x, &ctx, NID_name_constraints, conf);
+        }
         if (r < 0)
                 return r;
         if (X509_sign(x, signer->pkey, digest_for_key(signer->pkey)) <= 0)
@@ -1153,4 +1223,47 @@ int crl_make(const struct ca *ca, const struct crl_entry *v, size_t n, time_t no
         if (PEM_write_bio_X509_CRL(b, crl) != 1)
                 return openssl_error(-EIO, "PEM_write_bio_X509_CRL");
         return bio_to_string(b, ret_pem);
+}
+
+/* ---- name constraints of the issuing CA ---- */
+
+static int subtree_ip(const ASN1_OCTET_STRING *o, char **ret) {
+        const unsigned char *b = ASN1_STRING_get0_data(o);
+        int len = ASN1_STRING_length(o), half = len / 2, family = half == 4 ? AF_INET : AF_INET6;
+        char a[INET6_ADDRSTRLEN];
+        unsigned prefix = 0;
+
+        if ((half != 4 && half != 16) || !inet_ntop(family, b, a, sizeof(a)))
+                return -EBADMSG;
+        for (int i = 0; i < half; i++)
+                prefix += (unsigned) __builtin_popcount(b[half + i]);
+        return asprintf(ret, "%s/%u", a, prefix) < 0 ? -ENOMEM : 0;
+}
+
+int ca_get_name_constraints(const struct ca *ca, struct name_constraints *ret) {
+        NAME_CONSTRAINTS *nc = X509_get_ext_d2i(ca->cert->x509, NID_name_constraints, NULL, NULL);
+        struct name_constraints out = {};
+        int r = 0;
+
+        for (int i = 0; nc && i < sk_GENERAL_SUBTREE_num(nc->permittedSubtrees) && r >= 0; i++) {
+                const GENERAL_NAME *g = sk_GENERAL_SUBTREE_value(nc->permittedSubtrees, i)->base;
+                _cleanup_free_ char *s = NULL;
+
+                if (g->type == GEN_DNS) {
+                        s = strndup((const char *) ASN1_STRING_get0_data(g->d.dNSName), (size_t) ASN1_STRING_length(g->d.dNSName));
+                        r = s ? strv_push(&out.dns, s) : -ENOMEM;
+                } else if (g->type == GEN_IPADD) {
+                        r = subtree_ip(g->d.iPAddress, &s);
+                        if (r >= 0)
+                                r = strv_push(&out.ip, s);
+                }
+        }
+        NAME_CONSTRAINTS_free(nc);
+        ERR_clear_error();
+        if (r < 0) {
+                name_constraints_done(&out);
+                return r;
+        }
+        *ret = out;
+        return 0;
 }

@@ -124,3 +124,16 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct key *, key_free);
  */
 int ca_cert_make(const struct key *key, const char *subject, const struct cert *issuer, const struct key *issuer_key,
                  unsigned days, int pathlen, struct cert **ret);
+
+/* Permitted subtrees: DNS suffixes ("node1.example"; a leading '.' is dropped) and CIDRs. */
+struct name_constraints {
+        char **dns;
+        char **ip;
+};
+void name_constraints_done(struct name_constraints *nc);
+/* ca_cert_make with critical nameConstraints: what this CA may sign, checked by every verifier. */
+int ca_cert_make_constrained(const struct key *key, const char *subject, const struct cert *issuer,
+                             const struct key *issuer_key, unsigned days, int pathlen, const struct name_constraints *nc,
+                             struct cert **ret);
+/* The issuing CA's permitted subtrees (both vectors NULL when it has no nameConstraints). */
+int ca_get_name_constraints(const struct ca *ca, struct name_constraints *ret);

@@ -8,6 +8,8 @@
 #include "helper.h"
 #include "index.h"
 #include "log.h"
+#include "names.h"
+#include "strv.h"
 #include "policy.h"
 
 /* After ca.lock_timeout without the index lock, certmonger polls again this much later. */
@@ -38,6 +40,53 @@ int helper_check_policy(const struct helper_ctx *ctx, const struct manifest *m, 
         if (r == POLICY_REJECTED)
                 return helper_fail(st, FAIL_REJECTED, -EPERM, "%s", ret->reason);
         return r;
+}
+
+static bool dns_within_any(const char *name, char *const *subtrees) {
+        STRV_FOREACH(t, subtrees)
+                if (dns_name_within(name, *t))
+                        return true;
+        return false;
+}
+
+static bool ip_within_any(const char *s, char *const *subtrees) {
+        struct ip_addr a;
+        struct ip_cidr c;
+
+        if (ip_addr_parse(s, &a) < 0)
+                return false;
+        STRV_FOREACH(t, subtrees)
+                if (ip_cidr_parse(*t, &c) >= 0 && ip_cidr_contains(&c, &a))
+                        return true;
+        return false;
+}
+
+/*
+ * A node CA may sign only inside its nameConstraints. Every verifier would
+ * reject a certificate outside them; refusing here gives certmonger the
+ * reason instead of a certificate nothing accepts.
+ */
+static int check_constraints(const struct ca *ca, const struct policy_decision *d, struct helper_status *st) {
+        _cleanup_(name_constraints_done) struct name_constraints nc = {};
+        int r = ca_get_name_constraints(ca, &nc);
+
+        if (r < 0)
+                return helper_fail(st, FAIL_UNCONFIGURED, r, "cannot read the issuing CA's name constraints");
+        STRV_FOREACH(n, nc.dns ? d->san_dns : NULL)
+                if (!dns_within_any(*n, nc.dns)) {
+                        _cleanup_free_ char *permitted = strv_join(nc.dns, ", ");
+                        return helper_fail(st, FAIL_REJECTED, -EPERM,
+                                           "%s is outside the issuing CA's name constraints (permitted DNS: %s)", *n,
+                                           permitted ? permitted : "?");
+                }
+        STRV_FOREACH(ip, nc.ip ? d->san_ip : NULL)
+                if (!ip_within_any(*ip, nc.ip)) {
+                        _cleanup_free_ char *permitted = strv_join(nc.ip, ", ");
+                        return helper_fail(st, FAIL_REJECTED, -EPERM,
+                                           "%s is outside the issuing CA's name constraints (permitted IP: %s)", *ip,
+                                           permitted ? permitted : "?");
+                }
+        return 0;
 }
 
 static int issue(const struct helper_ctx *ctx, const struct ca *ca, const struct csr *csr,
@@ -120,6 +169,8 @@ int op_submit(struct helper_ctx *ctx, struct helper_status *st) {
                 r = helper_read_csr(&csr, st);
         if (r >= 0)
                 r = helper_check_policy(ctx, m, csr, profile, &d, st);
+        if (r >= 0)
+                r = check_constraints(ca, &d, st);
         /* 3. Sign, and record before anyone sees the certificate. */
         if (r >= 0)
                 r = issue(ctx, ca, csr, &d, &leaf, st);
