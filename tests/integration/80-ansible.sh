@@ -131,6 +131,32 @@ check "the root key never leaves node-a" test -f "$T/node-a/ca/private/root.key"
 fleet
 check_eq "a second run changes nothing" 0 "$(grep -o 'changed=[0-9]*' "$T/fleet.log" | cut -d= -f2 | sort -u | tr '\n' ' ' | sed 's/ $//')"
 
+# Fleet mode: one root on node-a, each node its own CA constrained to its names.
+printf '%s\n' "[nodes]" \
+        "fleet-a ansible_connection=local ctrcert_config_dir=$T/fleet-a ctrcert_node_permit_dns='[\"a.example\"]' ctrcert_node_permit_ip='[\"192.0.2.0/28\"]'" \
+        "fleet-b ansible_connection=local ctrcert_config_dir=$T/fleet-b ctrcert_node_permit_dns='[\"b.example\"]'" >"$T/fleet-inventory"
+fleet_play() {
+        ansible-playbook -i "$T/fleet-inventory" -e ansible_python_interpreter=/usr/bin/python3 -e "ctrcert_ctl=$BUILD/ctrcertctl" \
+                -e ctrcert_ca_mode=fleet -e "ctrcert_root_dir=$T/fleet-root" -e "ctrcert_state_dir=$T/fleet-state" \
+                "$SRC/tests/ansible/ca-only.yml" >"$T/fleet.log" 2>&1
+}
+fleet_play
+rc=$?
+check_eq "fleet mode runs on two hosts" 0 "$rc"
+[ "$rc" = 0 ] || tail -n 20 "$T/fleet.log"
+check "each host has its own issuing CA" bash -c "! cmp -s '$T/fleet-a/ca/ca.crt' '$T/fleet-b/ca/ca.crt'"
+nc_a=$(openssl x509 -in "$T/fleet-a/ca/ca.crt" -noout -ext nameConstraints 2>&1)
+check_contains "fleet-a's CA may sign a.example" "DNS:a.example" "$nc_a"
+check_contains "… and its address range" "IP:192.0.2.0/255.255.255.240" "$nc_a"
+check "… nothing of b.example" lacks "b.example" "$nc_a"
+check_contains "fleet-b's only b.example" "DNS:b.example" "$(openssl x509 -in "$T/fleet-b/ca/ca.crt" -noout -ext nameConstraints 2>&1)"
+for n in a b; do
+        check "fleet-$n's CA chains to the one root" openssl verify -CAfile "$T/fleet-root/root.crt" "$T/fleet-$n/ca/ca.crt"
+        check "… and fleet-$n holds no root key" test ! -e "$T/fleet-$n/ca/private/root.key"
+done
+fleet_play
+check_eq "a second fleet run changes nothing" 0 "$(grep -o 'changed=[0-9]*' "$T/fleet.log" | cut -d= -f2 | sort -u | tr '\n' ' ' | sed 's/ $//')"
+
 # Without python3-dbus the module reads `getcert list`: the same request reads as unchanged.
 out=$(CTRCERT_MODULE_NO_DBUS=1 ansible -i localhost, -c local -e ansible_python_interpreter=/usr/bin/python3 localhost \
         -m ctrcert.certmonger.certificate --check \
