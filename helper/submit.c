@@ -61,6 +61,15 @@ static bool ip_within_any(const char *s, char *const *subtrees) {
         return false;
 }
 
+/* The first of names outside every subtree, or NULL; no subtrees of this kind constrain nothing. */
+static const char *first_outside(char *const *names, char *const *subtrees,
+                                 bool (*within_any)(const char *, char *const *)) {
+        STRV_FOREACH(n, subtrees ? names : NULL)
+                if (!within_any(*n, subtrees))
+                        return *n;
+        return NULL;
+}
+
 /*
  * A node CA may sign only inside its nameConstraints. Every verifier would
  * reject a certificate outside them; refusing here gives certmonger the
@@ -68,24 +77,25 @@ static bool ip_within_any(const char *s, char *const *subtrees) {
  */
 static int check_constraints(const struct ca *ca, const struct policy_decision *d, struct helper_status *st) {
         _cleanup_(name_constraints_done) struct name_constraints nc = {};
+        const char *kind = "DNS", *out;
+        char *const *subtrees;
         int r = ca_get_name_constraints(ca, &nc);
 
         if (r < 0)
                 return helper_fail(st, FAIL_UNCONFIGURED, r, "cannot read the issuing CA's name constraints");
-        STRV_FOREACH(n, nc.dns ? d->san_dns : NULL)
-                if (!dns_within_any(*n, nc.dns)) {
-                        _cleanup_free_ char *permitted = strv_join(nc.dns, ", ");
-                        return helper_fail(st, FAIL_REJECTED, -EPERM,
-                                           "%s is outside the issuing CA's name constraints (permitted DNS: %s)", *n,
-                                           permitted ? permitted : "?");
-                }
-        STRV_FOREACH(ip, nc.ip ? d->san_ip : NULL)
-                if (!ip_within_any(*ip, nc.ip)) {
-                        _cleanup_free_ char *permitted = strv_join(nc.ip, ", ");
-                        return helper_fail(st, FAIL_REJECTED, -EPERM,
-                                           "%s is outside the issuing CA's name constraints (permitted IP: %s)", *ip,
-                                           permitted ? permitted : "?");
-                }
+        subtrees = nc.dns;
+        out = first_outside(d->san_dns, nc.dns, dns_within_any);
+        if (!out) {
+                kind = "IP";
+                subtrees = nc.ip;
+                out = first_outside(d->san_ip, nc.ip, ip_within_any);
+        }
+        if (out) {
+                _cleanup_free_ char *permitted = strv_join(subtrees, ", ");
+
+                return helper_fail(st, FAIL_REJECTED, -EPERM, "%s is outside the issuing CA's name constraints (permitted %s: %s)",
+                                   out, kind, permitted ? permitted : "?");
+        }
         return 0;
 }
 
