@@ -31,6 +31,8 @@ static void help(void) {
                "  ca init [DIR] [--key-type ec-p256|ec-p384|rsa3072|rsa4096] [--subject DN] [--force]\n"
                "                         create the root and issuing CA (once per fleet)\n"
                "  ca show [DIR]          subject, validity, fingerprints and key type of the CA\n"
+               "  ca issue-node --root DIR --node NAME --permit-dns SUFFIX… --permit-ip CIDR… --out DIR\n"
+               "                         a node's issuing CA under the root, name-constrained, pathlen 0\n"
                "  manifest check [FILE…] validate the manifest (default: the configured one and manifest.d/)\n"
                "  revoke SERIAL…|--id ID [--reason R]\n"
                "                         revoke issued certificates and write the CRL anew\n"
