@@ -10,6 +10,7 @@
 #include "fileio.h"
 #include "jobstore.h"
 #include "log.h"
+#include "strmap.h"
 #include "strv.h"
 
 #define JOB_MAGIC "ctrcert-job 1"
@@ -48,12 +49,9 @@ void jobstore_free(struct jobstore *s) {
  * the file, so loading never depends on the name.
  */
 static char *record_path(const struct jobstore *s, const char *key) {
-        uint64_t h = 0xcbf29ce484222325ULL;
         char name[32];
 
-        for (const unsigned char *p = (const unsigned char *) key; *p; p++)
-                h = (h ^ *p) * 0x100000001b3ULL;
-        snprintf(name, sizeof(name), "%016llx" JOB_SUFFIX, (unsigned long long) h);
+        snprintf(name, sizeof(name), "%016llx" JOB_SUFFIX, (unsigned long long) strmap_hash(key));
         return path_join(s->dir, name);
 }
 

@@ -16,7 +16,7 @@ struct strmap {
         size_t n;
 };
 
-static uint64_t hash(const char *s) {
+uint64_t strmap_hash(const char *s) {
         uint64_t h = 1469598103934665603ULL;
 
         for (; *s; s++)
@@ -25,7 +25,7 @@ static uint64_t hash(const char *s) {
 }
 
 static struct slot *slot_for(struct slot *slots, size_t n_slots, const char *key) {
-        size_t mask = n_slots - 1, i = hash(key) & mask;
+        size_t mask = n_slots - 1, i = strmap_hash(key) & mask;
 
         while (slots[i].key && !streq(slots[i].key, key))
                 i = (i + 1) & mask;
