@@ -13,6 +13,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "runtime.h"
+#include "strmap.h"
 #include "strv.h"
 
 #define METRICS_DELAY_USEC (1000 * 1000ULL)
@@ -48,6 +49,7 @@ struct engine {
         struct jobstore *store;
         struct podman_api *api;
         struct ctr *ctrs;
+        struct strmap *by_key; /* ctr.key → ctr: O(1) on every saved certificate */
         struct ctr *queue_head, *queue_tail;
         struct ctr *waiting; /* containers inside their debounce window */
         unsigned running;
@@ -85,12 +87,6 @@ static int ctr_key(const struct mf_container *b, char **ret_key, char **ret_labe
         return 0;
 }
 
-static struct ctr *ctr_find(struct engine *e, const char *key) {
-        for (struct ctr *c = e->ctrs; c; c = c->next)
-                if (streq(c->key, key))
-                        return c;
-        return NULL;
-}
 
 static struct ctr *ctr_get(struct engine *e, const struct mf_container *b) {
         _cleanup_free_ char *key = NULL, *label = NULL;
@@ -98,7 +94,7 @@ static struct ctr *ctr_get(struct engine *e, const struct mf_container *b) {
 
         if (ctr_key(b, &key, &label) < 0)
                 return NULL;
-        c = ctr_find(e, key);
+        c = strmap_get(e->by_key, key);
         if (c)
                 return c;
         c = calloc(1, sizeof(*c));
@@ -108,6 +104,12 @@ static struct ctr *ctr_get(struct engine *e, const struct mf_container *b) {
         c->key = TAKE_PTR(key);
         c->label = TAKE_PTR(label);
         c->counts.container = c->label;
+        if (strmap_put(e->by_key, c->key, c, NULL) < 0) {
+                free(c->key);
+                free(c->label);
+                free(c);
+                return NULL;
+        }
         c->next = e->ctrs;
         e->ctrs = c;
         return c;
@@ -650,11 +652,15 @@ int engine_new(sd_event *event, const struct config *cfg, struct bindings *b, en
 
         e = dir ? calloc(1, sizeof(*e)) : NULL;
         r = e ? jobstore_open(dir, &e->store) : -ENOMEM;
+        if (r >= 0)
+                r = strmap_new(64, &e->by_key);
         if (r >= 0 && cfg->agent.podman_socket[0])
                 r = podman_api_new(event, cfg->agent.podman_socket, &e->api);
         if (r < 0) {
-                if (e)
+                if (e) {
                         jobstore_free(e->store);
+                        strmap_free(e->by_key);
+                }
                 free(e);
                 bindings_unref(b);
                 return r;
@@ -688,6 +694,7 @@ void engine_free(struct engine *e) {
         }
         sd_event_source_disable_unref(e->metrics_timer);
         podman_api_free(e->api);
+        strmap_free(e->by_key);
         jobstore_free(e->store);
         bindings_unref(e->current);
         sd_event_unref(e->event);
