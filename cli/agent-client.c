@@ -3,6 +3,7 @@
 #include <dbus/dbus.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "busopen.h"
@@ -53,106 +54,106 @@ static const char *next_string(DBusMessageIter *st) {
         return s;
 }
 
-static int print_bindings(DBusMessage *reply) {
+/* The next int64 of a struct; fallback when there is none. */
+static int64_t next_int64(DBusMessageIter *st, int64_t fallback) {
+        dbus_int64_t v = fallback;
+
+        if (dbus_message_iter_get_arg_type(st) == DBUS_TYPE_INT64)
+                dbus_message_iter_get_basic(st, &v);
+        dbus_message_iter_next(st);
+        return v;
+}
+
+static void format_utc(time_t t, char buf[static 32]) {
+        strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+}
+
+/* Prints header, then calls row for each struct of the reply's array; the number of rows, or -1 when it is no array. */
+static ssize_t print_rows(DBusMessage *reply, const char *header, void (*row)(DBusMessageIter *st)) {
         DBusMessageIter it, arr, st;
-        size_t n = 0;
+        ssize_t n = 0;
 
         if (!dbus_message_iter_init(reply, &it) || dbus_message_iter_get_arg_type(&it) != DBUS_TYPE_ARRAY)
-                return CLI_FAILED;
-        printf("%-24s %-28s %-8s %-16s %s\n", "ID", "CONTAINER", "RUNTIME", "ACTION", "CERTIFICATE");
+                return -1;
+        fputs(header, stdout);
         for (dbus_message_iter_recurse(&it, &arr); dbus_message_iter_get_arg_type(&arr) == DBUS_TYPE_STRUCT;
              dbus_message_iter_next(&arr), n++) {
-                const char *path, *id, *container, *runtime, *action;
-
                 dbus_message_iter_recurse(&arr, &st);
-                path = next_string(&st);
-                id = next_string(&st);
-                container = next_string(&st);
-                runtime = next_string(&st);
-                action = next_string(&st);
-                printf("%-24s %-28s %-8s %-16s %s\n", id, container, runtime, action, path);
+                row(&st);
         }
-        printf("%zu binding%s\n", n, n == 1 ? "" : "s");
+        return n;
+}
+
+/* (cert_path, id, container, runtime, action) */
+static void binding_row(DBusMessageIter *st) {
+        const char *path = next_string(st), *id = next_string(st), *container = next_string(st);
+        const char *runtime = next_string(st), *action = next_string(st);
+
+        printf("%-24s %-28s %-8s %-16s %s\n", id, container, runtime, action, path);
+}
+
+static int print_bindings(DBusMessage *reply) {
+        ssize_t n = print_rows(reply, "ID                       CONTAINER                    RUNTIME  ACTION           CERTIFICATE\n",
+                               binding_row);
+
+        if (n < 0)
+                return CLI_FAILED;
+        printf("%zd binding%s\n", n, n == 1 ? "" : "s");
         return CLI_OK;
+}
+
+/* (container, state, last result, message, usec) */
+static void status_row(DBusMessageIter *st) {
+        const char *container = next_string(st), *state = next_string(st), *result = next_string(st);
+        const char *message = next_string(st);
+        int64_t usec = next_int64(st, 0);
+        char when[32] = "-";
+
+        if (usec > 0)
+                format_utc((time_t) (usec / 1000000), when);
+        printf("%-28s %-8s %-7s %-20s %s\n", container, state, result[0] ? result : "-", when, message);
 }
 
 static int print_status(DBusMessage *reply) {
-        DBusMessageIter it, arr, st;
+        return print_rows(reply, "CONTAINER                    STATE    LAST    WHEN                 MESSAGE\n", status_row) < 0
+                       ? CLI_FAILED
+                       : CLI_OK;
+}
 
-        if (!dbus_message_iter_init(reply, &it) || dbus_message_iter_get_arg_type(&it) != DBUS_TYPE_ARRAY)
-                return CLI_FAILED;
-        printf("%-28s %-8s %-7s %-20s %s\n", "CONTAINER", "STATE", "LAST", "WHEN", "MESSAGE");
-        for (dbus_message_iter_recurse(&it, &arr); dbus_message_iter_get_arg_type(&arr) == DBUS_TYPE_STRUCT;
-             dbus_message_iter_next(&arr)) {
-                const char *container, *state, *result, *message;
-                dbus_int64_t usec = 0;
-                char when[32] = "-";
+/* (container, state, ids, detail) */
+static void job_row(DBusMessageIter *st) {
+        const char *container = next_string(st), *state = next_string(st), *ids = next_string(st);
+        const char *detail = next_string(st);
 
-                dbus_message_iter_recurse(&arr, &st);
-                container = next_string(&st);
-                state = next_string(&st);
-                result = next_string(&st);
-                message = next_string(&st);
-                if (dbus_message_iter_get_arg_type(&st) == DBUS_TYPE_INT64)
-                        dbus_message_iter_get_basic(&st, &usec);
-                if (usec > 0) {
-                        time_t t = (time_t) (usec / 1000000);
-                        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-                }
-                printf("%-28s %-8s %-7s %-20s %s\n", container, state, result[0] ? result : "-", when, message);
-        }
-        return CLI_OK;
+        printf("%-28s %-8s %-28s %s\n", container, state, ids, detail);
 }
 
 static int print_jobs(DBusMessage *reply) {
-        DBusMessageIter it, arr, st;
-        size_t n = 0;
+        ssize_t n = print_rows(reply, "CONTAINER                    JOB      CERTIFICATES                 DETAIL\n", job_row);
 
-        if (!dbus_message_iter_init(reply, &it) || dbus_message_iter_get_arg_type(&it) != DBUS_TYPE_ARRAY)
+        if (n < 0)
                 return CLI_FAILED;
-        printf("%-28s %-8s %-28s %s\n", "CONTAINER", "JOB", "CERTIFICATES", "DETAIL");
-        for (dbus_message_iter_recurse(&it, &arr); dbus_message_iter_get_arg_type(&arr) == DBUS_TYPE_STRUCT;
-             dbus_message_iter_next(&arr), n++) {
-                const char *container, *state, *ids, *detail;
-
-                dbus_message_iter_recurse(&arr, &st);
-                container = next_string(&st);
-                state = next_string(&st);
-                ids = next_string(&st);
-                detail = next_string(&st);
-                printf("%-28s %-8s %-28s %s\n", container, state, ids, detail);
-        }
-        printf("%zu job%s\n", n, n == 1 ? "" : "s");
+        printf("%zd job%s\n", n, n == 1 ? "" : "s");
         return CLI_OK;
 }
 
-static int print_certificates(DBusMessage *reply) {
-        DBusMessageIter it, arr, st;
-        time_t now = time(NULL);
+/* (id, cert_path, notAfter) */
+static void certificate_row(DBusMessageIter *st) {
+        const char *id = next_string(st), *path = next_string(st);
+        int64_t not_after = next_int64(st, -1);
+        char when[32] = "-", left[24] = "-";
 
-        if (!dbus_message_iter_init(reply, &it) || dbus_message_iter_get_arg_type(&it) != DBUS_TYPE_ARRAY)
-                return CLI_FAILED;
-        printf("%-24s %-20s %-9s %s\n", "ID", "EXPIRES", "DAYS LEFT", "CERTIFICATE");
-        for (dbus_message_iter_recurse(&it, &arr); dbus_message_iter_get_arg_type(&arr) == DBUS_TYPE_STRUCT;
-             dbus_message_iter_next(&arr)) {
-                const char *id, *path;
-                dbus_int64_t not_after = -1;
-                char when[32] = "-", left[24] = "-";
-
-                dbus_message_iter_recurse(&arr, &st);
-                id = next_string(&st);
-                path = next_string(&st);
-                if (dbus_message_iter_get_arg_type(&st) == DBUS_TYPE_INT64)
-                        dbus_message_iter_get_basic(&st, &not_after);
-                if (not_after >= 0) {
-                        time_t t = (time_t) not_after;
-
-                        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-                        snprintf(left, sizeof(left), "%lld", (long long) ((t - now) / 86400));
-                }
-                printf("%-24s %-20s %-9s %s\n", id, when, left, not_after >= 0 ? path : "(missing or unreadable)");
+        if (not_after >= 0) {
+                format_utc((time_t) not_after, when);
+                snprintf(left, sizeof(left), "%lld", (long long) ((not_after - (int64_t) time(NULL)) / 86400));
         }
-        return CLI_OK;
+        printf("%-24s %-20s %-9s %s\n", id, when, left, not_after >= 0 ? path : "(missing or unreadable)");
+}
+
+static int print_certificates(DBusMessage *reply) {
+        return print_rows(reply, "ID                       EXPIRES              DAYS LEFT CERTIFICATE\n", certificate_row) < 0
+                       ? CLI_FAILED
+                       : CLI_OK;
 }
 
 /* Calls a method without arguments and prints its array reply. */
