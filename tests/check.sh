@@ -27,6 +27,9 @@ check_contains() {
         esac
 }
 
+# lacks PATTERN TEXT: for check; a function, since gc and friends are too and bash -c sees none of them.
+lacks() { ! grep -q "$1" <<<"$2"; }
+
 # finish [LABEL]: the script's summary line; its exit status says whether all passed.
 finish() {
         echo "# ${1:-$(basename "$0")}: $PASS passed, $FAIL failed"

@@ -12,9 +12,7 @@ issue() {
         run_helper SUBMIT CERTMONGER_CA_PROFILE=web CERTMONGER_CSR="$(cat "$DATA/csr-ec.pem")"
         awk '/BEGIN/{n++} n==1' <<<"$OUT" >"$T/pki/$1.crt"
 }
-serial() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
 verify() { openssl verify -crl_check -CAfile "$T/etc/ca/chain.pem" -CRLfile "$T/state/ca/crl.pem" "$1" 2>&1; }
-ctl() { "$CTL" --config "$CONF" "$@"; }
 
 issue one && issue two && issue three
 s1=$(serial "$T/pki/one.crt") s2=$(serial "$T/pki/two.crt")

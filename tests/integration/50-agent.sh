@@ -46,7 +46,6 @@ check_eq "five certificates issued through certmonger" 5 "$(gc list | grep -c 's
 run_tls_container ctr-a 15001 "$P/a/certs/web-a.crt" "$P/a/keys/web-a.key"
 run_tls_container ctr-b 15002 "$P/b/certs/web-b.crt" "$P/b/keys/web-b.key"
 run_tls_container ctr-c 15003 "$P/c/certs/web-c.crt" "$P/c/keys/web-c.key"
-serial() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
 for x in a:15001 b:15002 c:15003; do
         wait_serial "${x#*:}" "$(serial "$P/${x%%:*}/certs/web-${x%%:*}.crt")"
 done
@@ -60,7 +59,6 @@ PIDS+=("$AGENT_PID")
 for _ in $(seq 100); do bus_has_owner org.ctrcert.Agent1 && break; sleep 0.05; done
 check "the agent owns org.ctrcert.Agent1" bus_has_owner org.ctrcert.Agent1
 
-last_result() { grep -A6 "string \"$1\"" "$T/jobs.log" | grep -E 'string "(ok|failed)"' | tail -n 1 | cut -d'"' -f2; }
 renew() { gc resubmit -i "$1" >/dev/null; }
 
 # ---- restart: only the bound container ----

@@ -85,7 +85,6 @@ run_tls_container s1 15012 "$P/stale/stale.crt" "$P/stale/stale.key"
 # c1 gets its files only by copy: created, given the first ones, then started.
 podman create --init --name c1 --network host localhost/ctrcert-tls tls-serve 15011 /certs/web.crt /certs/web.key >/dev/null
 podman cp "$P/web.crt" c1:/certs/web.crt && podman cp "$P/web.key" c1:/certs/web.key && podman start c1 >/dev/null
-serial() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
 check "c1 serves the first web certificate" wait_serial 15011 "$(serial "$P/web.crt")"
 
 watch_jobs
@@ -102,7 +101,6 @@ kill_agent() {
         for _ in $(seq 100); do kill -0 "$AGENT_PID" 2>/dev/null || break; sleep 0.05; done
         for _ in $(seq 100); do bus_has_owner org.ctrcert.Agent1 || return 0; sleep 0.05; done
 }
-ctl() { "$CTL" --config "$CONF" "$@"; }
 records() { find "$T/state/agent" -name '*.job' 2>/dev/null | wc -l; }
 # idle: no job record left and the agent lists no job (60 s).
 wait_idle() {
@@ -112,8 +110,6 @@ wait_idle() {
         done
         return 1
 }
-last_result() { grep -A6 "string \"$1\"" "$T/jobs.log" | grep -E 'string "(ok|failed|held)"' | tail -n 1 | cut -d'"' -f2; }
-last_message() { grep -A7 "string \"$1\"" "$T/jobs.log" | grep -A1 -E 'string "(ok|failed|held)"' | tail -n 1 | cut -d'"' -f2-; }
 start_agent
 check "the agent owns org.ctrcert.Agent1" bus_has_owner org.ctrcert.Agent1
 
@@ -218,7 +214,6 @@ rc=$?
 check_eq "audit exits 1 on findings" 1 "$rc"
 check_contains "audit finds the unbound container mounting managed certificates" "unbound: podman u1 mounts $P/" "$out"
 check_contains "audit finds bindings whose container mounts nothing" "unmounted: podman k1 is bound to fleet" "$out"
-lacks() { ! grep -q "$1" <<<"$2"; }
 check "audit does not flag a container fed by copy" lacks 'podman c1' "$out"
 check "audit does not flag a bound container that mounts its certificate" lacks 'podman s1' "$out"
 

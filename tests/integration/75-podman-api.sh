@@ -44,7 +44,6 @@ done
 check_eq "three certificates issued" 3 "$(gc list | grep -c 'status: MONITORING')"
 podman run -d --init --name a1 localhost/ctrcert-tls sleep 100000 >/dev/null
 run_tls_container b1 15021 "$P/b/b.crt" "$P/b/b.key"
-serial() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
 wait_serial 15021 "$(serial "$P/b/b.crt")"
 
 watch_jobs
@@ -52,8 +51,6 @@ watch_jobs
 AGENT_PID=$!
 PIDS+=("$AGENT_PID")
 for _ in $(seq 100); do bus_has_owner org.ctrcert.Agent1 && break; sleep 0.05; done
-last_result() { grep -A6 "string \"$1\"" "$T/jobs.log" | grep -E 'string "(ok|failed|held)"' | tail -n 1 | cut -d'"' -f2; }
-last_message() { grep -A7 "string \"$1\"" "$T/jobs.log" | grep -A1 -E 'string "(ok|failed|held)"' | tail -n 1 | cut -d'"' -f2-; }
 cli_calls() { grep -c "^$1 " "$T/cli.log" 2>/dev/null; }
 : >"$T/cli.log"
 

@@ -48,7 +48,6 @@ play() {
                 -e "@$T/vars.yml" "$@" "$SRC/tests/ansible/site.yml" >"$T/play.log" 2>&1
 }
 recap_changed() { grep -o 'changed=[0-9]*' "$T/play.log" | tail -n 1 | cut -d= -f2; }
-serial() { openssl x509 -in "$1" -noout -serial 2>/dev/null | cut -d= -f2; }
 
 vars
 play
@@ -63,7 +62,6 @@ check "the manifest the role wrote is valid" "$CTL" --config "$T/etc/ctrcert.yam
 check_eq "both certificates issued through ctrcert" 2 "$(gc list | grep -c 'status: MONITORING')"
 check_eq "the key directory is private" 700 "$(stat -c %a "$T/pki/web/private")"
 check_eq "the key file has the asked mode" 600 "$(stat -c %a "$T/pki/web/private/web.key")"
-lacks() { ! grep -q "$1" <<<"$2"; } # lacks PATTERN TEXT (a function: gc is one too, bash -c would not see it)
 listing=$(gc list)
 check_eq "both requests are listed" 2 "$(grep -c "^Request ID" <<<"$listing")"
 check "no post-save command anywhere" lacks 'post-save command: [^ ]' "$listing"
