@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -117,6 +118,17 @@ int write_file_atomic_owned(const char *path, const void *data, size_t len, mode
                 return r;
         }
         return fsync_parent_dir(path);
+}
+
+int lock_dir(const char *path, int operation) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd < 0)
+                return negative_errno();
+        while (flock(fd, operation) < 0)
+                if (errno != EINTR)
+                        return negative_errno();
+        return TAKE_FD(fd);
 }
 
 int mkdir_parents(const char *path, mode_t mode) {

@@ -25,5 +25,12 @@ int mkdir_parents(const char *path, mode_t mode);
 /* -EPERM when the file is readable by group or others (a private key must not be). */
 int check_private_file(const char *path);
 
+/*
+ * flock(2) on a directory (LOCK_SH or LOCK_EX, blocking): readers of a set of
+ * files take it shared, whoever replaces the set takes it exclusive. Returns
+ * the fd that holds the lock (close it to release) or a negative errno.
+ */
+int lock_dir(const char *path, int operation);
+
 /* Joins a directory and a file name into a new string. */
 char *path_join(const char *dir, const char *name);

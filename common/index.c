@@ -57,8 +57,8 @@ static int write_record(int fd, const struct index_record *rec) {
         sanitize(subject);
         format_time(rec->issued, issued);
         format_time(rec->not_after, not_after);
-        len = asprintf(&line, "%s\t%s\t%s\t%s\t%s\t%s\n", issued, rec->serial, not_after, rec->id ? rec->id : "-",
-                       subject, rec->sha256);
+        len = asprintf(&line, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", issued, rec->serial, not_after, rec->id ? rec->id : "-",
+                       subject, rec->sha256, rec->issuer && rec->issuer[0] ? rec->issuer : "-");
         if (len < 0)
                 return -ENOMEM;
         return append_line(fd, line, (size_t) len); /* records never interleave */
@@ -129,8 +129,8 @@ static time_t parse_time(const char *s) {
         return end && !*end ? timegm(&tm) : (time_t) -1;
 }
 
-/* Calls cb with the tab-separated fields of each line of state_dir/ca/name. */
-static int read_lines(const char *state_dir, const char *name, size_t n_fields,
+/* Calls cb with the tab-separated fields of each line of state_dir/ca/name that has min_fields to max_fields. */
+static int read_lines(const char *state_dir, const char *name, size_t min_fields, size_t max_fields,
                       int (*cb)(char **fields, void *userdata), void *userdata) {
         _cleanup_free_ char *dir = path_join(state_dir, "ca"), *path = NULL, *text = NULL;
         char *save = NULL;
@@ -147,7 +147,7 @@ static int read_lines(const char *state_dir, const char *name, size_t n_fields,
 
                 for (char *f = strtok_r(line, "\t", &fs); f && k < ELEMENTSOF(fields); f = strtok_r(NULL, "\t", &fs))
                         fields[k++] = f;
-                if (k != n_fields)
+                if (k < min_fields || k > max_fields)
                         continue; /* a line cut short by a crash before its fsync */
                 r = cb(fields, userdata);
                 if (r < 0)
@@ -166,7 +166,7 @@ static int record_fields(char **f, void *userdata) {
         struct read_ctx *c = userdata;
         struct index_record rec = {
                 .issued = parse_time(f[0]), .serial = f[1], .not_after = parse_time(f[2]),
-                .id = f[3], .subject = f[4], .sha256 = f[5],
+                .id = f[3], .subject = f[4], .sha256 = f[5], .issuer = f[6] && !streq(f[6], "-") ? f[6] : "",
         };
 
         return c->rec_cb(&rec, c->userdata);
@@ -182,11 +182,12 @@ static int revocation_fields(char **f, void *userdata) {
 int index_read(const char *state_dir, index_record_t cb, void *userdata) {
         struct read_ctx c = { .rec_cb = cb, .userdata = userdata };
 
-        return read_lines(state_dir, "index", 6, record_fields, &c);
+        /* Records before CA rollover existed have no issuer field. */
+        return read_lines(state_dir, "index", 6, 7, record_fields, &c);
 }
 
 int index_read_revoked(const char *state_dir, index_revocation_t cb, void *userdata) {
         struct read_ctx c = { .rev_cb = cb, .userdata = userdata };
 
-        return read_lines(state_dir, "revoked", 3, revocation_fields, &c);
+        return read_lines(state_dir, "revoked", 3, 3, revocation_fields, &c);
 }

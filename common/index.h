@@ -17,6 +17,7 @@ struct index_record {
         const char *id;
         const char *subject;
         const char *sha256;
+        const char *issuer; /* SHA-256 of the issuing CA's certificate; "" in records older than rollover */
 };
 
 /* -EWOULDBLOCK when another issuer held the lock for longer than timeout_usec. */

@@ -119,18 +119,22 @@ static int issue(const struct helper_ctx *ctx, const struct ca *ca, const struct
         return 0;
 }
 
-static int record(const struct helper_ctx *ctx, const struct cert *c, const char *id, struct index_record *rec,
-                  char **serial, char **subject, char **sha256, struct helper_status *st) {
+/* The issuer is recorded so that revocations and `ca rollover --finish` know which CA generation signed it. */
+static int record(const struct helper_ctx *ctx, const struct ca *ca, const struct cert *c, const char *id,
+                  struct index_record *rec, char **serial, char **subject, char **sha256, char **issuer,
+                  struct helper_status *st) {
         int r;
 
         if ((r = cert_serial_hex(c, serial)) < 0 || (r = cert_subject(c, subject)) < 0 ||
-            (r = cert_fingerprint_sha256(c, sha256)) < 0 || (r = cert_validity(c, NULL, &rec->not_after)) < 0)
+            (r = cert_fingerprint_sha256(c, sha256)) < 0 || (r = cert_fingerprint_sha256(ca_cert(ca), issuer)) < 0 ||
+            (r = cert_validity(c, NULL, &rec->not_after)) < 0)
                 return helper_fail(st, FAIL_UNREACHABLE, r, "cannot describe the issued certificate: %s", strerror(-r));
         rec->issued = time(NULL);
         rec->serial = *serial;
         rec->id = id;
         rec->subject = *subject;
         rec->sha256 = *sha256;
+        rec->issuer = *issuer;
 
         r = index_append(ctx->config->state_dir, rec, ctx->config->ca.lock_timeout_usec);
         if (r == -EWOULDBLOCK) {
@@ -162,7 +166,7 @@ int op_submit(struct helper_ctx *ctx, struct helper_status *st) {
         _cleanup_(ca_freep) struct ca *ca = NULL;
         _cleanup_(csr_freep) struct csr *csr = NULL;
         _cleanup_(cert_freep) struct cert *leaf = NULL;
-        _cleanup_free_ char *serial = NULL, *subject = NULL, *sha256 = NULL;
+        _cleanup_free_ char *serial = NULL, *subject = NULL, *sha256 = NULL, *issuer = NULL;
         struct policy_decision d = {};
         struct index_record rec = {};
         const char *profile = getenv("CERTMONGER_CA_PROFILE");
@@ -185,7 +189,7 @@ int op_submit(struct helper_ctx *ctx, struct helper_status *st) {
         if (r >= 0)
                 r = issue(ctx, ca, csr, &d, &leaf, st);
         if (r >= 0)
-                r = record(ctx, leaf, d.id, &rec, &serial, &subject, &sha256, st);
+                r = record(ctx, ca, leaf, d.id, &rec, &serial, &subject, &sha256, &issuer, st);
         policy_decision_done(&d);
         if (r < 0)
                 return r;
