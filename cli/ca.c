@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ca-generation.h"
 #include "cli.h"
 #include "crypto.h"
 #include "fileio.h"
@@ -16,97 +17,46 @@
 #define ROOT_DAYS 7300   /* 20 years: the root is made once and outlives its issuing CAs */
 #define ISSUING_DAYS 3650
 
-struct ca_files {
-        const char *name;
-        mode_t mode;
-};
-
-/* Every file `ca init` writes, keys first: a CA is never usable before its key is in place. */
-static const struct ca_files ca_files[] = {
-        { "private/root.key", 0600 }, { "private/ca.key", 0600 }, { "root.crt", 0644 },
-        { "chain.pem", 0644 },        { "ca.crt", 0644 },
-};
-
-struct ca_material {
-        char *pem[ELEMENTSOF(ca_files)];
-};
-
-static void ca_material_done(struct ca_material *m) {
-        for (size_t i = 0; i < ELEMENTSOF(m->pem); i++)
-                free(m->pem[i]);
-}
-
-static int existing_file(const char *dir, char **ret) {
-        for (size_t i = 0; i < ELEMENTSOF(ca_files); i++) {
-                _cleanup_free_ char *p = path_join(dir, ca_files[i].name);
-
-                if (!p)
-                        return -ENOMEM;
-                if (access(p, F_OK) >= 0) {
-                        *ret = TAKE_PTR(p);
-                        return 1;
-                }
-        }
-        return 0;
-}
-
 static int subject_with_cn(const char *base, const char *cn, char **ret) {
         if (strstr(base, "CN=") || strstr(base, "cn="))
                 return -EINVAL;
         return asprintf(ret, "%s%s%sCN=%s", base[0] == '/' ? "" : "", base, base[0] ? "," : "", cn) < 0 ? -ENOMEM : 0;
 }
 
-/* Makes root and issuing CA in memory; nothing is written until all of it exists. */
-static int ca_make(int key_type, const char *subject, struct ca_material *m) {
+/*
+ * Makes root and issuing CA in memory; nothing is written until all of it
+ * exists. Generations after the first carry " G<n>" in their CNs: certmonger
+ * tells roots apart by nickname while both are trusted.
+ */
+int ca_make(int key_type, const char *subject, unsigned generation, struct ca_material *m) {
         _cleanup_(key_freep) struct key *root_key = NULL, *ca_key = NULL;
         _cleanup_(cert_freep) struct cert *root = NULL, *issuing = NULL;
         _cleanup_free_ char *root_dn = NULL, *ca_dn = NULL, *root_pem = NULL, *ca_pem = NULL;
         int r;
 
-        if ((r = subject_with_cn(subject, "ctrcert Root CA", &root_dn)) < 0 ||
-            (r = subject_with_cn(subject, "ctrcert Issuing CA", &ca_dn)) < 0)
+        char root_cn[64], ca_cn[64], suffix[16] = "";
+
+        if (generation > 1)
+                snprintf(suffix, sizeof(suffix), " G%u", generation);
+        snprintf(root_cn, sizeof(root_cn), "ctrcert Root CA%s", suffix);
+        snprintf(ca_cn, sizeof(ca_cn), "ctrcert Issuing CA%s", suffix);
+        if ((r = subject_with_cn(subject, root_cn, &root_dn)) < 0 || (r = subject_with_cn(subject, ca_cn, &ca_dn)) < 0)
                 return r;
         if ((r = key_generate(key_type, &root_key)) < 0 || (r = key_generate(key_type, &ca_key)) < 0)
                 return r;
         r = ca_cert_make(root_key, root_dn, NULL, NULL, ROOT_DAYS, 1, &root);
         if (r >= 0)
                 r = ca_cert_make(ca_key, ca_dn, root, root_key, ISSUING_DAYS, 0, &issuing);
-        if (r >= 0 && (r = key_to_pem(root_key, &m->pem[0])) >= 0 && (r = key_to_pem(ca_key, &m->pem[1])) >= 0 &&
-            (r = cert_to_pem(root, &root_pem)) >= 0 && (r = cert_to_pem(issuing, &ca_pem)) >= 0) {
-                m->pem[2] = strdup(root_pem);
-                r = asprintf(&m->pem[3], "%s%s", ca_pem, root_pem) < 0 ? -ENOMEM : 0;
-                m->pem[4] = TAKE_PTR(ca_pem);
-                if (!m->pem[2])
+        if (r >= 0 && (r = key_to_pem(root_key, &m->pem[CA_ROOT_KEY])) >= 0 &&
+            (r = key_to_pem(ca_key, &m->pem[CA_KEY])) >= 0 && (r = cert_to_pem(root, &root_pem)) >= 0 &&
+            (r = cert_to_pem(issuing, &ca_pem)) >= 0) {
+                m->pem[CA_ROOT] = strdup(root_pem);
+                r = asprintf(&m->pem[CA_CHAIN], "%s%s", ca_pem, root_pem) < 0 ? -ENOMEM : 0;
+                m->pem[CA_CERT] = TAKE_PTR(ca_pem);
+                if (!m->pem[CA_ROOT])
                         r = -ENOMEM;
         }
         return r;
-}
-
-static int ca_write(const char *dir, const struct ca_material *m) {
-        _cleanup_free_ char *priv = path_join(dir, "private");
-        int r;
-
-        if (!priv)
-                return -ENOMEM;
-        r = mkdir_parents(dir, 0755);
-        if (r < 0)
-                return log_error_errno(r, "cannot create %s: %m", dir);
-        if (mkdir(priv, 0700) < 0 && errno != EEXIST)
-                return log_error_errno(negative_errno(), "cannot create %s: %m", priv);
-        if (chmod(priv, 0700) < 0)
-                return log_error_errno(negative_errno(), "cannot restrict %s: %m", priv);
-        for (size_t i = 0; i < ELEMENTSOF(ca_files); i++) {
-                _cleanup_free_ char *p = path_join(dir, ca_files[i].name);
-
-                if (!m->pem[i]) /* a node's CA directory gets no root key */
-                        continue;
-                if (!p)
-                        return -ENOMEM;
-                r = write_file_atomic(p, m->pem[i], strlen(m->pem[i]), ca_files[i].mode);
-                if (r < 0)
-                        return log_error_errno(r, "cannot write %s: %m", p);
-        }
-        return 0;
 }
 
 static int parse_key_type(const char *s, int *ret) {
@@ -123,7 +73,7 @@ static int ca_init(const char *dir, int key_type, const char *subject, bool forc
         _cleanup_free_ char *existing = NULL;
         int r;
 
-        r = existing_file(dir, &existing);
+        r = ca_dir_existing(dir, &existing);
         if (r < 0)
                 return CLI_FAILED;
         if (r > 0 && !force) {
@@ -131,7 +81,7 @@ static int ca_init(const char *dir, int key_type, const char *subject, bool forc
                           "use --force if that is what you want", existing);
                 return CLI_FAILED;
         }
-        r = ca_make(key_type, subject, &m);
+        r = ca_make(key_type, subject, 1, &m);
         if (r == -EINVAL) {
                 log_error("--subject '%s' is not a DN without CN (e.g. \"O=Example,OU=Cloud\"; ctrcert adds the CNs)", subject);
                 return CLI_USAGE;
@@ -152,7 +102,7 @@ struct node_request {
         const char *root_dir, *node, *out;
         struct name_constraints nc;
         int key_type;
-        bool force;
+        bool force, rollover;
 };
 
 static int check_constraints_args(const struct node_request *q) {
@@ -191,11 +141,11 @@ static int node_make(const struct node_request *q, struct ca_material *m) {
         r = key_generate(q->key_type, &key);
         if (r >= 0)
                 r = ca_cert_make_constrained(key, dn, root, root_key, ISSUING_DAYS, 0, &q->nc, &node);
-        if (r >= 0 && (r = key_to_pem(key, &m->pem[1])) >= 0 && (r = cert_to_pem(root, &root_pem)) >= 0 &&
+        if (r >= 0 && (r = key_to_pem(key, &m->pem[CA_KEY])) >= 0 && (r = cert_to_pem(root, &root_pem)) >= 0 &&
             (r = cert_to_pem(node, &ca_pem)) >= 0) {
-                r = asprintf(&m->pem[3], "%s%s", ca_pem, root_pem) < 0 ? -ENOMEM : 0;
-                m->pem[2] = TAKE_PTR(root_pem);
-                m->pem[4] = TAKE_PTR(ca_pem);
+                r = asprintf(&m->pem[CA_CHAIN], "%s%s", ca_pem, root_pem) < 0 ? -ENOMEM : 0;
+                m->pem[CA_ROOT] = TAKE_PTR(root_pem);
+                m->pem[CA_CERT] = TAKE_PTR(ca_pem);
         }
         return r < 0 ? log_error_errno(r, "cannot make the node CA: %m") : 0;
 }
@@ -207,13 +157,22 @@ static int ca_issue_node(const struct node_request *q) {
 
         if (check_constraints_args(q) < 0)
                 return CLI_USAGE;
-        r = existing_file(q->out, &existing);
-        if (r > 0 && !q->force) {
-                log_error("%s exists: a CA is already there; use --force to replace it", existing);
+        r = ca_dir_existing(q->out, &existing);
+        if (r > 0 && q->rollover) {
+                r = ca_rollover_begin(q->out, false);
+                if (r != 0)
+                        return r > 0 ? CLI_OK : CLI_FAILED;
+                r = 1;
+        } else if (r > 0 && !q->force) {
+                log_error("%s exists: a CA is already there; use --rollover to make the next one (the current one "
+                          "stays valid), --force to replace it",
+                          existing);
                 return CLI_FAILED;
         }
-        if (r < 0 || node_make(q, &m) < 0 || ca_write(q->out, &m) < 0)
+        if (r < 0 || node_make(q, &m) < 0 || (r > 0 && q->rollover ? ca_swap_in(q->out, &m) : ca_write(q->out, &m)) < 0)
                 return CLI_FAILED;
+        if (r > 0 && q->rollover)
+                printf("kept the node's previous CA in %s/previous until `ctrcertctl ca rollover --finish`\n", q->out);
         printf("created node CA for %s in %s (pathlen 0; permitted:", q->node, q->out);
         STRV_FOREACH(d, q->nc.dns)
                 printf(" DNS:%s", *d);
@@ -259,6 +218,16 @@ static int ca_show(const char *dir) {
         r = check_private_file(key);
         printf("issuing key: %s: %s\n", key,
                r == 0 ? "private (0600)" : r == -EPERM ? "UNSAFE: readable by group or others" : strerror(-r));
+        if (ca_has_previous(dir)) {
+                _cleanup_free_ char *proot = path_join(dir, "previous/root.crt"), *pca = path_join(dir, "previous/ca.crt");
+
+                if (!proot || !pca)
+                        return CLI_FAILED;
+                printf("rollover in progress: the previous generation is still trusted "
+                       "(ctrcertctl ca rollover --finish ends it)\n");
+                show_cert("previous root", proot);
+                show_cert("previous issuing", pca);
+        }
         return access(root, R_OK) >= 0 && access(issuing, R_OK) >= 0 && r == 0 ? CLI_OK : CLI_FAILED;
 }
 
@@ -285,6 +254,8 @@ int cli_ca(const struct cli_ctx *ctx, int argc, char **argv) {
                 { "permit-dns", required_argument, NULL, 'D' },
                 { "permit-ip", required_argument, NULL, 'A' },
                 { "out", required_argument, NULL, 'o' },
+                { "rollover", no_argument, NULL, 'r' },
+                { "finish", no_argument, NULL, 'F' },
                 {},
         };
         _cleanup_free_ char *dir = NULL;
@@ -292,10 +263,11 @@ int cli_ca(const struct cli_ctx *ctx, int argc, char **argv) {
         struct node_request q = {};
         const char *subject = "O=ctrcert";
         int c, key_type = KEYTYPE_EC_P256, r;
-        bool force = false;
+        bool force = false, finish = false, subject_set = false;
 
-        if (argc < 2 || (!streq(argv[1], "init") && !streq(argv[1], "show") && !streq(argv[1], "issue-node"))) {
-                log_error("usage: ctrcertctl ca init|show|issue-node [DIR] …");
+        if (argc < 2 || (!streq(argv[1], "init") && !streq(argv[1], "show") && !streq(argv[1], "issue-node") &&
+                         !streq(argv[1], "rollover"))) {
+                log_error("usage: ctrcertctl ca init|show|issue-node|rollover [DIR] …");
                 return CLI_USAGE;
         }
         /* Parse after "init"/"show"; optind = 0 makes GNU getopt start afresh (and permute DIR). */
@@ -312,6 +284,7 @@ int cli_ca(const struct cli_ctx *ctx, int argc, char **argv) {
                         break;
                 case 's':
                         subject = optarg;
+                        subject_set = true;
                         break;
                 case 'f':
                         force = true;
@@ -324,6 +297,12 @@ int cli_ca(const struct cli_ctx *ctx, int argc, char **argv) {
                         break;
                 case 'o':
                         q.out = optarg;
+                        break;
+                case 'r':
+                        q.rollover = true;
+                        break;
+                case 'F':
+                        finish = true;
                         break;
                 case 'D':
                 case 'A':
@@ -344,5 +323,8 @@ int cli_ca(const struct cli_ctx *ctx, int argc, char **argv) {
                 return CLI_FAILED;
         if (streq(argv[0], "init"))
                 return ca_init(dir, key_type, subject, force);
+        if (streq(argv[0], "rollover"))
+                return finish ? ca_rollover_finish(ctx, dir, force)
+                              : ca_rollover(dir, key_type, subject_set ? subject : NULL);
         return ca_show(dir);
 }

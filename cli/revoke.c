@@ -3,20 +3,25 @@
  * ctrcertctl revoke SERIAL…|--id ID [--reason R] and ctrcertctl crl [--out PATH]:
  * revocations go to state_dir/ca/revoked (under the issuance index's lock),
  * and every revoke writes the CRL anew, signed by the issuing CA, to
- * state_dir/ca/crl.pem (the file ca.crl_url should publish).
+ * state_dir/ca/crl.pem (the file ca.crl_url should publish). During a CA
+ * rollover the previous CA's CRL follows in the same file: a verifier picks
+ * the one whose issuer signed the certificate it checks.
  */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
+#include "ca-generation.h"
 #include "cli.h"
 #include "crypto.h"
 #include "fileio.h"
 #include "index.h"
 #include "log.h"
+#include "strmap.h"
 #include "strv.h"
 
 /* RFC 5280's CRLReason names, by code (7 is not used). */
@@ -69,19 +74,49 @@ static int note_revoked(const struct revocation *rev, void *userdata) {
 
 struct entries {
         struct crl_entry *v;
+        const char **issuer; /* by entry: the issuing CA's SHA-256 from the index, "" when it has none */
         size_t n;
-        char **keep; /* the strings the entries point into */
+        char **keep;         /* the strings both point into */
+        struct strmap *by_serial;
 };
+
+static void entries_done(struct entries *e) {
+        free(e->v);
+        free(e->issuer);
+        strv_free(e->keep);
+        strmap_free(e->by_serial);
+}
+
+static int keep(struct entries *e, const char *s, const char **ret) {
+        int r = strv_push(&e->keep, s);
+
+        if (r >= 0)
+                *ret = e->keep[strv_length(e->keep) - 1];
+        return r;
+}
 
 static int collect(const struct revocation *rev, void *userdata) {
         struct entries *e = userdata;
         struct crl_entry *p = realloc(e->v, (e->n + 1) * sizeof(*p));
+        const char **q = p ? realloc(e->issuer, (e->n + 1) * sizeof(*q)) : NULL;
+        const char *serial;
 
-        if (!p || strv_push(&e->keep, rev->serial) < 0)
+        if (p)
+                e->v = p;
+        if (!p || !q || keep(e, rev->serial, &serial) < 0)
                 return -ENOMEM;
-        e->v = p;
-        e->v[e->n++] = (struct crl_entry) { e->keep[strv_length(e->keep) - 1], rev->when, rev->reason };
-        return 0;
+        e->issuer = q;
+        e->issuer[e->n] = "";
+        e->v[e->n++] = (struct crl_entry) { serial, rev->when, rev->reason };
+        return strmap_put(e->by_serial, serial, (void *) (uintptr_t) e->n, NULL) < 0 ? -ENOMEM : 0;
+}
+
+/* Which CA signed each revoked certificate, from the index. */
+static int note_issuer(const struct index_record *rec, void *userdata) {
+        struct entries *e = userdata;
+        uintptr_t i = (uintptr_t) strmap_get(e->by_serial, rec->serial);
+
+        return i && rec->issuer[0] ? keep(e, rec->issuer, &e->issuer[i - 1]) : 0;
 }
 
 /* The next cRLNumber, kept in state_dir/ca/crlnumber. */
@@ -100,35 +135,69 @@ static int next_crl_number(const char *state_dir, uint64_t *ret) {
         return write_file_atomic(path, buf, strlen(buf), 0600);
 }
 
-static int write_crl(const struct config *cfg, const char *out) {
+/* Appends to *pem the CRL of the CA in ca_dir: the revoked certificates it signed (or that the index cannot attribute). */
+static int crl_for(const struct config *cfg, const char *ca_dir, const struct entries *e, uint64_t number, char **pem,
+                   size_t *ret_n) {
         _cleanup_(ca_freep) struct ca *ca = NULL;
-        _cleanup_free_ char *failed = NULL, *pem = NULL, *path = path_join(cfg->state_dir, "ca/crl.pem");
-        struct entries e = {};
-        uint64_t number = 0;
+        _cleanup_free_ char *failed = NULL, *fp = NULL, *one = NULL, *joined = NULL;
+        _cleanup_free_ struct crl_entry *mine = calloc(e->n + 1, sizeof(*mine));
+        size_t n = 0;
         int r;
 
-        r = ca_load(cfg->ca.dir, &ca, &failed);
+        if (!mine)
+                return -ENOMEM;
+        r = ca_load(ca_dir, &ca, &failed);
         if (r < 0)
-                return log_error_errno(r, "cannot load the issuing CA (%s): %m", failed ? failed : cfg->ca.dir);
+                return log_error_errno(r, "cannot load the issuing CA (%s): %m", failed ? failed : ca_dir);
+        r = cert_fingerprint_sha256(ca_cert(ca), &fp);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < e->n; i++)
+                if (!e->issuer[i][0] || streq(e->issuer[i], fp))
+                        mine[n++] = e->v[i];
+        r = crl_make(ca, mine, n, time(NULL), cfg->ca.crl_days, number, &one);
+        if (r < 0)
+                return log_error_errno(r, "cannot make the CRL of %s: %m", ca_dir);
+        if (asprintf(&joined, "%s%s", *pem ? *pem : "", one) < 0)
+                return -ENOMEM;
+        free(*pem);
+        *pem = TAKE_PTR(joined);
+        *ret_n = n;
+        return 0;
+}
+
+/* The issuing CA's CRL and, during a CA rollover, the previous one's after it, in one PEM file. */
+static int write_crl(const struct config *cfg, const char *out) {
+        _cleanup_free_ char *pem = NULL, *path = path_join(cfg->state_dir, "ca/crl.pem"),
+                            *prev = ca_previous_dir(cfg->ca.dir);
+        _cleanup_(entries_done) struct entries e = {};
+        uint64_t number = 0;
+        size_t n = 0, n_prev = 0;
+        int r;
+
+        if (!path || !prev || strmap_new(64, &e.by_serial) < 0)
+                return -ENOMEM;
         r = index_read_revoked(cfg->state_dir, collect, &e);
-        if (r < 0 && r != -ENOENT) {
-                log_error_errno(r, "cannot read %s/ca/revoked: %m", cfg->state_dir);
-                goto done;
-        }
+        if (r >= 0)
+                r = index_read(cfg->state_dir, note_issuer, &e);
+        if (r < 0 && r != -ENOENT)
+                return log_error_errno(r, "cannot read %s/ca: %m", cfg->state_dir);
         r = next_crl_number(cfg->state_dir, &number);
-        if (r >= 0)
-                r = crl_make(ca, e.v, e.n, time(NULL), cfg->ca.crl_days, number, &pem);
-        if (r >= 0)
-                r = write_file_atomic(out ? out : path, pem, strlen(pem), 0644);
         if (r < 0)
-                log_error_errno(r, "cannot write the CRL %s: %m", out ? out : path);
-        else
-                printf("CRL %llu with %zu revoked certificate%s, valid %u days: %s\n", (unsigned long long) number, e.n,
-                       e.n == 1 ? "" : "s", cfg->ca.crl_days, out ? out : path);
-done:
-        free(e.v);
-        strv_free(e.keep);
-        return r;
+                return log_error_errno(r, "cannot update %s/ca/crlnumber: %m", cfg->state_dir);
+        r = crl_for(cfg, cfg->ca.dir, &e, number, &pem, &n);
+        if (r >= 0 && ca_has_previous(cfg->ca.dir))
+                r = crl_for(cfg, prev, &e, number, &pem, &n_prev);
+        if (r < 0)
+                return r;
+        r = write_file_atomic(out ? out : path, pem, strlen(pem), 0644);
+        if (r < 0)
+                return log_error_errno(r, "cannot write the CRL %s: %m", out ? out : path);
+        printf("CRL %llu with %zu revoked certificate%s, valid %u days: %s\n", (unsigned long long) number, n,
+               n == 1 ? "" : "s", cfg->ca.crl_days, out ? out : path);
+        if (ca_has_previous(cfg->ca.dir))
+                printf("with the previous CA's CRL (%zu revoked) after it: the CA is being rolled over\n", n_prev);
+        return 0;
 }
 
 /* ---- the commands ---- */

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 
 #include "crypto.h"
 #include "names.h"
@@ -555,7 +556,7 @@ static const struct cert *find_issuer(struct cert **v, size_t n, const struct ce
 
 int cert_chain_from_bundle(const struct cert *leaf, const char *bundle_path, char **ret_chain, char **ret_root) {
         _cleanup_free_ char *chain = NULL, *root = NULL;
-        const struct cert *at = leaf;
+        const struct cert *at = leaf, *top = NULL;
         struct cert **v = NULL;
         size_t n = 0;
         int r = cert_load_file_all(bundle_path, &v, &n);
@@ -569,12 +570,16 @@ int cert_chain_from_bundle(const struct cert *leaf, const char *bundle_path, cha
                 if (!up)
                         break;
                 if (X509_check_issued(up->x509, up->x509) == X509_V_OK) {
-                        r = pem_append(&root, up);
+                        r = pem_append(&root, top = up);
                         break;
                 }
                 r = pem_append(&chain, up);
                 at = up;
         }
+        /* The bundle's other roots follow: during a CA rollover peers may still chain to the previous one. */
+        for (size_t i = 0; i < n && r >= 0 && top; i++)
+                if (v[i] != top && X509_check_issued(v[i]->x509, v[i]->x509) == X509_V_OK)
+                        r = pem_append(&root, v[i]);
         cert_array_free(v, n);
         ERR_clear_error();
         if (r < 0)
@@ -761,12 +766,16 @@ int ca_load(const char *dir, struct ca **ret, char **ret_failed_path) {
         _cleanup_free_ char *p_cert = path_join(dir, "ca.crt"), *p_chain = path_join(dir, "chain.pem"),
                             *p_key = path_join(dir, "private/ca.key");
         const char *failed;
+        _cleanup_close_ int lock = -1;
         int r;
 
         if (!ca || !p_cert || !p_chain || !p_key)
                 return -ENOMEM;
-        failed = p_cert;
-        r = cert_load_file(p_cert, &ca->cert);
+        /* `ca rollover` swaps the files under an exclusive lock: never load half of each generation. */
+        failed = p_cert; /* no directory, no ca.crt */
+        r = lock = lock_dir(dir, LOCK_SH);
+        if (r >= 0)
+                r = cert_load_file(p_cert, &ca->cert);
         if (r >= 0) {
                 failed = p_chain;
                 r = chain_load(p_chain, &ca->chain_pem);

@@ -97,8 +97,9 @@ int cert_verify_bundle(const struct cert *c, const char *bundle_path, time_t now
 
 /*
  * From the PEM bundle at bundle_path, the certificates above leaf: the
- * intermediates (leaf's issuer first) and the self-signed root, each as PEM
- * text ("" when the bundle lacks it). -ENOENT when nothing in it issued leaf.
+ * intermediates (leaf's issuer first) and the self-signed roots, leaf's own
+ * first, then the bundle's others, each as PEM text ("" when the bundle lacks
+ * it). -ENOENT when nothing in it issued leaf.
  */
 int cert_chain_from_bundle(const struct cert *leaf, const char *bundle_path, char **ret_chain, char **ret_root);
 

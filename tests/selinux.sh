@@ -79,6 +79,10 @@ done <<'EOL'
 /etc/ctrcert/manifest.d/50-web.yaml ctrcert_conf_t
 /etc/ctrcert/ca/chain.pem ctrcert_ca_cert_t
 /etc/ctrcert/ca/private/ca.key ctrcert_ca_key_t
+/etc/ctrcert/ca/ca-bundle.pem ctrcert_ca_cert_t
+/etc/ctrcert/ca/previous/ca.crt ctrcert_ca_cert_t
+/etc/ctrcert/ca/previous/private/ca.key ctrcert_ca_key_t
+/etc/ctrcert/ca/private/ca.key.next ctrcert_ca_key_t
 /var/lib/ctrcert ctrcert_var_lib_t
 /var/lib/ctrcert/ca/index ctrcert_helper_var_lib_t
 /var/lib/ctrcert/agent/0123456789abcdef.job ctrcert_agent_var_lib_t

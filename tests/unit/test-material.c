@@ -149,6 +149,25 @@ START_TEST(test_chain_and_root_parts) {
 }
 END_TEST
 
+/* During a CA rollover agent.ca_bundle holds both generations: the root part trusts both, the leaf's own first. */
+START_TEST(test_root_part_both_generations) {
+        _cleanup_free_ char *bundle = NULL, *got = NULL, *root = NULL, *other = NULL, *want = NULL;
+        char err[512] = "";
+        size_t len = 0;
+
+        sh("cd %s && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=Other "
+           "-keyout other.key -out other.crt 2>/dev/null && cat other.crt chain.pem >both.pem",
+           dir);
+        root = slurp("root.crt");
+        other = slurp("other.crt");
+        load_manifest("");
+        ck_assert_int_ge(asprintf(&bundle, "%s/both.pem", dir), 0);
+        ck_assert_int_ge(asprintf(&want, "%s%s", root, other), 0);
+        ck_assert_int_eq(material_read(&m->certs[0], COPY_ROOT, bundle, &got, &len, err, sizeof(err)), 0);
+        ck_assert_str_eq(got, want);
+}
+END_TEST
+
 static Suite *material_suite(void) {
         Suite *s = suite_create("material");
         TCase *tc = tcase_create("core");
@@ -158,6 +177,7 @@ static Suite *material_suite(void) {
         tcase_add_test(tc, test_bundle_default_mode_and_errors);
         tcase_add_test(tc, test_owner_parse);
         tcase_add_test(tc, test_chain_and_root_parts);
+        tcase_add_test(tc, test_root_part_both_generations);
         suite_add_tcase(s, tc);
         return s;
 }
