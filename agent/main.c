@@ -17,6 +17,7 @@
 #include "bus.h"
 #include "certmonger.h"
 #include "config.h"
+#include "crlpub.h"
 #include "crypto.h"
 #include "engine.h"
 #include "log.h"
@@ -31,6 +32,7 @@ struct agent {
         struct engine *engine;
         struct certmonger *cm;
         struct api *api;
+        struct crlpub *crlpub;
         bool ready;
 };
 
@@ -252,6 +254,7 @@ static int resume_jobs(struct agent *a) {
 static void agent_done(struct agent *a) {
         certmonger_detach(a->cm);
         api_detach(a->api);
+        crlpub_free(a->crlpub);
         bus_free(a->bus);
         engine_free(a->engine);
         sd_event_unref(a->event);
@@ -283,6 +286,8 @@ int main(int argc, char **argv) {
         /* A previous agent's unfinished jobs (killed, crashed, host rebooted) run again. */
         if (r >= 0)
                 r = resume_jobs(&a);
+        if (r >= 0)
+                r = crlpub_new(a.event, a.cfg->state_dir, a.cfg->agent.crl_publish, &a.crlpub);
         /* 3. The bus: certmonger's signals in, our API out. */
         if (r >= 0)
                 r = bus_new(a.event, a.bus_spec, on_connected, on_disconnected, &a, &a.bus);

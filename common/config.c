@@ -26,6 +26,7 @@ void config_free(struct config *c) {
         free(c->agent.podman);
         free(c->agent.docker);
         free(c->agent.metrics);
+        strv_free(c->agent.crl_publish);
         free(c->agent.podman_socket);
         free(c);
 }
@@ -47,10 +48,11 @@ int config_new_default(struct config **ret) {
         c->agent.podman = strdup("podman");
         c->agent.docker = strdup("docker");
         c->agent.metrics = strdup("");
+        c->agent.crl_publish = strv_new_empty();
         c->agent.podman_socket = strdup("/run/podman/podman.sock");
         if (!c->file || !c->ca.dir || !c->ca.crl_url || !c->ca.default_template || !c->state_dir || !c->manifest ||
             !c->ca.permitted_dns || !c->ca.permitted_ip || !c->agent.ca_bundle || !c->agent.podman || !c->agent.docker ||
-            !c->agent.metrics || !c->agent.podman_socket)
+            !c->agent.metrics || !c->agent.podman_socket || !c->agent.crl_publish)
                 return -ENOMEM;
         c->ca.validity_days = 365;
         c->ca.policy = POLICY_STRICT;
@@ -148,6 +150,17 @@ static int parse_restart_budget(struct ywalk *w, const struct ynode *n, const ch
         return ywalk_uint(w, n, field, 0, 10000, target);
 }
 
+static int parse_crl_publish(struct ywalk *w, const struct ynode *n, const char *field, void *target) {
+        int r = yparse_strv(w, n, field, target), ret = 0;
+
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n->n_items; i++)
+                if (n->items[i]->value[0] != '/')
+                        ret = ywalk_error(w, n->items[i], field, "'%s' is not an absolute path", n->items[i]->value);
+        return ret;
+}
+
 static int parse_abs_path_opt(struct ywalk *w, const struct ynode *n, const char *field, void *target) {
         if (ynode_is_null(n) || (n->kind == YNODE_SCALAR && n->value[0] == '\0'))
                 return yparse_string_opt(w, n, field, target);
@@ -170,6 +183,7 @@ static int parse_agent(struct ywalk *w, const struct ynode *n, const char *field
                 { "restart_window", yparse_duration, offsetof(struct config, agent.restart_window_usec), false },
                 { "metrics", parse_abs_path_opt, offsetof(struct config, agent.metrics), false },
                 { "podman_socket", parse_abs_path_opt, offsetof(struct config, agent.podman_socket), false },
+                { "crl_publish", parse_crl_publish, offsetof(struct config, agent.crl_publish), false },
         };
         return ywalk_mapping(w, n, field, fields, ELEMENTSOF(fields), target);
 }

@@ -42,6 +42,7 @@ struct config {
                 unsigned restart_budget;    /* restarts per container within restart_window (0: no limit) */
                 uint64_t restart_window_usec;
                 char *metrics;            /* Prometheus text file ("" = none) */
+                char **crl_publish;       /* where state_dir/ca/crl.pem is copied whenever it changes */
         } agent;
 };
 

@@ -11,6 +11,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1275,4 +1276,25 @@ int ca_get_name_constraints(const struct ca *ca, struct name_constraints *ret) {
         }
         *ret = out;
         return 0;
+}
+
+int crl_count_pem(const char *data, size_t len) {
+        _cleanup_(BIO_freep) BIO *b = BIO_new_mem_buf(data, (int) len);
+        int n = 0;
+
+        if (!b || len > INT_MAX)
+                return -ENOMEM;
+        for (;;) {
+                X509_CRL *crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL);
+
+                if (!crl)
+                        break;
+                X509_CRL_free(crl);
+                n++;
+        }
+        /* The loop ends at the end of the data, or at a block that is not a CRL: only the first is fine. */
+        if (ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE)
+                n = 0;
+        ERR_clear_error();
+        return n > 0 ? n : -EBADMSG;
 }

@@ -112,6 +112,8 @@ struct crl_entry {
 /* A version 2 CRL signed by ca's issuing key, valid from now for days, with cRLNumber number, as PEM. */
 int crl_make(const struct ca *ca, const struct crl_entry *v, size_t n, time_t now, unsigned days, uint64_t number,
              char **ret_pem);
+/* How many PEM CRLs data holds (every one must parse); -EBADMSG when none does. */
+int crl_count_pem(const char *data, size_t len);
 
 int key_generate(int type, struct key **ret);
 int key_load_file(const char *path, struct key **ret);

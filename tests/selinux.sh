@@ -45,6 +45,9 @@ check "the agent is an init daemon (init_t → ctrcert_agent_t)" \
         test -n "$(sesearch -T -s init_t -t ctrcert_agent_exec_t -c process "$POL")"
 check "the agent talks to certmonger on D-Bus" test -n "$(sesearch -A -s ctrcert_agent_t -t certmonger_t -c dbus -p send_msg "$POL")"
 check "the agent writes its job queue" test -n "$(sesearch -A -s ctrcert_agent_t -t ctrcert_agent_var_lib_t -c file -p write "$POL")"
+check "the agent reads the CRL to publish" test -n "$(sesearch -A -s ctrcert_agent_t -t ctrcert_helper_var_lib_t -c file -p read "$POL")"
+check "… and watches its directory" test -n "$(sesearch -A -s ctrcert_agent_t -t ctrcert_helper_var_lib_t -c dir -p watch "$POL")"
+check_eq "… but cannot write the issuance index" "" "$(sesearch -A -s ctrcert_agent_t -t ctrcert_helper_var_lib_t -c file -p write "$POL")"
 check "the agent reads managed certificates" test -n "$(sesearch -A -s ctrcert_agent_t -t cert_t -c file -p read "$POL")"
 check "the agent writes bundles" test -n "$(sesearch -A -s ctrcert_agent_t -t cert_t -c file -p write "$POL")"
 if seinfo -t podman_exec_t "$POL" 2>/dev/null | grep -q podman_exec_t; then

@@ -41,7 +41,8 @@ START_TEST(test_full) {
                            "state_dir: /srv/state\nmanifest: /srv/manifest.yaml\nagent:\n  debounce: 500ms\n  max_parallel: 8\n"
                            "  ca_bundle: /srv/ca/chain.pem\n  step_timeout: 90s\n  podman: /opt/bin/podman\n  debounce_max: 30s\n"
                            "  retry_attempts: 3\n  retry_initial: 200ms\n  retry_max: 5s\n  restart_budget: 0\n"
-                           "  restart_window: 1h\n  metrics: /var/lib/node_exporter/ctrcert.prom\n  podman_socket: \"\"\n";
+                           "  restart_window: 1h\n  metrics: /var/lib/node_exporter/ctrcert.prom\n  podman_socket: \"\"\n"
+                           "  crl_publish: [/var/www/pki/ctrcert.crl, /etc/pki/tls/crl/ctrcert.crl]\n";
 
         ck_assert_int_eq(load(text, &c, &d), 0);
         ck_assert_str_eq(c->ca.dir, "/srv/ca");
@@ -67,6 +68,8 @@ START_TEST(test_full) {
         ck_assert_uint_eq(c->agent.restart_window_usec, 3600000000ULL);
         ck_assert_str_eq(c->agent.metrics, "/var/lib/node_exporter/ctrcert.prom");
         ck_assert_str_eq(c->agent.podman_socket, "");
+        ck_assert_uint_eq(strv_length(c->agent.crl_publish), 2);
+        ck_assert_str_eq(c->agent.crl_publish[1], "/etc/pki/tls/crl/ctrcert.crl");
 }
 END_TEST
 
@@ -78,6 +81,7 @@ static const struct {
         { "agent:\n  retry_attempts: 0\n", "c.yaml:2:19: error: agent.retry_attempts", "out of range" },
         { "agent:\n  retry_initial: 10s\n  retry_max: 1s\n", "error: agent.retry_max", "must not be shorter" },
         { "agent:\n  metrics: relative.prom\n", "c.yaml:2:12: error: agent.metrics", "absolute" },
+        { "agent:\n  crl_publish: [/ok.crl, rel.crl]\n", "c.yaml:2:26: error: agent.crl_publish", "'rel.crl' is not an absolute path" },
         { "ca:\n  policy: lax\n", "c.yaml:2:11: error: ca.policy", "'lax' is not one of strict|open" },
         { "ca:\n  validity_days: 0\n", "c.yaml:2:18: error: ca.validity_days", "out of range" },
         { "ca:\n  validity_days: soon\n", "c.yaml:2:18: error: ca.validity_days", "not a whole number" },
