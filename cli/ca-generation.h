@@ -45,7 +45,7 @@ int ca_swap_complete(const char *dir);
 /* Ends the rollover: removes previous/ (only the files a generation has). */
 int ca_drop_previous(const char *dir);
 
-/* ca.c: root and issuing CA of a generation (1 for `ca init`), in memory. -EINVAL: subject is not a DN without CN. */
+/* ca.c: root and issuing CA of a generation (1 for `ca init`), in memory; errors logged. -EINVAL: subject is not a DN without CN. */
 int ca_make(int key_type, const char *subject, unsigned generation, struct ca_material *m);
 
 /* ca-rollover.c. Whether dir may roll over (root: it holds the root key; else a node's CA without one):

@@ -64,14 +64,8 @@ int ca_rollover(const char *dir, int key_type, const char *subject) {
                 return r > 0 ? CLI_OK : CLI_FAILED;
         gen = current_generation(dir) + 1;
         r = ca_make(key_type, subject ? subject : "O=ctrcert", gen, &m);
-        if (r == -EINVAL) {
-                log_error("--subject '%s' is not a DN without CN (e.g. \"O=Example,OU=Cloud\"; ctrcert adds the CNs)", subject);
-                return CLI_USAGE;
-        }
-        if (r < 0) {
-                log_error_errno(r, "cannot create the next CA: %m");
-                return CLI_FAILED;
-        }
+        if (r < 0)
+                return r == -EINVAL ? CLI_USAGE : CLI_FAILED;
         if (ca_swap_in(dir, &m) < 0)
                 return CLI_FAILED;
         printf("rolled %s over to generation %u (ctrcert Root CA G%u); the previous generation stays trusted in "

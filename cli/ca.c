@@ -28,7 +28,7 @@ static int subject_with_cn(const char *base, const char *cn, char **ret) {
  * exists. Generations after the first carry " G<n>" in their CNs: certmonger
  * tells roots apart by nickname while both are trusted.
  */
-int ca_make(int key_type, const char *subject, unsigned generation, struct ca_material *m) {
+static int ca_make_material(int key_type, const char *subject, unsigned generation, struct ca_material *m) {
         _cleanup_(key_freep) struct key *root_key = NULL, *ca_key = NULL;
         _cleanup_(cert_freep) struct cert *root = NULL, *issuing = NULL;
         _cleanup_free_ char *root_dn = NULL, *ca_dn = NULL, *root_pem = NULL, *ca_pem = NULL;
@@ -59,6 +59,16 @@ int ca_make(int key_type, const char *subject, unsigned generation, struct ca_ma
         return r;
 }
 
+int ca_make(int key_type, const char *subject, unsigned generation, struct ca_material *m) {
+        int r = ca_make_material(key_type, subject, generation, m);
+
+        if (r == -EINVAL)
+                log_error("--subject '%s' is not a DN without CN (e.g. \"O=Example,OU=Cloud\"; ctrcert adds the CNs)", subject);
+        else if (r < 0)
+                log_error_errno(r, "cannot create the CA: %m");
+        return r;
+}
+
 static int parse_key_type(const char *s, int *ret) {
         for (int i = 0; i < _KEYTYPE_MAX; i++)
                 if (streq(s, key_type_names[i])) {
@@ -82,14 +92,8 @@ static int ca_init(const char *dir, int key_type, const char *subject, bool forc
                 return CLI_FAILED;
         }
         r = ca_make(key_type, subject, 1, &m);
-        if (r == -EINVAL) {
-                log_error("--subject '%s' is not a DN without CN (e.g. \"O=Example,OU=Cloud\"; ctrcert adds the CNs)", subject);
-                return CLI_USAGE;
-        }
-        if (r < 0) {
-                log_error_errno(r, "cannot create the CA: %m");
-                return CLI_FAILED;
-        }
+        if (r < 0)
+                return r == -EINVAL ? CLI_USAGE : CLI_FAILED;
         if (ca_write(dir, &m) < 0)
                 return CLI_FAILED;
         printf("created root and issuing CA (%s) in %s\n", key_type_names[key_type], dir);

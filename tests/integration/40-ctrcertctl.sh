@@ -2,7 +2,6 @@
 # ctrcertctl: ca init / ca show and manifest check, as an operator runs them.
 . "$(dirname "$0")/lib.sh"
 
-fp() { openssl x509 -in "$1" -noout -fingerprint -sha256 | cut -d= -f2 | tr -d : | tr A-F a-f; }
 
 # ---- ca init ----
 out=$("$CTL" ca init "$T/ca" 2>&1)

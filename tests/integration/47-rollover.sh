@@ -16,7 +16,6 @@ write_manifest "  - id: db
 start_bus || exit 1
 start_certmonger || exit 1
 gc add-ca -c ctrcert -e "$SUBMIT --config $CONF" >/dev/null
-fp() { openssl x509 -in "$1" -noout -fingerprint -sha256 | cut -d= -f2 | tr -d :; }
 ncerts() { grep -c 'BEGIN CERTIFICATE' "$1"; }
 cas_field() { grep -h "^$1=" "$(grep -l '^id=ctrcert$' "$T"/cm/cas/*)" | cut -d= -f2-; }
 # request ID NAME: an EC key and certificate for NAME through ctrcert, the CA's roots in $T/roots-ID.pem.
@@ -68,9 +67,9 @@ check "… and so does the new one" openssl verify -CAfile "$T/fetched.pem" -unt
 check "… and both against ca-bundle.pem (agent.ca_bundle)" \
         openssl verify -CAfile "$CA/ca-bundle.pem" "$T/web-gen1.crt" "$T/certs/db.crt"
 check_eq "the index records which CA signed each (old)" "$old_ca" \
-        "$(grep -i "$(serial "$T/web-gen1.crt")" "$T/state/ca/index" | cut -f7 | tr -d : | tr a-f A-F)"
+        "$(grep -i "$(serial "$T/web-gen1.crt")" "$T/state/ca/index" | cut -f7 | tr -d : | tr A-F a-f)"
 check_eq "… (new)" "$(fp "$CA/ca.crt")" \
-        "$(grep -i "$(serial "$T/certs/db.crt")" "$T/state/ca/index" | cut -f7 | tr -d : | tr a-f A-F)"
+        "$(grep -i "$(serial "$T/certs/db.crt")" "$T/state/ca/index" | cut -f7 | tr -d : | tr A-F a-f)"
 
 out=$(ctl ca rollover --finish "$CA" 2>&1)
 check_eq "--finish is refused while a leaf of the previous CA is valid" 1 "$?"

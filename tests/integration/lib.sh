@@ -83,6 +83,8 @@ last_message() { grep -A7 "string \"$1\"" "$T/jobs.log" | grep -A1 -E 'string "(
 
 # serial FILE: a certificate's serial as openssl prints it.
 serial() { openssl x509 -in "$1" -noout -serial 2>/dev/null | cut -d= -f2; }
+# fp CERT: its SHA-256 fingerprint, lower-case hex without colons (as the issuance index writes it).
+fp() { openssl x509 -in "$1" -noout -fingerprint -sha256 | cut -d= -f2 | tr -d : | tr A-F a-f; }
 
 # ctl ARGS…: ctrcertctl with the test's configuration.
 ctl() { "$CTL" --config "$CONF" "$@"; }
