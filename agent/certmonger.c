@@ -6,35 +6,122 @@
 #include "bus.h"
 #include "certmonger.h"
 #include "log.h"
+#include "strmap.h"
 
 #define CM_NAME "org.fedorahosted.certmonger"
 #define CM_REQUEST_IFACE "org.fedorahosted.certmonger.request"
 #define GETALL_TIMEOUT_MS 10000
 
 static const char match_saved[] = "type='signal',interface='" CM_REQUEST_IFACE "',member='SavedCertificate'";
+static const char match_props[] = "type='signal',interface='" DBUS_INTERFACE_PROPERTIES
+                                  "',member='PropertiesChanged',arg0='" CM_REQUEST_IFACE "'";
 static const char match_owner[] = "type='signal',sender='" DBUS_SERVICE_DBUS "',interface='" DBUS_INTERFACE_DBUS
                                   "',member='NameOwnerChanged',arg0='" CM_NAME "'";
+
+/* A certmonger request seen changing status. */
+struct request {
+        char *path;
+        char *cert_file; /* NULL until GetAll has told it (or not stored in a file) */
+        bool renewing;   /* what its status last said */
+        bool reported;   /* what hooks->renewing was last told */
+        bool asked;      /* a GetAll for its cert-file was sent */
+        struct request *next;
+};
 
 struct certmonger {
         DBusConnection *conn;
         char *owner;
-        certmonger_saved_t on_saved;
+        const struct certmonger_hooks *hooks;
         void *userdata;
+        struct strmap *by_path; /* request.path → request */
+        struct request *requests;
 };
+
+/*
+ * The states between a resubmit (or a new request) and the notification that
+ * the certificate was saved. Waiting states that need a person or a retry
+ * much later (CA_UNREACHABLE, CA_WORKING, NEED_GUIDANCE, the PIN/token/
+ * permission states) are not in it: nothing will be saved soon.
+ */
+static const char *const renewing_states[] = {
+        "NEED_KEY_PAIR", "GENERATING_KEY_PAIR", "HAVE_KEY_PAIR", "NEED_KEYINFO", "READING_KEYINFO", "HAVE_KEYINFO",
+        "NEED_CSR", "GENERATING_CSR", "HAVE_CSR", "NEED_TO_SUBMIT", "SUBMITTING", "NEED_TO_SAVE_CERT",
+        "PRE_SAVE_CERT", "START_SAVING_CERT", "SAVING_CERT", "NEED_TO_SAVE_CA_CERTS", "START_SAVING_CA_CERTS",
+        "SAVING_CA_CERTS", "NEED_TO_READ_CERT", "READING_CERT", "SAVED_CERT", "POST_SAVED_CERT",
+        "NEED_TO_NOTIFY_ISSUED_SAVED", "NOTIFYING_ISSUED_SAVED",
+};
+
+static bool status_is_renewing(const char *status) {
+        for (size_t i = 0; i < ELEMENTSOF(renewing_states); i++)
+                if (streq(status, renewing_states[i]))
+                        return true;
+        return false;
+}
 
 const char *certmonger_owner(const struct certmonger *cm) {
         return cm->owner;
 }
 
+/* Tells the hook when a request's renewing flips (once its cert-file is known). */
+static void request_report(struct certmonger *cm, struct request *req) {
+        if (!req->cert_file || req->renewing == req->reported)
+                return;
+        req->reported = req->renewing;
+        log_debug("certmonger request %s (%s): %s", req->path, req->cert_file, req->renewing ? "renewing" : "settled");
+        cm->hooks->renewing(req->cert_file, req->renewing, cm->userdata);
+}
+
+static struct request *request_get(struct certmonger *cm, const char *path) {
+        struct request *req = cm->by_path ? strmap_get(cm->by_path, path) : NULL;
+
+        if (req || !cm->by_path)
+                return req;
+        req = calloc(1, sizeof(*req));
+        if (!req || !(req->path = strdup(path)) || strmap_put(cm->by_path, req->path, req, NULL) < 0) {
+                if (req)
+                        free(req->path);
+                free(req);
+                return NULL;
+        }
+        req->next = cm->requests;
+        cm->requests = req;
+        return req;
+}
+
+/* Forgets every request: certmonger went away or another took its name; whatever it was renewing has settled. */
+static void requests_reset(struct certmonger *cm) {
+        while (cm->requests) {
+                struct request *req = cm->requests;
+
+                cm->requests = req->next;
+                req->renewing = false;
+                request_report(cm, req);
+                free(req->path);
+                free(req->cert_file);
+                free(req);
+        }
+        strmap_free(cm->by_path);
+        cm->by_path = NULL;
+        if (strmap_new(64, &cm->by_path) < 0)
+                log_warning("out of memory: certmonger's request statuses are not followed");
+}
+
 static void set_owner(struct certmonger *cm, const char *owner) {
         free(cm->owner);
         cm->owner = owner && owner[0] ? strdup(owner) : NULL;
+        requests_reset(cm);
         log_info("certmonger is %s%s", cm->owner ? "at " : "not running", cm->owner ? cm->owner : "");
+}
+
+static bool from_certmonger(const struct certmonger *cm, DBusMessage *m) {
+        const char *sender = dbus_message_get_sender(m);
+
+        return cm->owner && sender && streq(sender, cm->owner);
 }
 
 /* The request's properties, as certmonger lists them (unset ones are omitted). */
 struct request_props {
-        const char *cert_file, *key_file, *nickname, *cert_storage;
+        const char *cert_file, *key_file, *nickname, *cert_storage, *status;
 };
 
 static void read_string_prop(DBusMessageIter *entry, struct request_props *p) {
@@ -55,14 +142,17 @@ static void read_string_prop(DBusMessageIter *entry, struct request_props *p) {
                 p->nickname = value;
         else if (streq(key, "cert-storage"))
                 p->cert_storage = value;
+        else if (streq(key, "status"))
+                p->status = value;
 }
 
-static int parse_getall(DBusMessage *reply, struct request_props *p) {
-        DBusMessageIter it, dict;
+/* it is at an a{sv} of request properties. */
+static int parse_props(DBusMessageIter *it, struct request_props *p) {
+        DBusMessageIter dict;
 
-        if (!dbus_message_iter_init(reply, &it) || dbus_message_iter_get_arg_type(&it) != DBUS_TYPE_ARRAY)
+        if (dbus_message_iter_get_arg_type(it) != DBUS_TYPE_ARRAY)
                 return -EBADMSG;
-        for (dbus_message_iter_recurse(&it, &dict); dbus_message_iter_get_arg_type(&dict) == DBUS_TYPE_DICT_ENTRY;
+        for (dbus_message_iter_recurse(it, &dict); dbus_message_iter_get_arg_type(&dict) == DBUS_TYPE_DICT_ENTRY;
              dbus_message_iter_next(&dict)) {
                 DBusMessageIter entry;
 
@@ -72,9 +162,18 @@ static int parse_getall(DBusMessage *reply, struct request_props *p) {
         return 0;
 }
 
+static int parse_getall(DBusMessage *reply, struct request_props *p) {
+        DBusMessageIter it;
+
+        if (!dbus_message_iter_init(reply, &it))
+                return -EBADMSG;
+        return parse_props(&it, p);
+}
+
 struct getall_call {
         struct certmonger *cm;
         char *path;
+        bool saved; /* asked for because of SavedCertificate (else only for the cert-file) */
 };
 
 static void getall_call_free(void *p) {
@@ -84,28 +183,49 @@ static void getall_call_free(void *p) {
         free(c);
 }
 
+/* What GetAll says of a request's file and status; its reply is newer than any status signal before it. */
+static void request_learn(struct certmonger *cm, const char *path, const struct request_props *p) {
+        struct request *req = request_get(cm, path);
+
+        if (!req)
+                return;
+        if (!req->cert_file && p->cert_file && (!p->cert_storage || streq(p->cert_storage, "FILE")))
+                req->cert_file = strdup(p->cert_file);
+        if (p->status)
+                req->renewing = status_is_renewing(p->status);
+        request_report(cm, req);
+}
+
+/* A saved certificate's request, as GetAll told it: on to the hook, or why not. */
+static void report_saved(struct certmonger *cm, const char *path, const struct request_props *p) {
+        if (p->cert_storage && !streq(p->cert_storage, "FILE"))
+                log_info("certmonger request %s (%s) is stored in %s, not a file: skipped", path,
+                         p->nickname ? p->nickname : "?", p->cert_storage);
+        else if (!p->cert_file)
+                log_info("certmonger request %s (%s) has no cert-file: skipped", path, p->nickname ? p->nickname : "?");
+        else
+                cm->hooks->saved(p->cert_file, p->key_file, p->nickname, cm->userdata);
+}
+
 static void on_getall(DBusPendingCall *pending, void *data) {
         struct getall_call *call = data;
         DBusMessage *reply = dbus_pending_call_steal_reply(pending);
+        const char *error = reply ? dbus_message_get_error_name(reply) : NULL;
         struct request_props p = {};
 
-        if (!reply || dbus_message_get_type(reply) == DBUS_MESSAGE_TYPE_ERROR || parse_getall(reply, &p) < 0)
-                log_warning("certmonger request %s: cannot read its properties%s%s", call->path,
-                            reply && dbus_message_get_error_name(reply) ? ": " : "",
-                            reply && dbus_message_get_error_name(reply) ? dbus_message_get_error_name(reply) : "");
-        else if (p.cert_storage && !streq(p.cert_storage, "FILE"))
-                log_info("certmonger request %s (%s) is stored in %s, not a file: skipped", call->path,
-                         p.nickname ? p.nickname : "?", p.cert_storage);
-        else if (!p.cert_file)
-                log_info("certmonger request %s (%s) has no cert-file: skipped", call->path, p.nickname ? p.nickname : "?");
-        else
-                call->cm->on_saved(p.cert_file, p.key_file, p.nickname, call->cm->userdata);
+        if (reply && !error && parse_getall(reply, &p) >= 0) {
+                request_learn(call->cm, call->path, &p);
+                if (call->saved)
+                        report_saved(call->cm, call->path, &p);
+        } else
+                log_warning("certmonger request %s: cannot read its properties%s%s", call->path, error ? ": " : "",
+                            error ? error : "");
         if (reply)
                 dbus_message_unref(reply);
         dbus_pending_call_unref(pending);
 }
 
-static int request_getall(struct certmonger *cm, const char *path) {
+static int request_getall(struct certmonger *cm, const char *path, bool saved) {
         DBusMessage *m;
         DBusPendingCall *pending = NULL;
         struct getall_call *call;
@@ -123,6 +243,7 @@ static int request_getall(struct certmonger *cm, const char *path) {
                 return -ENOMEM;
         }
         call->cm = cm;
+        call->saved = saved;
         ok = dbus_connection_send_with_reply(cm->conn, m, &pending, GETALL_TIMEOUT_MS) && pending &&
              dbus_pending_call_set_notify(pending, on_getall, call, getall_call_free);
         dbus_message_unref(m);
@@ -137,14 +258,41 @@ static void on_saved_signal(struct certmonger *cm, DBusMessage *m) {
         const char *sender = dbus_message_get_sender(m), *path = dbus_message_get_path(m);
 
         /* Anyone on the bus can emit a signal with certmonger's interface: only its owner counts. */
-        if (!cm->owner || !sender || !streq(sender, cm->owner)) {
+        if (!from_certmonger(cm, m)) {
                 log_warning("ignored SavedCertificate for %s from %s: not certmonger (%s)", path ? path : "?",
                             sender ? sender : "?", cm->owner ? cm->owner : "not running");
                 return;
         }
         log_debug("certmonger saved %s", path);
-        if (request_getall(cm, path) < 0)
+        if (request_getall(cm, path, true) < 0)
                 log_warning("certmonger request %s: cannot ask for its properties", path);
+}
+
+/* A request's status changed (PropertiesChanged: s interface, a{sv} changed, as invalidated). */
+static void on_props_signal(struct certmonger *cm, DBusMessage *m) {
+        const char *path = dbus_message_get_path(m), *iface = NULL;
+        struct request_props p = {};
+        struct request *req;
+        DBusMessageIter it;
+
+        if (!path || !from_certmonger(cm, m) || !dbus_message_iter_init(m, &it) ||
+            dbus_message_iter_get_arg_type(&it) != DBUS_TYPE_STRING)
+                return;
+        dbus_message_iter_get_basic(&it, &iface);
+        if (!streq(iface, CM_REQUEST_IFACE) || !dbus_message_iter_next(&it) || parse_props(&it, &p) < 0 || !p.status)
+                return;
+        req = request_get(cm, path);
+        if (!req)
+                return;
+        req->renewing = status_is_renewing(p.status);
+        if (req->cert_file || req->asked)
+                request_report(cm, req);
+        else if (req->renewing) {
+                /* First time we hear of it: which file is it? Asked once; the reply also brings the newest status. */
+                req->asked = true;
+                if (request_getall(cm, path, false) < 0)
+                        log_warning("certmonger request %s: cannot ask for its properties", path);
+        }
 }
 
 static void on_owner_changed(struct certmonger *cm, DBusMessage *m) {
@@ -163,6 +311,8 @@ static DBusHandlerResult on_message(DBusConnection *conn, DBusMessage *m, void *
 
         if (dbus_message_is_signal(m, CM_REQUEST_IFACE, "SavedCertificate"))
                 on_saved_signal(cm, m);
+        else if (dbus_message_is_signal(m, DBUS_INTERFACE_PROPERTIES, "PropertiesChanged"))
+                on_props_signal(cm, m);
         else if (dbus_message_is_signal(m, DBUS_INTERFACE_DBUS, "NameOwnerChanged"))
                 on_owner_changed(cm, m);
         return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
@@ -192,25 +342,31 @@ static void query_owner(struct certmonger *cm) {
         dbus_error_free(&e);
 }
 
-int certmonger_attach(DBusConnection *conn, certmonger_saved_t on_saved, void *userdata, struct certmonger **ret) {
+int certmonger_attach(DBusConnection *conn, const struct certmonger_hooks *hooks, void *userdata,
+                      struct certmonger **ret) {
         struct certmonger *cm = calloc(1, sizeof(*cm));
         DBusError e;
         int r = 0;
 
-        if (!cm)
+        if (!cm || strmap_new(64, &cm->by_path) < 0) {
+                free(cm);
                 return -ENOMEM;
+        }
         cm->conn = conn;
-        cm->on_saved = on_saved;
+        cm->hooks = hooks;
         cm->userdata = userdata;
         dbus_error_init(&e);
         /* Listen first, then ask: an owner change in between is not missed. */
         dbus_bus_add_match(conn, match_owner, &e);
         if (!dbus_error_is_set(&e))
                 dbus_bus_add_match(conn, match_saved, &e);
+        if (!dbus_error_is_set(&e))
+                dbus_bus_add_match(conn, match_props, &e);
         if (dbus_error_is_set(&e) || !dbus_connection_add_filter(conn, on_message, cm, NULL)) {
                 r = dbus_error_is_set(&e) ? bus_error_to_errno(&e) : -ENOMEM;
                 log_debug("certmonger: cannot subscribe: %s", e.message ? e.message : "out of memory");
                 dbus_error_free(&e);
+                strmap_free(cm->by_path);
                 free(cm);
                 return r;
         }
@@ -225,10 +381,13 @@ void certmonger_detach(struct certmonger *cm) {
         /* The connection may already be gone; removing the filter is enough then. */
         if (cm->conn && dbus_connection_get_is_connected(cm->conn)) {
                 dbus_bus_remove_match(cm->conn, match_saved, NULL);
+                dbus_bus_remove_match(cm->conn, match_props, NULL);
                 dbus_bus_remove_match(cm->conn, match_owner, NULL);
         }
         if (cm->conn)
                 dbus_connection_remove_filter(cm->conn, on_message, cm);
+        requests_reset(cm);
+        strmap_free(cm->by_path);
         free(cm->owner);
         free(cm);
 }

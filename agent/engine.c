@@ -28,6 +28,8 @@ struct ctr {
         char *label; /* name or ~regex */
         struct job_item *pending;
         size_t n_pending;
+        bool scheduled;    /* had work since the agent started (GetStatus lists it) */
+        unsigned renewing; /* of its certificates, how many certmonger is renewing now */
         enum ctr_state state;
         sd_event_source *timer;
         uint64_t window_start; /* CLOCK_MONOTONIC of the first event of the current window */
@@ -41,6 +43,13 @@ struct ctr {
         struct ctr *wait_next; /* in engine.waiting */
 };
 
+/* A certificate certmonger is renewing, and the containers bound to it when it started. */
+struct renewal {
+        char *path;
+        struct ctr **ctrs;
+        size_t n;
+};
+
 struct engine {
         sd_event *event;
         const struct config *cfg;
@@ -52,6 +61,8 @@ struct engine {
         struct strmap *by_key; /* ctr.key → ctr: O(1) on every saved certificate */
         struct ctr *queue_head, *queue_tail;
         struct ctr *waiting; /* containers inside their debounce window */
+        struct renewal *renewals;
+        size_t n_renewals;
         unsigned running;
         sd_event_source *metrics_timer;
         engine_finished_t on_finished;
@@ -193,15 +204,6 @@ static void ctr_enqueue(struct ctr *c) {
         engine_kick(e);
 }
 
-static int on_debounced(sd_event_source *s, uint64_t usec, void *userdata) {
-        struct ctr *c = userdata;
-
-        c->timer = sd_event_source_disable_unref(c->timer);
-        waiting_remove(c->engine, c);
-        ctr_enqueue(c);
-        return 0;
-}
-
 static uint64_t window_due(const struct engine *e, const struct ctr *c, uint64_t now) {
         uint64_t due = now + e->cfg->agent.debounce_usec, last = c->window_start + e->cfg->agent.debounce_max_usec;
 
@@ -209,29 +211,44 @@ static uint64_t window_due(const struct engine *e, const struct ctr *c, uint64_t
 }
 
 /*
- * The debounce window is host-wide: certmonger saves a mass renewal one
- * request after another, many seconds apart (30 certificates took 21-31 s
- * with certmonger 0.79, bench/RESULTS.md), so a container's certificates
- * arrive far apart. Every waiting container waits until no certificate at
- * all has been saved for agent.debounce, but never longer than
- * agent.debounce_max after its own first event: one action per container
- * per burst, and no container held back forever by a steady stream.
+ * certmonger saves a mass renewal one request after another, many seconds
+ * apart (30 certificates took 21-31 s with certmonger 0.79, bench/RESULTS.md):
+ * a container whose window ends while another of its certificates is still
+ * being renewed waits one more window, and again, until certmonger has saved
+ * them all, but never beyond agent.debounce_max after its first event. One
+ * job, one restart per container and burst; nobody held back forever.
  */
-static int engine_extend_windows(struct engine *e) {
-        uint64_t now = now_usec(e->event);
-        int r = 0;
+static int on_debounced(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct ctr *c = userdata;
+        struct engine *e = c->engine;
+        uint64_t now = now_usec(e->event), due = window_due(e, c, now);
 
-        for (struct ctr *c = e->waiting; c && r >= 0; c = c->wait_next)
-                r = sd_event_source_set_time(c->timer, window_due(e, c, now));
-        return r;
+        if (c->renewing > 0 && due > now) {
+                log_debug("%s: certmonger is still renewing %u of its certificates; waiting", c->label, c->renewing);
+                if (sd_event_source_set_time(s, due) >= 0 && sd_event_source_set_enabled(s, SD_EVENT_ONESHOT) >= 0)
+                        return 0;
+        }
+        if (c->renewing > 0)
+                log_notice("%s: %u of its certificates still being renewed after agent.debounce_max; acting on what "
+                           "was saved", c->label, c->renewing);
+        c->timer = sd_event_source_disable_unref(c->timer);
+        waiting_remove(e, c);
+        ctr_enqueue(c);
+        return 0;
 }
 
-/* An idle container opens its window; a queued, running or held one gathers work for its next job. */
+/*
+ * An idle container opens its window; a waiting one starts it again (each
+ * event, up to agent.debounce_max); a queued, running or held one gathers
+ * work for its next job.
+ */
 static int ctr_arm(struct ctr *c) {
         struct engine *e = c->engine;
         uint64_t now = now_usec(e->event);
         int r;
 
+        if (c->state == CTR_WAITING)
+                return sd_event_source_set_time(c->timer, window_due(e, c, now));
         if (c->state != CTR_IDLE)
                 return 0;
         c->state = CTR_WAITING;
@@ -458,8 +475,62 @@ static int schedule(struct engine *e, struct bindings *snap, const struct mf_cer
         r = ctr_add_pending(c, snap, cert, b);
         if (r > 0)
                 ctr_persist(c);
+        c->scheduled = true;
         *ret = c;
         return r;
+}
+
+static struct renewal *renewal_find(struct engine *e, const char *path) {
+        for (size_t i = 0; i < e->n_renewals; i++)
+                if (streq(e->renewals[i].path, path))
+                        return &e->renewals[i];
+        return NULL;
+}
+
+static void renewal_end(struct engine *e, struct renewal *rn) {
+        for (size_t i = 0; i < rn->n; i++)
+                rn->ctrs[i]->renewing--;
+        free(rn->path);
+        free(rn->ctrs);
+        *rn = e->renewals[--e->n_renewals];
+}
+
+/* The containers bound to cert now: kept, so a reload meanwhile cannot unbalance their counts. */
+static int renewal_start(struct engine *e, const char *path, const struct mf_cert *cert) {
+        struct renewal *v = realloc(e->renewals, (e->n_renewals + 1) * sizeof(*v));
+        struct renewal rn = { .path = strdup(path), .ctrs = calloc(cert->n_containers, sizeof(struct ctr *)) };
+
+        if (v)
+                e->renewals = v;
+        if (!v || !rn.path || !rn.ctrs) {
+                free(rn.path);
+                free(rn.ctrs);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < cert->n_containers; i++) {
+                struct ctr *c = ctr_get(e, &cert->containers[i]);
+
+                if (!c)
+                        continue;
+                c->renewing++;
+                rn.ctrs[rn.n++] = c;
+        }
+        e->renewals[e->n_renewals++] = rn;
+        return 0;
+}
+
+void engine_set_renewing(struct engine *e, const char *cert_path, bool renewing) {
+        struct renewal *rn = renewal_find(e, cert_path);
+        const struct mf_cert *cert;
+
+        if (!renewing) {
+                if (rn)
+                        renewal_end(e, rn);
+                return;
+        }
+        cert = rn ? NULL : bindings_lookup(e->current, cert_path);
+        if (cert && renewal_start(e, cert_path, cert) < 0)
+                log_warning("%s: out of memory; its containers will not wait for its renewal", cert_path);
 }
 
 int engine_notify(struct engine *e, const char *cert_path, unsigned *ret_scheduled) {
@@ -471,8 +542,6 @@ int engine_notify(struct engine *e, const char *cert_path, unsigned *ret_schedul
                 *ret_scheduled = 0;
                 return 0;
         }
-        if (engine_extend_windows(e) < 0)
-                return -ENOMEM;
         for (size_t i = 0; i < cert->n_containers; i++) {
                 struct ctr *c;
                 int r = schedule(e, e->current, cert, &cert->containers[i], &c);
@@ -593,19 +662,23 @@ int engine_list_status(struct engine *e, engine_status_t cb, void *userdata) {
         int r = 0;
 
         for (struct ctr *c = e->ctrs; c && r >= 0; c = c->next)
-                r = cb(c->label, state_names[c->state], c->last_result ? c->last_result : "",
-                       c->last_message ? c->last_message : "", c->last_usec, userdata);
+                if (c->scheduled)
+                                r = cb(c->label, state_names[c->state], c->last_result ? c->last_result : "",
+                               c->last_message ? c->last_message : "", c->last_usec, userdata);
         return r;
 }
 
 static int emit_job(struct ctr *c, engine_job_t cb, void *userdata) {
         _cleanup_(strv_freep) char **ids = NULL;
-        _cleanup_free_ char *joined = NULL;
+        _cleanup_free_ char *joined = NULL, *renewing = NULL;
         const char *detail = c->state == CTR_RUNNING ? job_step_name(c->job)
                            : c->state == CTR_HELD    ? "restart budget spent; ctrcertctl release runs it"
                                                      : "";
         int r = ctr_ids(c, &ids);
 
+        if (c->state == CTR_WAITING && c->renewing > 0 &&
+            asprintf(&renewing, "certmonger is renewing %u more of its certificates", c->renewing) >= 0)
+                detail = renewing;
         joined = r >= 0 ? strv_join(ids, ",") : NULL;
         if (!joined)
                 return -ENOMEM;
@@ -678,6 +751,9 @@ int engine_new(sd_event *event, const struct config *cfg, struct bindings *b, en
 void engine_free(struct engine *e) {
         if (!e)
                 return;
+        while (e->n_renewals > 0)
+                renewal_end(e, &e->renewals[0]);
+        free(e->renewals);
         while (e->ctrs) {
                 struct ctr *c = e->ctrs;
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <dbus/dbus.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
@@ -10,7 +11,8 @@
 
 /*
  * From "this certificate file changed" to jobs on containers. Events for one
- * container within the debounce window make one job (job.c runs it). Every
+ * container within the debounce window, and any of its certificates certmonger
+ * is still renewing when the window ends, make one job (job.c runs it). Every
  * container with work is on disk (jobstore.c) from the event until its job
  * ends, so a restarted agent resumes it. At most max_parallel jobs run, one
  * per container, a container named in another's `after:` first. A container
@@ -53,6 +55,12 @@ void engine_set_bus(struct engine *e, DBusConnection *conn);
 void engine_replace_bindings(struct engine *e, struct bindings *b);
 const struct bindings *engine_bindings(const struct engine *e);
 
+/*
+ * certmonger is renewing the certificate at cert_path (between a resubmit and
+ * its save), or no longer. A container bound to it whose window ends
+ * meanwhile waits on (up to agent.debounce_max): one job for the whole burst.
+ */
+void engine_set_renewing(struct engine *e, const char *cert_path, bool renewing);
 /* A certificate file was saved: *ret_scheduled containers get a job (0: not in the manifest). */
 int engine_notify(struct engine *e, const char *cert_path, unsigned *ret_scheduled);
 /* Lets a held container's job run (its restart count starts again). -ESRCH: none held by that name. */

@@ -84,6 +84,17 @@ static void on_saved(const char *cert_file, const char *key_file, const char *ni
                 log_error("%s (request %s): cannot schedule its containers", cert_file, nickname ? nickname : "?");
 }
 
+static void on_renewing(const char *cert_file, bool renewing, void *userdata) {
+        struct agent *a = userdata;
+
+        engine_set_renewing(a->engine, cert_file, renewing);
+}
+
+static const struct certmonger_hooks certmonger_hooks = {
+        .saved = on_saved,
+        .renewing = on_renewing,
+};
+
 static void on_job_finished(const struct job_report *r, void *userdata) {
         struct agent *a = userdata;
 
@@ -116,7 +127,7 @@ static int on_connected(struct bus *bus, DBusConnection *conn, void *userdata) {
         struct agent *a = userdata;
         int r;
 
-        r = certmonger_attach(conn, on_saved, a, &a->cm);
+        r = certmonger_attach(conn, &certmonger_hooks, a, &a->cm);
         if (r < 0)
                 return log_error_errno(r, "cannot subscribe to certmonger's signals: %m");
         r = api_attach(conn, a->engine, on_reload_request, a, &a->api);

@@ -1,0 +1,116 @@
+#!/bin/bash
+# One burst, one job per container, whatever the gaps between certmonger's saves: a container
+# whose window ends while certmonger is still renewing another of its certificates (a request
+# between resubmit and save, seen in its status signals) waits for it, up to
+# agent.debounce_max. Real certmonger, real bus, real podman; a second CA entry whose helper
+# takes a few seconds makes one save come late on purpose, as certmonger's own save gaps
+# (~5 s, bench/RESULTS.md) do in a mass renewal.
+. "$(dirname "$0")/lib.sh"
+AGENT="$BUILD/ctrcert-agent"
+SLOW_S=4 # the slow CA's SUBMIT delay: longer than the 1 s window, shorter than debounce_max
+
+make_ca_and_config || exit 1
+cat >>"$CONF" <<EOC
+agent:
+  debounce: 1s
+  debounce_max: 20s
+  podman_socket: "" # the CLI here; 75-podman-api tests the API
+  max_parallel: 4
+  step_timeout: 30s
+EOC
+P=$T/pki
+mkdir -p "$P" "$T/bin"
+entry() { printf '  - id: %s\n    cert: %s/%s.crt\n    key: %s/%s.key\n    names: {dns: [%s.example]}\n' "$1" "$P" "$1" "$P" "$1" "$1"; }
+{
+        echo "version: 1"
+        echo "certificates:"
+        for id in x1 x2 x3; do
+                entry "$id"
+                echo "    containers: [{name: ctr-x, action: restart}]"
+        done
+        entry y1
+        echo "    containers: [{name: ctr-y, action: restart}]"
+} >"$T/etc/manifest.yaml"
+# The same helper, SUBMIT delayed by $T/slow-s seconds: its request stays SUBMITTING meanwhile.
+cat >"$T/bin/slow-submit" <<EOS
+#!/bin/sh
+[ "\$CERTMONGER_OPERATION" = SUBMIT ] && sleep "\$(cat $T/slow-s)"
+exec "$SUBMIT" --config "$CONF"
+EOS
+chmod +x "$T/bin/slow-submit"
+echo "$SLOW_S" >"$T/slow-s"
+start_world || exit 1
+gc add-ca -c ctrcert-slow -e "$T/bin/slow-submit" >/dev/null
+for id in x1 x2 x3 y1; do issue_cert "$id" "$P/$id.crt" "$P/$id.key"; done
+check_eq "four certificates issued through certmonger" 4 "$(gc list | grep -c 'status: MONITORING')"
+for c in ctr-x ctr-y; do podman run -d --init --name "$c" localhost/ctrcert-tls sleep 100000 >/dev/null; done
+
+watch_jobs
+start_agent() {
+        "$AGENT" --config "$CONF" --bus system >>"$T/agent.log" 2>&1 &
+        AGENT_PID=$!
+        PIDS+=("$AGENT_PID")
+        for _ in $(seq 100); do bus_has_owner org.ctrcert.Agent1 && return 0; sleep 0.05; done
+        return 1
+}
+# stop_agent: SIGTERM, then its exit status (non-zero under ASan when it leaked).
+stop_agent() {
+        kill -TERM "$AGENT_PID"
+        wait "$AGENT_PID"
+}
+restarts() { podman events --stream=false --filter container="$1" --filter event=restart 2>/dev/null | wc -l; }
+# job_of CONTAINER K: the dbus-monitor lines of CONTAINER's K-th JobFinished (ids, action, result, message).
+job_of() { awk -v ctr="string \"$1\"" -v k="$2" '/member=JobFinished/ { first = 1; on = 0; next }
+        first { first = 0; if (index($0, ctr)) on = (++n == k) } on' "$T/jobs.log"; }
+ids_of_job() { job_of "$1" "$2" | sed -n 's/^      string "\(.*\)"$/\1/p' | tr '\n' ' '; }
+result_of_job() { job_of "$1" "$2" | sed -n '/^   \]/{n;n;p;}' | cut -d'"' -f2; }
+check "the agent starts" start_agent
+
+# ---- one burst: x1 and x2 saved at once, x3 seconds later (slow CA), y1 at once ----
+x0=$(restarts ctr-x) y0=$(restarts ctr-y)
+gc resubmit -i x3 -c ctrcert-slow >/dev/null
+for id in x1 x2 y1; do gc resubmit -i "$id" >/dev/null; done
+# While x3 is still submitting, ctr-x waits with a reason; ctr-y (nothing of it pending) is done.
+check "ctr-y's job finishes while x3 is still being renewed" wait_jobs ctr-y 1
+check_eq "x3 is still being renewed then" SUBMITTING "$(request_field x3 status)"
+check_eq "ctr-x has no job yet" 0 "$(jobs_for ctr-x)"
+check_contains "ctrcertctl jobs says what ctr-x waits for" "certmonger is renewing" \
+        "$(ctl jobs)"
+check "x3 is saved" wait_status x3 MONITORING
+check "ctr-x's job finishes" wait_jobs ctr-x 1
+sleep 3 # a window and a restart more: a second job would have finished by now
+check_eq "three certificates saved seconds apart make one job for ctr-x" 1 "$(jobs_for ctr-x)"
+check_eq "the job succeeded" ok "$(result_of_job ctr-x 1)"
+ids=$(ids_of_job ctr-x 1)
+for id in x1 x2 x3; do check_contains "the one job names $id" "$id" "$ids"; done
+check_eq "podman restarted ctr-x once" $((x0 + 1)) "$(restarts ctr-x)"
+check_eq "podman restarted ctr-y once" $((y0 + 1)) "$(restarts ctr-y)"
+check_eq "x3 now comes from the slow CA entry" ctrcert-slow "$(request_field x3 CA)"
+
+# ---- agent.debounce_max caps the wait: x3 far too slow, ctr-x acts on what was saved ----
+check "the agent stops cleanly" stop_agent
+sed -i 's/debounce_max: 20s/debounce_max: 3s/' "$CONF"
+echo 8 >"$T/slow-s"
+check "the agent starts with debounce_max 3s" start_agent
+gc resubmit -i x3 -c ctrcert-slow >/dev/null
+gc resubmit -i x1 >/dev/null
+check "a job runs before x3 is saved" wait_jobs ctr-x 2
+check_eq "x3 is still being renewed then" SUBMITTING "$(request_field x3 status)"
+ids=$(ids_of_job ctr-x 2)
+check_contains "that job names x1" x1 "$ids"
+check_eq "and not x3" "" "$(grep -o x3 <<<"$ids")"
+check_contains "the agent says why it did not wait longer" "still being renewed after agent.debounce_max" \
+        "$(cat "$T/agent.log")"
+check "x3, saved later, gets its own job" wait_jobs ctr-x 3
+check_contains "which names x3" x3 "$(ids_of_job ctr-x 3)"
+
+# ---- a renewal that ends without a save (CA_REJECTED) does not hold the container ----
+echo 0 >"$T/slow-s"
+before=$(jobs_for ctr-x)
+gc resubmit -i x2 -D not-declared.example >/dev/null 2>&1
+wait_status x2 CA_REJECTED >/dev/null
+gc resubmit -i x1 >/dev/null
+check "ctr-x's job runs although x2's renewal failed" wait_jobs ctr-x $((before + 1))
+check_contains "x2's refusal is in ca-error" "not-declared.example" "$(request_field x2 ca-error)"
+check_eq "ctr-x was not left waiting" 0 "$(ctl jobs | grep -c ctr-x)"
+check "the agent stops cleanly" stop_agent
