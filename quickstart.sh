@@ -11,7 +11,7 @@ BUILD=$TOP/build
 
 DEBIAN_PACKAGES=(
         gcc make autoconf automake pkg-config
-        libssl-dev libdbus-1-dev libsystemd-dev libyaml-dev libcurl4-openssl-dev check
+        libssl-dev libdbus-1-dev libsystemd-dev libyaml-dev check
         certmonger dbus-daemon dbus-bin openssl util-linux
         podman runc conmon catatonit busybox-static
 )
@@ -20,7 +20,7 @@ DEBIAN_TEST_PACKAGES=(clang libclang-rt-14-dev valgrind groff-base python3-dbusm
         debhelper lintian rpm)
 FEDORA_PACKAGES=(
         gcc make autoconf automake pkgconf-pkg-config
-        openssl-devel dbus-devel systemd-devel libyaml-devel libcurl-devel check-devel
+        openssl-devel dbus-devel systemd-devel libyaml-devel check-devel
         certmonger dbus-daemon dbus-tools openssl util-linux
         podman runc conmon catatonit busybox
 )

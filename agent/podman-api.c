@@ -1,101 +1,45 @@
 /* SPDX-License-Identifier: MIT */
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
+#include "http.h"
 #include "log.h"
 #include "podman-api.h"
 
-#define API_PREFIX "http://d/v4.0.0/libpod/containers/"
-#define BODY_MAX 4096
+#define API_PREFIX "/v4.0.0/libpod/containers/"
+#define RESPONSE_MAX 16384 /* podman answers these calls with no body or a short JSON error */
+#define MESSAGE_MAX 1024
 
 struct podman_api {
         sd_event *event;
         char *socket_path;
-        CURLM *multi;
-        sd_event_source *timer;
 };
 
+/* One request on its own connection: write it, read the response until podman closes. */
 struct podman_call {
         struct podman_api *api;
-        CURL *easy;
-        char body[BODY_MAX + 1];
-        size_t body_len;
+        int fd;
+        sd_event_source *io, *timer;
+        char *request;
+        size_t request_len, written;
+        char response[RESPONSE_MAX];
+        size_t response_len;
         podman_api_done_t done;
         void *userdata;
 };
 
-/* ---- libcurl's sockets and timer on sd-event ---- */
-
-static void process_done(struct podman_api *a);
-
-static int on_socket_ready(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        struct podman_api *a = userdata;
-        int running = 0, what = (revents & EPOLLIN ? CURL_CSELECT_IN : 0) | (revents & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
-                                (revents & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
-
-        curl_multi_socket_action(a->multi, fd, what, &running);
-        process_done(a);
-        return 0;
-}
-
-/* CURLMOPT_SOCKETFUNCTION: watch fd for what libcurl wants, one sd-event source per socket. */
-static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp) {
-        struct podman_api *a = userp;
-        sd_event_source *src = socketp;
-        uint32_t events = (what == CURL_POLL_IN || what == CURL_POLL_INOUT ? EPOLLIN : 0) |
-                          (what == CURL_POLL_OUT || what == CURL_POLL_INOUT ? EPOLLOUT : 0);
-
-        if (what == CURL_POLL_REMOVE) {
-                sd_event_source_disable_unref(src);
-                curl_multi_assign(a->multi, fd, NULL);
-                return 0;
-        }
-        if (src)
-                return sd_event_source_set_io_events(src, events) < 0 ? -1 : 0;
-        if (sd_event_add_io(a->event, &src, fd, events, on_socket_ready, a) < 0)
-                return -1;
-        curl_multi_assign(a->multi, fd, src);
-        return 0;
-}
-
-static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        struct podman_api *a = userdata;
-        int running = 0;
-
-        curl_multi_socket_action(a->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-        process_done(a);
-        return 0;
-}
-
-/* CURLMOPT_TIMERFUNCTION: one timer, re-armed as libcurl asks (-1: none). */
-static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp) {
-        struct podman_api *a = userp;
-
-        if (timeout_ms < 0)
-                return sd_event_source_set_enabled(a->timer, SD_EVENT_OFF) < 0 ? -1 : 0;
-        if (!a->timer)
-                return sd_event_add_time_relative(a->event, &a->timer, CLOCK_MONOTONIC, (uint64_t) timeout_ms * 1000,
-                                                  1000, on_timer, a) < 0
-                               ? -1
-                               : 0;
-        return sd_event_source_set_time_relative(a->timer, (uint64_t) timeout_ms * 1000) < 0 ||
-                               sd_event_source_set_enabled(a->timer, SD_EVENT_ONESHOT) < 0
-                       ? -1
-                       : 0;
-}
-
-/* ---- calls ---- */
-
-static size_t on_body(char *data, size_t size, size_t n, void *userdata) {
-        struct podman_call *c = userdata;
-        size_t len = size * n, k = len < BODY_MAX - c->body_len ? len : BODY_MAX - c->body_len;
-
-        memcpy(c->body + c->body_len, data, k);
-        c->body_len += k;
-        return len;
+static void call_free(struct podman_call *c) {
+        sd_event_source_disable_unref(c->io);
+        sd_event_source_disable_unref(c->timer);
+        if (c->fd >= 0)
+                close(c->fd);
+        free(c->request);
+        free(c);
 }
 
 /* podman's error body is {"cause":"…","message":"…","response":N}: the message is what a person needs. */
@@ -113,83 +57,150 @@ static void error_message(const char *body, char *buf, size_t len) {
         buf[i] = '\0';
 }
 
-static void call_free(struct podman_call *c) {
-        if (c->easy) {
-                curl_multi_remove_handle(c->api->multi, c->easy);
-                curl_easy_cleanup(c->easy);
-        }
-        free(c);
-}
-
-static void call_finish(struct podman_call *c, CURLcode code) {
+/* Ends the call with r and msg (freed first, so done may start another call). */
+static void call_end(struct podman_call *c, int r, const char *msg) {
         podman_api_done_t done = c->done;
         void *userdata = c->userdata;
-        char msg[1024];
-        long status = 0;
-        int r = 0;
+        char copy[MESSAGE_MAX];
 
-        c->body[c->body_len] = '\0';
-        curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
-        if (code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST) {
-                r = -EHOSTUNREACH;
-                snprintf(msg, sizeof(msg), "podman's API does not answer on %s", c->api->socket_path);
-        } else if (code != CURLE_OK) {
-                r = code == CURLE_OPERATION_TIMEDOUT ? -ETIME : -EIO;
-                snprintf(msg, sizeof(msg), "podman API: %s", curl_easy_strerror(code));
-        } else if (status / 100 != 2) {
-                r = status == 404 ? -ENOENT : -EIO;
-                error_message(c->body, msg, sizeof(msg));
-        } else
-                msg[0] = '\0';
+        snprintf(copy, sizeof(copy), "%s", msg);
         call_free(c);
-        done(r, msg, userdata);
+        done(r, copy, userdata);
 }
 
-static void process_done(struct podman_api *a) {
-        CURLMsg *m;
-        int left;
+/* podman closed the connection: what did it answer? */
+static void call_finish(struct podman_call *c) {
+        char body[MESSAGE_MAX], msg[MESSAGE_MAX] = "";
+        int status = 0, r;
 
-        while ((m = curl_multi_info_read(a->multi, &left))) {
-                struct podman_call *c = NULL;
-
-                if (m->msg != CURLMSG_DONE)
-                        continue;
-                curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **) &c);
-                if (c)
-                        call_finish(c, m->data.result);
+        r = http_parse_response(c->response, c->response_len, &status, body, sizeof(body));
+        if (r < 0) {
+                call_end(c, -EIO, "podman API: not an HTTP response");
+                return;
         }
+        if (status / 100 != 2) {
+                error_message(body, msg, sizeof(msg));
+                r = status == 404 ? -ENOENT : -EIO;
+        }
+        call_end(c, r, msg);
+}
+
+static int call_write(struct podman_call *c) {
+        ssize_t n = send(c->fd, c->request + c->written, c->request_len - c->written, MSG_NOSIGNAL);
+
+        if (n < 0)
+                return errno == EAGAIN || errno == EINTR ? 0 : negative_errno();
+        c->written += (size_t) n;
+        if (c->written == c->request_len)
+                return sd_event_source_set_io_events(c->io, EPOLLIN);
+        return 0;
+}
+
+/* 1: podman closed the connection, the response is whole. */
+static int call_read(struct podman_call *c) {
+        char discard[4096];
+        char *to = c->response_len < sizeof(c->response) ? c->response + c->response_len : discard;
+        size_t room = c->response_len < sizeof(c->response) ? sizeof(c->response) - c->response_len : sizeof(discard);
+        ssize_t n = recv(c->fd, to, room, 0);
+
+        if (n < 0)
+                return errno == EAGAIN || errno == EINTR ? 0 : negative_errno();
+        if (n == 0)
+                return 1;
+        if (to != discard)
+                c->response_len += (size_t) n;
+        return 0;
+}
+
+static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        struct podman_call *c = userdata;
+        char msg[MESSAGE_MAX];
+        int r = 0;
+
+        if (c->written < c->request_len && (revents & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+                r = call_write(c);
+        else if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))
+                r = call_read(c);
+        if (r > 0)
+                call_finish(c);
+        else if (r < 0) {
+                snprintf(msg, sizeof(msg), "podman API on %s: %s", c->api->socket_path, strerror(-r));
+                call_end(c, -EIO, msg);
+        }
+        return 0;
+}
+
+static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct podman_call *c = userdata;
+        char msg[MESSAGE_MAX];
+
+        snprintf(msg, sizeof(msg), "podman API on %s: no answer within the step's timeout", c->api->socket_path);
+        call_end(c, -ETIME, msg);
+        return 0;
+}
+
+/* A non-blocking connection; -EHOSTUNREACH when nothing listens there (the caller uses the CLI). */
+static int api_connect(const char *path, int *ret_fd) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd;
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        memcpy(sa.sun_path, path, strlen(path) + 1);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return negative_errno();
+        /* A unix socket connects at once or not at all (EAGAIN: podman's backlog is full; the CLI it is). */
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
+                int r = errno == ENOENT || errno == ECONNREFUSED || errno == ENOTSOCK ? -EHOSTUNREACH
+                                                                                        : negative_errno();
+                close(fd);
+                return r;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
+/*
+ * Connection refused or no socket: done(-EHOSTUNREACH) from the loop, not from
+ * inside the caller's call (callers may not expect their callback yet).
+ */
+static int on_unreachable(sd_event_source *s, void *userdata) {
+        struct podman_call *c = userdata;
+        char msg[MESSAGE_MAX];
+
+        snprintf(msg, sizeof(msg), "podman's API does not answer on %s", c->api->socket_path);
+        call_end(c, -EHOSTUNREACH, msg);
+        return 0;
 }
 
 static int call_start(struct podman_api *a, const char *name, const char *what, uint64_t timeout_usec,
                       podman_api_done_t done, void *userdata, struct podman_call **ret) {
+        _cleanup_free_ char *escaped = NULL, *path = NULL;
         struct podman_call *c = calloc(1, sizeof(*c));
-        _cleanup_free_ char *url = NULL;
-        char *escaped = NULL;
+        int r;
 
         if (!c)
                 return -ENOMEM;
-        *c = (struct podman_call) { .api = a, .done = done, .userdata = userdata };
-        c->easy = curl_easy_init();
-        escaped = c->easy ? curl_easy_escape(c->easy, name, 0) : NULL;
-        if (!escaped || asprintf(&url, API_PREFIX "%s/%s", escaped, what) < 0) {
-                curl_free(escaped);
-                call_free(c);
-                return -ENOMEM;
+        *c = (struct podman_call) { .api = a, .fd = -1, .done = done, .userdata = userdata };
+        r = http_escape(name, &escaped);
+        if (r >= 0 && asprintf(&path, API_PREFIX "%s/%s", escaped, what) < 0)
+                r = -ENOMEM;
+        if (r >= 0)
+                r = http_format_post(path, &c->request);
+        if (r >= 0) {
+                c->request_len = strlen(c->request);
+                r = api_connect(a->socket_path, &c->fd);
         }
-        curl_free(escaped);
-        curl_easy_setopt(c->easy, CURLOPT_UNIX_SOCKET_PATH, a->socket_path);
-        curl_easy_setopt(c->easy, CURLOPT_URL, url);
-        curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, "");
-        curl_easy_setopt(c->easy, CURLOPT_POSTFIELDSIZE, 0L);
-        curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, (long) (timeout_usec / 1000));
-        curl_easy_setopt(c->easy, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, on_body);
-        curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, c);
-        curl_easy_setopt(c->easy, CURLOPT_PRIVATE, c);
-        if (curl_multi_add_handle(a->multi, c->easy) != CURLM_OK) {
-                curl_easy_cleanup(TAKE_PTR(c->easy));
+        if (r == -EHOSTUNREACH)
+                r = sd_event_add_defer(a->event, &c->io, on_unreachable, c);
+        else if (r >= 0)
+                r = sd_event_add_io(a->event, &c->io, c->fd, EPOLLOUT, on_io, c);
+        if (r >= 0)
+                r = sd_event_add_time_relative(a->event, &c->timer, CLOCK_MONOTONIC, timeout_usec, 1000, on_timeout, c);
+        if (r < 0) {
                 call_free(c);
-                return -ENOMEM;
+                return r;
         }
         *ret = c;
         return 0;
@@ -216,18 +227,11 @@ void podman_call_cancel(struct podman_call *c) {
 int podman_api_new(sd_event *event, const char *socket_path, struct podman_api **ret) {
         struct podman_api *a = calloc(1, sizeof(*a));
 
-        if (!a)
-                return -ENOMEM;
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(a->multi = curl_multi_init()) ||
-            !(a->socket_path = strdup(socket_path))) {
-                podman_api_free(a);
+        if (!a || !(a->socket_path = strdup(socket_path))) {
+                free(a);
                 return -ENOMEM;
         }
         a->event = sd_event_ref(event);
-        curl_multi_setopt(a->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
-        curl_multi_setopt(a->multi, CURLMOPT_SOCKETDATA, a);
-        curl_multi_setopt(a->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-        curl_multi_setopt(a->multi, CURLMOPT_TIMERDATA, a);
         *ret = a;
         return 0;
 }
@@ -235,9 +239,6 @@ int podman_api_new(sd_event *event, const char *socket_path, struct podman_api *
 void podman_api_free(struct podman_api *a) {
         if (!a)
                 return;
-        if (a->multi)
-                curl_multi_cleanup(a->multi);
-        sd_event_source_disable_unref(a->timer);
         sd_event_unref(a->event);
         free(a->socket_path);
         free(a);

@@ -7,9 +7,9 @@
 #include "macro.h"
 
 /*
- * podman's REST API (libpod v4) on its unix socket, through libcurl's multi
- * interface driven by sd-event: restart and kill without starting a podman
- * process per call. The agent's one libcurl user. When the socket does not
+ * podman's REST API (libpod v4) on its unix socket, one connection per call
+ * driven by sd-event (http.c speaks the HTTP): restart and kill without
+ * starting a podman process per call. When the socket does not
  * answer, the caller falls back to the command-line tool.
  */
 

@@ -84,4 +84,6 @@ check_eq "… through the podman CLI" 1 "$(cli_calls restart)"
 check "a1 was restarted again" test "$(started_at a1)" != "$a1_before"
 
 kill -TERM "$AGENT_PID"
+wait "$AGENT_PID"
+check_eq "the agent stops cleanly (under ASan: nothing leaked)" 0 "$?"
 finish
