@@ -1,7 +1,8 @@
 #!/bin/bash
 # make bench: the wall time and peak RSS of one SUBMIT of ctrcert-submit,
 # certmonger's own local-submit and `openssl x509 -req`, on the same CSR,
-# alternating in one run; then the instruction count of each part of a
+# alternating in one run, with csr-floor (a process that only verifies the
+# CSR: the least any per-request helper does) beside them; then the instruction count of each part of a
 # ctrcert SUBMIT under callgrind (repeatable where wall time is not).
 # Results are recorded by hand in bench/RESULTS.md.
 set -eu
@@ -13,6 +14,8 @@ W=$(mktemp -d /tmp/ctrcert-bench.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 
 ${CC:-cc} -O2 -o "$W/spawn-bench" "$SRC/bench/spawn-bench.c"
+# The floor of any per-request OpenSSL 3 process: read and verify the CSR, nothing else.
+${CC:-cc} -O2 -o "$W/csr-floor" "$SRC/bench/csr-floor.c" $(pkg-config --cflags --libs libcrypto)
 
 # The same CA for ctrcert and openssl; state on the same disk as the build.
 "$BUILD/ctrcertctl" ca init "$W/ca" >/dev/null
@@ -40,6 +43,7 @@ echo "## $(date -u +%Y-%m-%d) on $(nproc) cores, $(uname -r), $(openssl version 
 "$W/spawn-bench" "$ROUNDS" \
         "ctrcert-submit=$BUILD/ctrcert-submit --config $W/ctrcert.yaml" \
         "local-submit=$LOCAL_SUBMIT" \
+        "csr-floor=$W/csr-floor $W/req.pem" \
         "openssl-x509=$(command -v openssl) x509 -req -in $W/req.pem -CA $W/ca/ca.crt -CAkey $W/ca/private/ca.key -days 365 -out /dev/null"
 
 if command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null; then
