@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "ca-generation.h"
@@ -235,4 +236,83 @@ int ca_swap_complete(const char *dir) {
         int r = swap_locked(dir, false);
 
         return r < 0 ? r : r > 0;
+}
+
+int ca_material_read(const char *dir, struct ca_material *m) {
+        for (size_t i = 0; i < _CA_FILE_MAX; i++) {
+                _cleanup_free_ char *p = path_join(dir, ca_files[i].name);
+                int r;
+
+                if (!p)
+                        return -ENOMEM;
+                r = read_file_full(p, FILEIO_MAX_SIZE, &m->pem[i], NULL);
+                if (r < 0 && r != -ENOENT)
+                        return log_error_errno(r, "cannot read %s: %m", p);
+        }
+        return 0;
+}
+
+/*
+ * to gets from's SELinux label. A directory made here inherits its parent's
+ * type (the CA certificates'), so keys written into a new previous/private
+ * would be labelled like certificates until a restorecon; DIR/private's label
+ * is the CA key's. Nothing to do without SELinux.
+ */
+static int copy_label(const char *from, const char *to) {
+        char label[256];
+        ssize_t n = getxattr(from, "security.selinux", label, sizeof(label));
+
+        if (n < 0)
+                return errno == ENODATA || errno == ENOTSUP || errno == ENOENT
+                               ? 0
+                               : log_error_errno(negative_errno(), "cannot read the SELinux label of %s: %m", from);
+        if (setxattr(to, "security.selinux", label, (size_t) n, 0) < 0)
+                return log_error_errno(negative_errno(), "cannot label %s like %s: %m", to, from);
+        return 0;
+}
+
+/* previous/ as prev's files, made complete beside it first (DIR's lock is held). */
+static int write_previous(const char *dir, const struct ca_material *prev) {
+        _cleanup_free_ char *tmp = path_join(dir, "previous" STAGED), *dest = ca_previous_dir(dir),
+                            *priv = path_join(dir, "private"), *tmp_priv = path_join(dir, "previous" STAGED "/private");
+        int r;
+
+        if (!tmp || !dest || !priv || !tmp_priv)
+                return -ENOMEM;
+        r = remove_generation(tmp);
+        if (r >= 0)
+                r = make_dirs(tmp);
+        if (r >= 0)
+                r = copy_label(priv, tmp_priv);
+        if (r >= 0)
+                r = write_material(tmp, prev, "");
+        if (r >= 0)
+                r = remove_generation(dest);
+        if (r >= 0 && rename(tmp, dest) < 0)
+                r = log_error_errno(negative_errno(), "cannot rename %s to %s: %m", tmp, dest);
+        return r;
+}
+
+int ca_install(const char *dir, const struct ca_material *cur, const struct ca_material *prev) {
+        _cleanup_free_ char *prev_dir = ca_previous_dir(dir), *priv = path_join(dir, "private");
+        _cleanup_close_ int lock = -1;
+        int r;
+
+        if (!prev_dir || !priv)
+                return -ENOMEM;
+        r = make_dirs(dir);
+        if (r < 0)
+                return r;
+        /* Readers (the helper's ca_load) take it shared: none sees one generation's certificate with another's key. */
+        lock = lock_dir(dir, LOCK_EX);
+        if (lock < 0)
+                return log_error_errno(lock, "cannot lock %s: %m", dir);
+        r = write_material(dir, cur, "");
+        if (r >= 0)
+                r = prev ? write_previous(dir, prev) : remove_generation(prev_dir);
+        if (r >= 0)
+                r = write_bundle(dir);
+        if (r >= 0 && (fsync_dir(priv) < 0 || fsync_dir(dir) < 0))
+                r = -EIO;
+        return r;
 }

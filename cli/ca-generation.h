@@ -45,6 +45,14 @@ int ca_swap_complete(const char *dir);
 /* Ends the rollover: removes previous/ (only the files a generation has). */
 int ca_drop_previous(const char *dir);
 
+/* Every file of a generation found in dir (the others stay NULL); errors logged. */
+int ca_material_read(const char *dir, struct ca_material *m);
+/*
+ * Installs a generation made elsewhere, and its previous one (NULL: none, so
+ * dir's previous/ goes), under dir's exclusive lock: `ctrcertctl ca install`.
+ */
+int ca_install(const char *dir, const struct ca_material *cur, const struct ca_material *prev);
+
 /* ca.c: root and issuing CA of a generation (1 for `ca init`), in memory; errors logged. -EINVAL: subject is not a DN without CN. */
 int ca_make(int key_type, const char *subject, unsigned generation, struct ca_material *m);
 
@@ -53,4 +61,6 @@ int ca_make(int key_type, const char *subject, unsigned generation, struct ca_ma
 int ca_rollover_begin(const char *dir, bool root);
 int ca_rollover(const char *dir, int key_type, const char *subject);
 struct cli_ctx;
+/* ca-install.c: `ctrcertctl ca install SRC DIR`; a CLI_* status. */
+int ca_install_dir(const char *src, const char *dir);
 int ca_rollover_finish(const struct cli_ctx *ctx, const char *dir, bool force);

@@ -270,8 +270,8 @@ int cli_ca(const struct cli_ctx *ctx, int argc, char **argv) {
         bool force = false, finish = false, subject_set = false;
 
         if (argc < 2 || (!streq(argv[1], "init") && !streq(argv[1], "show") && !streq(argv[1], "issue-node") &&
-                         !streq(argv[1], "rollover"))) {
-                log_error("usage: ctrcertctl ca init|show|issue-node|rollover [DIR] …");
+                         !streq(argv[1], "rollover") && !streq(argv[1], "install"))) {
+                log_error("usage: ctrcertctl ca init|show|issue-node|rollover|install [DIR] …");
                 return CLI_USAGE;
         }
         /* Parse after "init"/"show"; optind = 0 makes GNU getopt start afresh (and permute DIR). */
@@ -322,6 +322,15 @@ int cli_ca(const struct cli_ctx *ctx, int argc, char **argv) {
                 q.key_type = key_type;
                 q.force = force;
                 return ca_issue_node(&q);
+        }
+        if (streq(argv[0], "install")) {
+                const char *src = optind < argc ? argv[optind++] : NULL;
+
+                if (!src) {
+                        log_error("usage: ctrcertctl ca install SRC [DIR]");
+                        return CLI_USAGE;
+                }
+                return ca_dir_arg(ctx, argc, argv, &dir) < 0 ? CLI_FAILED : ca_install_dir(src, dir);
         }
         if (ca_dir_arg(ctx, argc, argv, &dir) < 0)
                 return CLI_FAILED;

@@ -86,6 +86,10 @@ done <<'EOL'
 /etc/ctrcert/ca/previous/ca.crt ctrcert_ca_cert_t
 /etc/ctrcert/ca/previous/private/ca.key ctrcert_ca_key_t
 /etc/ctrcert/ca/private/ca.key.next ctrcert_ca_key_t
+/etc/ctrcert/ca/previous.next/private/ca.key ctrcert_ca_key_t
+/etc/ctrcert/ca/incoming/ca.crt ctrcert_ca_cert_t
+/etc/ctrcert/ca/incoming/private/ca.key ctrcert_ca_key_t
+/etc/ctrcert/ca/incoming/previous/private/ca.key ctrcert_ca_key_t
 /var/lib/ctrcert ctrcert_var_lib_t
 /var/lib/ctrcert/ca/index ctrcert_helper_var_lib_t
 /var/lib/ctrcert/agent/0123456789abcdef.job ctrcert_agent_var_lib_t

@@ -142,4 +142,39 @@ check "… and no root key on the node" test ! -e "$T/n1/private/root.key"
 check_contains "a root directory is not rolled as a node" "holds a root key" \
         "$("$CTL" ca issue-node --rollover --root "$T/fleet" --node n1 --permit-dns .n1.example --out "$T/fleet" 2>&1)"
 check_contains "a node directory is not rolled as a root" "has no private/root.key" "$("$CTL" ca rollover "$T/n1" 2>&1)"
+
+# ca install: a CA made elsewhere (what the Ansible role stages) put in place as one change.
+stage() { # stage DIR: DIR's generations without a root key, as the role copies them
+        rm -rf "$T/stage" && mkdir -p "$T/stage/private"
+        for f in ca.crt chain.pem root.crt private/ca.key; do cp -a "$1/$f" "$T/stage/$f"; done
+        if [ -d "$1/previous" ]; then
+                mkdir -p "$T/stage/previous/private"
+                for f in ca.crt chain.pem root.crt private/ca.key; do cp -a "$1/previous/$f" "$T/stage/previous/$f"; done
+        fi
+}
+stage "$T/n1"
+out=$("$CTL" ca install "$T/stage" "$T/inst" 2>&1)
+check_contains "ca install places a node's CA in the middle of a rollover" "installed" "$out"
+for f in ca.crt private/ca.key previous/ca.crt previous/private/ca.key; do
+        check "… $f as made" cmp -s "$T/n1/$f" "$T/inst/$f"
+done
+check_eq "… the keys private" "600 600" "$(stat -c %a "$T/inst/private/ca.key" "$T/inst/previous/private/ca.key" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "… ca-bundle.pem with both generations' CAs" 4 "$(grep -c 'BEGIN CERTIFICATE' "$T/inst/ca-bundle.pem")"
+check_contains "installing the same again changes nothing" "unchanged" "$("$CTL" ca install "$T/stage" "$T/inst" 2>&1)"
+sed "s|dir: $CA|dir: $T/inst|" "$CONF" >"$T/inst.yaml"
+check "FETCH-ROOTS gives both roots from the installed CA" bash -c "cd / && env -i CERTMONGER_OPERATION=FETCH-ROOTS '$SUBMIT' --config '$T/inst.yaml' | grep -c 'BEGIN CERTIFICATE' | grep -qx 2"
+"$CTL" ca rollover --finish --force "$T/fleet" >/dev/null
+rm -rf "$T/n1/previous"
+stage "$T/n1"
+"$CTL" ca install "$T/stage" "$T/inst" >/dev/null
+check "a finished rollover installed removes previous/" test ! -e "$T/inst/previous"
+cp "$T/ca2/private/ca.key" "$T/stage/private/ca.key"
+out=$("$CTL" ca install "$T/stage" "$T/inst" 2>&1)
+check_contains "a key that is not the certificate's is refused, naming it" "stage/private/ca.key: not the key of ca.crt" "$out"
+check "… and the installed CA is untouched" cmp -s "$T/n1/private/ca.key" "$T/inst/private/ca.key"
+stage "$T/n1"
+cp "$T/fleet/private/root.key" "$T/stage/private/root.key"
+check_contains "a root key is never installed" "a root key is not installed" "$("$CTL" ca install "$T/stage" "$T/inst" 2>&1)"
+rm "$T/stage/private/root.key"
+check_contains "nor installed over" "holds the root key" "$("$CTL" ca install "$T/stage" "$T/fleet" 2>&1)"
 finish

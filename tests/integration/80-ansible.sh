@@ -126,8 +126,33 @@ for f in ca.crt chain.pem private/ca.key; do
 done
 check_eq "… the key private" 600 "$(stat -c %a "$T/node-b/ca/private/ca.key" 2>/dev/null)"
 check "the root key never leaves node-a" test -f "$T/node-a/ca/private/root.key" -a ! -e "$T/node-b/ca/private/root.key"
+check "node-b has the root certmonger's FETCH-ROOTS reads" cmp -s "$T/node-a/ca/root.crt" "$T/node-b/ca/root.crt"
 fleet
-check_eq "a second run changes nothing" 0 "$(grep -o 'changed=[0-9]*' "$T/fleet.log" | cut -d= -f2 | sort -u | tr '\n' ' ' | sed 's/ $//')"
+changed() { grep -o 'changed=[0-9]*' "$T/fleet.log" | cut -d= -f2 | sort -u | tr '\n' ' ' | sed 's/ $//'; }
+check_eq "a second run changes nothing" 0 "$(changed)"
+
+# A CA rollover on node-a reaches node-b whole: the new generation and the previous one, swapped
+# in by `ctrcertctl ca install`; certmonger is told to fetch the roots again. --finish ends it there too.
+"$BUILD/ctrcertctl" ca rollover "$T/node-a/ca" >/dev/null
+fleet
+check_eq "the play after a rollover succeeds" 0 "$?"
+for f in ca.crt chain.pem root.crt private/ca.key previous/ca.crt previous/root.crt previous/private/ca.key; do
+        check "node-b has node-a's $f" cmp -s "$T/node-a/ca/$f" "$T/node-b/ca/$f"
+done
+check_eq "… the previous key private" 600 "$(stat -c %a "$T/node-b/ca/previous/private/ca.key" 2>/dev/null)"
+check_contains "node-b's CA is in the rollover" "rollover in progress" "$("$BUILD/ctrcertctl" ca show "$T/node-b/ca")"
+check_eq "node-b's ca-bundle.pem holds both generations" 4 "$(grep -c 'BEGIN CERTIFICATE' "$T/node-b/ca/ca-bundle.pem")"
+check_contains "certmonger is asked to fetch the roots again" "Refresh the CA in certmonger" "$(cat "$T/fleet.log")"
+check "the root key still never leaves node-a" test ! -e "$T/node-b/ca/private/root.key"
+fleet
+check_eq "a second run after the rollover changes nothing" 0 "$(changed)"
+"$BUILD/ctrcertctl" ca rollover --finish --force "$T/node-a/ca" >/dev/null
+fleet
+check "a finished rollover leaves node-b no previous generation" test ! -e "$T/node-b/ca/previous"
+check "… and nothing of it staged" test ! -e "$T/node-b/ca/incoming/previous"
+check "node-b keeps the new generation" cmp -s "$T/node-a/ca/ca.crt" "$T/node-b/ca/ca.crt"
+fleet
+check_eq "and the next run changes nothing" 0 "$(changed)"
 
 # Fleet mode: one root on node-a, each node its own CA constrained to its names.
 printf '%s\n' "[nodes]" \

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctrcertctl ca install SRC [DIR]: puts a CA directory made on another host
+ * (the Ansible role stages it in DIR/incoming/) in place as one change, so
+ * the helper never pairs one generation's certificate with another's key.
+ * SRC's previous/ (a rollover under way on the CA host) comes along; without
+ * one, DIR's goes (the rollover was finished there). Prints "installed" or
+ * "unchanged", so a second run changes nothing.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ca-generation.h"
+#include "cli.h"
+#include "crypto.h"
+#include "fileio.h"
+#include "log.h"
+
+/* A generation fit to sign: ca.crt, chain.pem and a private ca.key that is its key; root.crt for FETCH-ROOTS. */
+static int check_generation(const char *dir, const struct ca_material *m) {
+        _cleanup_(ca_freep) struct ca *ca = NULL;
+        _cleanup_free_ char *failed = NULL, *root = path_join(dir, ca_files[CA_ROOT].name);
+        int r;
+
+        if (!root)
+                return -ENOMEM;
+        if (m->pem[CA_ROOT_KEY])
+                return log_error_errno(-EPERM, "%s/%s: a root key is not installed; it stays on the host that made it",
+                                       dir, ca_files[CA_ROOT_KEY].name);
+        if (!m->pem[CA_ROOT])
+                return log_error_errno(-ENOENT, "%s: missing (certmonger's FETCH-ROOTS needs it)", root);
+        r = ca_load(dir, &ca, &failed);
+        if (r < 0)
+                log_error("%s: %s", failed ? failed : dir,
+                          r == -EPERM          ? "readable by group or others; refused (chmod 0600, and consider it exposed)"
+                          : r == -EKEYREJECTED ? "not the key of ca.crt beside it"
+                          : r == -EBADMSG      ? "not the PEM certificate or key it should be"
+                                               : strerror(-r));
+        return r;
+}
+
+static bool same_text(const char *a, const char *b) {
+        return (!a && !b) || (a && b && streq(a, b));
+}
+
+static bool same_material(const struct ca_material *a, const struct ca_material *b) {
+        for (size_t i = 0; i < _CA_FILE_MAX; i++)
+                if (!same_text(a->pem[i], b->pem[i]))
+                        return false;
+        return true;
+}
+
+int ca_install_dir(const char *src, const char *dir) {
+        _cleanup_(ca_material_done) struct ca_material cur = {}, prev = {}, have = {}, have_prev = {};
+        _cleanup_free_ char *src_prev = ca_previous_dir(src), *dir_prev = ca_previous_dir(dir),
+                            *root_key = path_join(dir, ca_files[CA_ROOT_KEY].name);
+        bool with_prev;
+        int r;
+
+        if (!src_prev || !dir_prev || !root_key)
+                return CLI_FAILED;
+        if (access(root_key, F_OK) >= 0) {
+                log_error("%s holds the root key: CAs are made there (ctrcertctl ca init/rollover), not installed", dir);
+                return CLI_FAILED;
+        }
+        with_prev = access(src_prev, F_OK) >= 0;
+        if (ca_material_read(src, &cur) < 0 || check_generation(src, &cur) < 0 ||
+            (with_prev && (ca_material_read(src_prev, &prev) < 0 || check_generation(src_prev, &prev) < 0)))
+                return CLI_FAILED;
+        if (ca_material_read(dir, &have) < 0 || ca_material_read(dir_prev, &have_prev) < 0)
+                return CLI_FAILED;
+        if (same_material(&cur, &have) && same_material(with_prev ? &prev : &(struct ca_material) {}, &have_prev)) {
+                printf("%s: unchanged\n", dir);
+                return CLI_OK;
+        }
+        r = ca_install(dir, &cur, with_prev ? &prev : NULL);
+        if (r < 0)
+                return CLI_FAILED;
+        printf("%s: installed from %s%s\n", dir, src, with_prev ? " (with the previous generation: a rollover)" : "");
+        return CLI_OK;
+}
