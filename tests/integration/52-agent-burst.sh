@@ -6,7 +6,6 @@
 # takes a few seconds makes one save come late on purpose, as certmonger's own save gaps
 # (~5 s, bench/RESULTS.md) do in a mass renewal.
 . "$(dirname "$0")/lib.sh"
-AGENT="$BUILD/ctrcert-agent"
 SLOW_S=4 # the slow CA's SUBMIT delay: longer than the 1 s window, shorter than debounce_max
 
 make_ca_and_config || exit 1
@@ -46,13 +45,6 @@ check_eq "four certificates issued through certmonger" 4 "$(gc list | grep -c 's
 for c in ctr-x ctr-y; do podman run -d --init --name "$c" localhost/ctrcert-tls sleep 100000 >/dev/null; done
 
 watch_jobs
-start_agent() {
-        "$AGENT" --config "$CONF" --bus system >>"$T/agent.log" 2>&1 &
-        AGENT_PID=$!
-        PIDS+=("$AGENT_PID")
-        for _ in $(seq 100); do bus_has_owner org.ctrcert.Agent1 && return 0; sleep 0.05; done
-        return 1
-}
 # stop_agent: SIGTERM, then its exit status (non-zero under ASan when it leaked).
 stop_agent() {
         kill -TERM "$AGENT_PID"
@@ -114,3 +106,4 @@ check "ctr-x's job runs although x2's renewal failed" wait_jobs ctr-x $((before 
 check_contains "x2's refusal is in ca-error" "not-declared.example" "$(request_field x2 ca-error)"
 check_eq "ctr-x was not left waiting" 0 "$(ctl jobs | grep -c ctr-x)"
 check "the agent stops cleanly" stop_agent
+finish

@@ -6,7 +6,6 @@
 # says what still is), after: orders jobs, audit finds what the manifest misses, and the
 # metrics file counts it all.
 . "$(dirname "$0")/lib.sh"
-AGENT="$BUILD/ctrcert-agent"
 KILL_ROUNDS=5 # × 6 containers = 30 jobs
 
 make_ca_and_config || exit 1
@@ -89,13 +88,6 @@ check "c1 serves the first web certificate" wait_serial 15011 "$(serial "$P/web.
 
 watch_jobs
 AGENT_PID=
-start_agent() {
-        "$AGENT" --config "$CONF" --bus system >>"$T/agent.log" 2>&1 &
-        AGENT_PID=$!
-        PIDS+=("$AGENT_PID")
-        for _ in $(seq 100); do bus_has_owner org.ctrcert.Agent1 && return 0; sleep 0.05; done
-        return 1
-}
 kill_agent() {
         kill -KILL "$AGENT_PID"
         for _ in $(seq 100); do kill -0 "$AGENT_PID" 2>/dev/null || break; sleep 0.05; done

@@ -66,6 +66,16 @@ issue_cert() {
                 -f "$2" -k "$3" >/dev/null 2>&1
 }
 
+# start_agent: ctrcert-agent with $CONF on the sandbox bus, its output appended to $T/agent.log,
+# until it owns its name (5 s); its PID in AGENT_PID.
+start_agent() {
+        "$BUILD/ctrcert-agent" --config "$CONF" --bus system >>"$T/agent.log" 2>&1 &
+        AGENT_PID=$!
+        PIDS+=("$AGENT_PID")
+        for _ in $(seq 100); do bus_has_owner org.ctrcert.Agent1 && return 0; sleep 0.05; done
+        return 1
+}
+
 # ---- watching the agent ----
 
 # watch_jobs: records the agent's JobFinished signals in $T/jobs.log (dbus-monitor).
