@@ -63,21 +63,66 @@ static int fsync_dir(const char *path) {
         return 0;
 }
 
-/* dir and dir/private (0700: the keys live there). */
+/*
+ * The SELinux types of the policy's layout (selinux/ctrcert.fc): /etc/ctrcert
+ * is ctrcert_conf_t, a CA directory in it ctrcert_ca_cert_t, its private/ (and
+ * previous/private/) ctrcert_ca_key_t. A directory made here inherits its
+ * parent's type, so without this a CA key written by `ctrcertctl ca init` would
+ * carry the type of the configuration, which the agent may read, until a
+ * restorecon. path is given the type below its parent's, keeping user, role
+ * and level; nothing is done outside the layout or without SELinux labels.
+ */
+static const struct {
+        const char *parent, *child;
+        bool is_private;
+} label_layout[] = {
+        { ":ctrcert_conf_t:", ":ctrcert_ca_cert_t:", false },   /* /etc/ctrcert/ca */
+        { ":ctrcert_ca_cert_t:", ":ctrcert_ca_cert_t:", false }, /* its previous/ (and previous.next/) */
+        { ":ctrcert_ca_cert_t:", ":ctrcert_ca_key_t:", true },   /* their private/ */
+};
+
+static int label_below(const char *parent, const char *path, bool is_private) {
+        char label[256], next[256];
+        ssize_t n = getxattr(parent, "security.selinux", label, sizeof(label) - 1);
+        const char *from = NULL, *to = NULL, *at = NULL;
+
+        if (n < 0)
+                return errno == ENODATA || errno == ENOTSUP ? 0 : log_error_errno(negative_errno(), "%s: %m", parent);
+        label[n] = '\0';
+        for (size_t i = 0; i < ELEMENTSOF(label_layout) && !at; i++)
+                if (label_layout[i].is_private == is_private && (at = strstr(label, label_layout[i].parent))) {
+                        from = label_layout[i].parent;
+                        to = label_layout[i].child;
+                }
+        if (!at)
+                return 0;
+        n = snprintf(next, sizeof(next), "%.*s%s%s", (int) (at - label), label, to, at + strlen(from));
+        if (n < 0 || (size_t) n >= sizeof(next))
+                return -EINVAL;
+        if (setxattr(path, "security.selinux", next, strlen(next) + 1, 0) < 0)
+                return log_error_errno(negative_errno(), "cannot give %s the SELinux label %s: %m (restorecon -R %s)",
+                                       path, next, path);
+        return 0;
+}
+
+/* dir and dir/private (0700: the keys live there), labelled as the policy lays them out. */
 static int make_dirs(const char *dir) {
-        _cleanup_free_ char *priv = path_join(dir, "private");
+        _cleanup_free_ char *priv = path_join(dir, "private"), *parent = path_join(dir, "..");
+        bool made = access(dir, F_OK) < 0;
         int r;
 
-        if (!priv)
+        if (!priv || !parent)
                 return -ENOMEM;
         r = mkdir_parents(dir, 0755);
         if (r < 0)
                 return log_error_errno(r, "cannot create %s: %m", dir);
+        if (made && label_below(parent, dir, false) < 0)
+                return -EACCES;
         if (mkdir(priv, 0700) < 0 && errno != EEXIST)
                 return log_error_errno(negative_errno(), "cannot create %s: %m", priv);
         if (chmod(priv, 0700) < 0)
                 return log_error_errno(negative_errno(), "cannot restrict %s: %m", priv);
-        return 0;
+        return label_below(dir, priv, true) < 0 ? -EACCES : 0;
 }
 
 /* Each file of m as dir/NAME + suffix, atomically. */
@@ -252,38 +297,16 @@ int ca_material_read(const char *dir, struct ca_material *m) {
         return 0;
 }
 
-/*
- * to gets from's SELinux label. A directory made here inherits its parent's
- * type (the CA certificates'), so keys written into a new previous/private
- * would be labelled like certificates until a restorecon; DIR/private's label
- * is the CA key's. Nothing to do without SELinux.
- */
-static int copy_label(const char *from, const char *to) {
-        char label[256];
-        ssize_t n = getxattr(from, "security.selinux", label, sizeof(label));
-
-        if (n < 0)
-                return errno == ENODATA || errno == ENOTSUP || errno == ENOENT
-                               ? 0
-                               : log_error_errno(negative_errno(), "cannot read the SELinux label of %s: %m", from);
-        if (setxattr(to, "security.selinux", label, (size_t) n, 0) < 0)
-                return log_error_errno(negative_errno(), "cannot label %s like %s: %m", to, from);
-        return 0;
-}
-
 /* previous/ as prev's files, made complete beside it first (DIR's lock is held). */
 static int write_previous(const char *dir, const struct ca_material *prev) {
-        _cleanup_free_ char *tmp = path_join(dir, "previous" STAGED), *dest = ca_previous_dir(dir),
-                            *priv = path_join(dir, "private"), *tmp_priv = path_join(dir, "previous" STAGED "/private");
+        _cleanup_free_ char *tmp = path_join(dir, "previous" STAGED), *dest = ca_previous_dir(dir);
         int r;
 
-        if (!tmp || !dest || !priv || !tmp_priv)
+        if (!tmp || !dest)
                 return -ENOMEM;
         r = remove_generation(tmp);
         if (r >= 0)
                 r = make_dirs(tmp);
-        if (r >= 0)
-                r = copy_label(priv, tmp_priv);
         if (r >= 0)
                 r = write_material(tmp, prev, "");
         if (r >= 0)

@@ -177,4 +177,23 @@ cp "$T/fleet/private/root.key" "$T/stage/private/root.key"
 check_contains "a root key is never installed" "a root key is not installed" "$("$CTL" ca install "$T/stage" "$T/inst" 2>&1)"
 rm "$T/stage/private/root.key"
 check_contains "nor installed over" "holds the root key" "$("$CTL" ca install "$T/stage" "$T/fleet" 2>&1)"
+
+# SELinux labels of the directories ctrcertctl makes, as selinux/ctrcert.fc lays them out. This
+# kernel runs without SELinux, but stores security.selinux like any attribute: enough to see
+# which label each directory is given (the policy's enforcement is tests/selinux.sh's).
+selabel() { python3 -c 'import os, sys; print(os.getxattr(sys.argv[1], "security.selinux").rstrip(b"\0").decode())' "$1" 2>&1; }
+mkdir -p "$T/etc-ctrcert"
+python3 -c 'import os, sys; os.setxattr(sys.argv[1], "security.selinux", b"system_u:object_r:ctrcert_conf_t:s0\0")' "$T/etc-ctrcert"
+"$CTL" ca init "$T/etc-ctrcert/ca" >/dev/null
+check_eq "ca init labels the CA directory for CA certificates" system_u:object_r:ctrcert_ca_cert_t:s0 "$(selabel "$T/etc-ctrcert/ca")"
+check_eq "… and private/ for the CA key, not the configuration's type" system_u:object_r:ctrcert_ca_key_t:s0 \
+        "$(selabel "$T/etc-ctrcert/ca/private")"
+"$CTL" ca rollover "$T/etc-ctrcert/ca" >/dev/null
+check_eq "ca rollover: previous/private gets the CA key's label" system_u:object_r:ctrcert_ca_key_t:s0 \
+        "$(selabel "$T/etc-ctrcert/ca/previous/private")"
+stage "$T/n1"
+"$CTL" ca rollover --finish --force "$T/etc-ctrcert/ca" >/dev/null
+"$CTL" ca install "$T/stage" "$T/etc-ctrcert/node" >/dev/null
+check_eq "ca install: a new CA directory's private/ too" system_u:object_r:ctrcert_ca_key_t:s0 \
+        "$(selabel "$T/etc-ctrcert/node/private")"
 finish
