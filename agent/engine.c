@@ -13,10 +13,12 @@
 #include "log.h"
 #include "metrics.h"
 #include "runtime.h"
+#include "seen.h"
 #include "strmap.h"
 #include "strv.h"
 
 #define METRICS_DELAY_USEC (1000 * 1000ULL)
+#define SEEN_DELAY_USEC (1000 * 1000ULL)
 
 enum ctr_state { CTR_IDLE, CTR_WAITING, CTR_QUEUED, CTR_RUNNING, CTR_HELD };
 static const char *const state_names[] = { "idle", "waiting", "queued", "running", "held" };
@@ -56,6 +58,8 @@ struct engine {
         struct bindings *current;
         DBusConnection *conn;
         struct jobstore *store;
+        struct seen *seen; /* each bound certificate file as last noticed: catch-up at start */
+        sd_event_source *seen_timer;
         struct podman_api *api;
         struct ctr *ctrs;
         struct strmap *by_key; /* ctr.key → ctr: O(1) on every saved certificate */
@@ -480,6 +484,52 @@ static int schedule(struct engine *e, struct bindings *snap, const struct mf_cer
         return r;
 }
 
+static int on_seen_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct engine *e = userdata;
+        int r;
+
+        e->seen_timer = sd_event_source_disable_unref(e->seen_timer);
+        r = seen_save(e->seen);
+        if (r < 0)
+                log_warning_errno(r, "cannot write %s/agent/seen: %m (certificates may get a second job after a restart)",
+                                  e->cfg->state_dir);
+        return 0;
+}
+
+/* Takes notice of a certificate file as it is now; written at most once a second (a burst notices many). */
+static void engine_seen(struct engine *e, const char *path) {
+        bool changed;
+
+        if (seen_note(e->seen, path, &changed) < 0)
+                log_warning("%s: out of memory noting it; a restart may give it a second job", path);
+        if (!e->seen_timer && sd_event_add_time_relative(e->event, &e->seen_timer, CLOCK_MONOTONIC, SEEN_DELAY_USEC,
+                                                         1000, on_seen_timer, e) < 0)
+                log_warning("cannot schedule writing %s/agent/seen", e->cfg->state_dir);
+}
+
+int engine_catch_up(struct engine *e, unsigned *ret_changed) {
+        const struct manifest *m = bindings_manifest(e->current);
+        unsigned n = 0;
+        int r = 0;
+
+        for (size_t i = 0; i < m->n_certs && r >= 0; i++) {
+                const struct mf_cert *cert = &m->certs[i];
+                unsigned scheduled;
+                bool changed;
+
+                r = seen_note(e->seen, cert->cert, &changed);
+                if (r < 0 || !changed)
+                        continue;
+                log_notice("%s (%s) changed while no agent was running: its containers get a job", cert->cert, cert->id);
+                r = engine_notify(e, cert->cert, &scheduled);
+                n++;
+        }
+        if (r >= 0)
+                r = seen_save(e->seen);
+        *ret_changed = n;
+        return r;
+}
+
 static struct renewal *renewal_find(struct engine *e, const char *path) {
         for (size_t i = 0; i < e->n_renewals; i++)
                 if (streq(e->renewals[i].path, path))
@@ -552,6 +602,8 @@ int engine_notify(struct engine *e, const char *cert_path, unsigned *ret_schedul
                         return r;
                 n++;
         }
+        /* Only now, with the jobs on disk: a crash in between costs a second job, not the first. */
+        engine_seen(e, cert->cert);
         log_info("%s (%s) saved: %u container binding(s) scheduled", cert_path, cert->id, n);
         *ret_scheduled = n;
         return 0;
@@ -726,12 +778,15 @@ int engine_new(sd_event *event, const struct config *cfg, struct bindings *b, en
         e = dir ? calloc(1, sizeof(*e)) : NULL;
         r = e ? jobstore_open(dir, &e->store) : -ENOMEM;
         if (r >= 0)
+                r = seen_open(dir, &e->seen);
+        if (r >= 0)
                 r = strmap_new(64, &e->by_key);
         if (r >= 0 && cfg->agent.podman_socket[0])
                 r = podman_api_new(event, cfg->agent.podman_socket, &e->api);
         if (r < 0) {
                 if (e) {
                         jobstore_free(e->store);
+                        seen_free(e->seen);
                         strmap_free(e->by_key);
                 }
                 free(e);
@@ -769,6 +824,10 @@ void engine_free(struct engine *e) {
                 free(c);
         }
         sd_event_source_disable_unref(e->metrics_timer);
+        sd_event_source_disable_unref(e->seen_timer);
+        if (seen_save(e->seen) < 0)
+                log_warning("cannot write %s/agent/seen", e->cfg->state_dir);
+        seen_free(e->seen);
         podman_api_free(e->api);
         strmap_free(e->by_key);
         jobstore_free(e->store);

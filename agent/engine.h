@@ -48,6 +48,12 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct engine *, engine_free);
 
 /* Schedules every job found on disk (a previous agent's unfinished work); returns how many containers. */
 int engine_resume(struct engine *e, unsigned *ret_resumed);
+/*
+ * Every certificate of the manifest whose file changed since an agent last
+ * noticed it (state_dir/agent/seen) is notified now: saved while no agent
+ * ran. A file never noticed before is only recorded. *ret_changed: how many.
+ */
+int engine_catch_up(struct engine *e, unsigned *ret_changed);
 
 /* The bus for systemd units (NULL while disconnected). */
 void engine_set_bus(struct engine *e, DBusConnection *conn);

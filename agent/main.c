@@ -262,6 +262,18 @@ static int resume_jobs(struct agent *a) {
         return 0;
 }
 
+/* Certificates saved while no agent ran (stopped, crashed, upgraded, not yet started at boot). */
+static int catch_up(struct agent *a) {
+        unsigned n = 0;
+        int r = engine_catch_up(a->engine, &n);
+
+        if (r < 0)
+                return log_error_errno(r, "cannot compare the certificates with %s/agent/seen: %m", a->cfg->state_dir);
+        if (n > 0)
+                log_notice("%u certificate(s) changed while no agent was running; their containers get a job", n);
+        return 0;
+}
+
 static void agent_done(struct agent *a) {
         certmonger_detach(a->cm);
         api_detach(a->api);
@@ -297,6 +309,8 @@ int main(int argc, char **argv) {
         /* A previous agent's unfinished jobs (killed, crashed, host rebooted) run again. */
         if (r >= 0)
                 r = resume_jobs(&a);
+        if (r >= 0)
+                r = catch_up(&a);
         if (r >= 0)
                 r = crlpub_new(a.event, a.cfg->state_dir, a.cfg->agent.crl_publish, &a.crlpub);
         /* 3. The bus: certmonger's signals in, our API out. */

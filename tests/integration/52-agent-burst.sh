@@ -57,6 +57,9 @@ job_of() { awk -v ctr="string \"$1\"" -v k="$2" '/member=JobFinished/ { first = 
 ids_of_job() { job_of "$1" "$2" | sed -n 's/^      string "\(.*\)"$/\1/p' | tr '\n' ' '; }
 result_of_job() { job_of "$1" "$2" | sed -n '/^   \]/{n;n;p;}' | cut -d'"' -f2; }
 check "the agent starts" start_agent
+sleep 1.5
+check_eq "its first start acts on nothing" 0 "$(($(jobs_for ctr-x) + $(jobs_for ctr-y)))"
+check "… it records the certificates as it found them" grep -q "$P/y1.crt" "$T/state/agent/seen"
 
 # ---- one burst: x1 and x2 saved at once, x3 seconds later (slow CA), y1 at once ----
 x0=$(restarts ctr-x) y0=$(restarts ctr-y)
@@ -105,5 +108,20 @@ gc resubmit -i x1 >/dev/null
 check "ctr-x's job runs although x2's renewal failed" wait_jobs ctr-x $((before + 1))
 check_contains "x2's refusal is in ca-error" "not-declared.example" "$(request_field x2 ca-error)"
 check_eq "ctr-x was not left waiting" 0 "$(ctl jobs | grep -c ctr-x)"
+check "the agent stops cleanly" stop_agent
+
+# ---- saved while no agent ran: the next agent catches up ----
+y_jobs=$(jobs_for ctr-y) y_restarts=$(restarts ctr-y) y_serial=$(serial "$P/y1.crt")
+gc resubmit -i y1 >/dev/null
+for _ in $(seq 100); do [ "$(serial "$P/y1.crt")" != "$y_serial" ] && break; sleep 0.1; done
+check "y1 is renewed while no agent runs" test "$(serial "$P/y1.crt")" != "$y_serial"
+check "the agent starts again" start_agent
+check "ctr-y gets the job it missed" wait_jobs ctr-y $((y_jobs + 1))
+check_eq "… and podman restarted it" $((y_restarts + 1)) "$(restarts ctr-y)"
+check_contains "the agent says why" "y1) changed while no agent was running" "$(cat "$T/agent.log")"
+check "the agent stops cleanly again" stop_agent
+check "… and starts once more" start_agent
+sleep 2.5
+check_eq "nothing changed since: no job at that start" $((y_jobs + 1)) "$(jobs_for ctr-y)"
 check "the agent stops cleanly" stop_agent
 finish
