@@ -10,7 +10,8 @@
 
 #define CM_NAME "org.fedorahosted.certmonger"
 #define CM_REQUEST_IFACE "org.fedorahosted.certmonger.request"
-#define GETALL_TIMEOUT_MS 10000
+#define CM_PATH "/org/fedorahosted/certmonger"
+#define CALL_TIMEOUT_MS 10000
 
 static const char match_saved[] = "type='signal',interface='" CM_REQUEST_IFACE "',member='SavedCertificate'";
 static const char match_props[] = "type='signal',interface='" DBUS_INTERFACE_PROPERTIES
@@ -35,6 +36,8 @@ struct certmonger {
         void *userdata;
         struct strmap *by_path; /* request.path → request */
         struct request *requests;
+        DBusPendingCall **calls; /* under way; cancelled at detach, so no reply finds cm freed */
+        size_t n_calls;
 };
 
 /*
@@ -106,11 +109,64 @@ static void requests_reset(struct certmonger *cm) {
                 log_warning("out of memory: certmonger's request statuses are not followed");
 }
 
+/* Drops every call under way: its reply would speak of a certmonger that is gone, or arrive after cm. */
+static void calls_cancel(struct certmonger *cm) {
+        for (size_t i = 0; i < cm->n_calls; i++) {
+                dbus_pending_call_cancel(cm->calls[i]);
+                dbus_pending_call_unref(cm->calls[i]);
+        }
+        free(cm->calls);
+        cm->calls = NULL;
+        cm->n_calls = 0;
+}
+
+/* A method call to certmonger whose reply goes to notify(pending, data); data is freed with free_data. */
+static int call_send(struct certmonger *cm, DBusMessage *m, DBusPendingCallNotifyFunction notify, void *data,
+                     DBusFreeFunction free_data) {
+        DBusPendingCall *pending = NULL, **v = realloc(cm->calls, (cm->n_calls + 1) * sizeof(*v));
+
+        if (!v) {
+                if (free_data)
+                        free_data(data);
+                return -ENOMEM;
+        }
+        cm->calls = v;
+        if (!dbus_connection_send_with_reply(cm->conn, m, &pending, CALL_TIMEOUT_MS) || !pending) {
+                if (free_data)
+                        free_data(data);
+                return -ENOTCONN;
+        }
+        if (!dbus_pending_call_set_notify(pending, notify, data, free_data)) {
+                dbus_pending_call_cancel(pending);
+                dbus_pending_call_unref(pending);
+                if (free_data)
+                        free_data(data);
+                return -ENOMEM;
+        }
+        cm->calls[cm->n_calls++] = pending;
+        return 0;
+}
+
+/* The reply arrived: the call is no longer ours to cancel. */
+static void call_done(struct certmonger *cm, DBusPendingCall *pending) {
+        for (size_t i = 0; i < cm->n_calls; i++)
+                if (cm->calls[i] == pending) {
+                        cm->calls[i] = cm->calls[--cm->n_calls];
+                        break;
+                }
+        dbus_pending_call_unref(pending);
+}
+
+static void list_requests(struct certmonger *cm);
+
 static void set_owner(struct certmonger *cm, const char *owner) {
         free(cm->owner);
         cm->owner = owner && owner[0] ? strdup(owner) : NULL;
+        calls_cancel(cm);
         requests_reset(cm);
         log_info("certmonger is %s%s", cm->owner ? "at " : "not running", cm->owner ? cm->owner : "");
+        if (cm->owner)
+                list_requests(cm);
 }
 
 static bool from_certmonger(const struct certmonger *cm, DBusMessage *m) {
@@ -222,15 +278,14 @@ static void on_getall(DBusPendingCall *pending, void *data) {
                             error ? error : "");
         if (reply)
                 dbus_message_unref(reply);
-        dbus_pending_call_unref(pending);
+        call_done(call->cm, pending);
 }
 
 static int request_getall(struct certmonger *cm, const char *path, bool saved) {
         DBusMessage *m;
-        DBusPendingCall *pending = NULL;
         struct getall_call *call;
         const char *iface = CM_REQUEST_IFACE;
-        bool ok;
+        int r;
 
         m = dbus_message_new_method_call(cm->owner, path, DBUS_INTERFACE_PROPERTIES, "GetAll");
         call = calloc(1, sizeof(*call));
@@ -244,14 +299,40 @@ static int request_getall(struct certmonger *cm, const char *path, bool saved) {
         }
         call->cm = cm;
         call->saved = saved;
-        ok = dbus_connection_send_with_reply(cm->conn, m, &pending, GETALL_TIMEOUT_MS) && pending &&
-             dbus_pending_call_set_notify(pending, on_getall, call, getall_call_free);
+        r = call_send(cm, m, on_getall, call, getall_call_free);
         dbus_message_unref(m);
-        if (!ok) {
-                getall_call_free(call);
-                return -ENOTCONN;
-        }
-        return 0;
+        return r;
+}
+
+/* certmonger's requests when we start listening: which are being renewed already (an agent started mid-burst)? */
+static void on_requests(DBusPendingCall *pending, void *data) {
+        struct certmonger *cm = data;
+        DBusMessage *reply = dbus_pending_call_steal_reply(pending);
+        char **paths = NULL;
+        int n = 0;
+
+        if (reply && !dbus_message_get_error_name(reply) &&
+            dbus_message_get_args(reply, NULL, DBUS_TYPE_ARRAY, DBUS_TYPE_OBJECT_PATH, &paths, &n, DBUS_TYPE_INVALID)) {
+                for (int i = 0; i < n; i++)
+                        if (request_getall(cm, paths[i], false) < 0)
+                                log_warning("certmonger request %s: cannot ask for its properties", paths[i]);
+                dbus_free_string_array(paths);
+        } else
+                log_warning("cannot list certmonger's requests%s%s: renewals already under way are seen at their next step",
+                            reply && dbus_message_get_error_name(reply) ? ": " : "",
+                            reply && dbus_message_get_error_name(reply) ? dbus_message_get_error_name(reply) : "");
+        if (reply)
+                dbus_message_unref(reply);
+        call_done(cm, pending);
+}
+
+static void list_requests(struct certmonger *cm) {
+        DBusMessage *m = dbus_message_new_method_call(cm->owner, CM_PATH, CM_NAME, "get_requests");
+
+        if (!m || call_send(cm, m, on_requests, cm, NULL) < 0)
+                log_warning("cannot ask certmonger for its requests");
+        if (m)
+                dbus_message_unref(m);
 }
 
 static void on_saved_signal(struct certmonger *cm, DBusMessage *m) {
@@ -386,6 +467,7 @@ void certmonger_detach(struct certmonger *cm) {
         }
         if (cm->conn)
                 dbus_connection_remove_filter(cm->conn, on_message, cm);
+        calls_cancel(cm);
         requests_reset(cm);
         strmap_free(cm->by_path);
         free(cm->owner);

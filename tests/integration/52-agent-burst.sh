@@ -123,5 +123,27 @@ check "the agent stops cleanly again" stop_agent
 check "… and starts once more" start_agent
 sleep 2.5
 check_eq "nothing changed since: no job at that start" $((y_jobs + 1)) "$(jobs_for ctr-y)"
+
+# ---- an agent started mid-burst: x1 saved before it ran, x3 still being renewed ----
+check "the agent stops cleanly before the next burst" stop_agent
+sed -i 's/debounce_max: 3s/debounce_max: 20s/' "$CONF"
+echo 6 >"$T/slow-s"
+x_jobs=$(jobs_for ctr-x) x_restarts=$(restarts ctr-x) x1_serial=$(serial "$P/x1.crt")
+gc resubmit -i x3 -c ctrcert-slow >/dev/null
+gc resubmit -i x1 >/dev/null
+for _ in $(seq 100); do [ "$(serial "$P/x1.crt")" != "$x1_serial" ] && break; sleep 0.1; done
+check "x1 is saved while no agent runs" test "$(serial "$P/x1.crt")" != "$x1_serial"
+check "the agent starts in the middle of the burst" start_agent
+sleep 2 # past its 1 s window
+check_eq "x3 is still being renewed" SUBMITTING "$(request_field x3 status)"
+check_contains "ctr-x waits for it (certmonger's requests are read at start)" "certmonger is renewing" "$(ctl jobs)"
+check "x3 is saved" wait_status x3 MONITORING
+check "ctr-x's job finishes" wait_jobs ctr-x $((x_jobs + 1))
+sleep 3 # a window and a restart more: a second job would have finished by now
+check_eq "one job for both" $((x_jobs + 1)) "$(jobs_for ctr-x)"
+ids=$(ids_of_job ctr-x $((x_jobs + 1)))
+check_contains "… naming x1, caught up" x1 "$ids"
+check_contains "… and x3" x3 "$ids"
+check_eq "podman restarted ctr-x once" $((x_restarts + 1)) "$(restarts ctr-x)"
 check "the agent stops cleanly" stop_agent
 finish
