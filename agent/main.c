@@ -251,26 +251,24 @@ static int load_config(struct agent *a) {
         return r;
 }
 
-static int resume_jobs(struct agent *a) {
-        unsigned n = 0;
-        int r = engine_resume(a->engine, &n);
+/*
+ * Work a previous agent left: its unfinished jobs (killed, crashed, host
+ * rebooted), and certificates saved while no agent ran at all (stopped,
+ * upgraded, not yet started at boot).
+ */
+static int pick_up_work(struct agent *a) {
+        unsigned resumed = 0, changed = 0;
+        int r = engine_resume(a->engine, &resumed);
 
         if (r < 0)
                 return log_error_errno(r, "cannot read the job queue in %s/agent: %m", a->cfg->state_dir);
-        if (n > 0)
-                log_notice("resuming the unfinished jobs of %u container(s)", n);
-        return 0;
-}
-
-/* Certificates saved while no agent ran (stopped, crashed, upgraded, not yet started at boot). */
-static int catch_up(struct agent *a) {
-        unsigned n = 0;
-        int r = engine_catch_up(a->engine, &n);
-
+        if (resumed > 0)
+                log_notice("resuming the unfinished jobs of %u container(s)", resumed);
+        r = engine_catch_up(a->engine, &changed);
         if (r < 0)
                 return log_error_errno(r, "cannot compare the certificates with %s/agent/seen: %m", a->cfg->state_dir);
-        if (n > 0)
-                log_notice("%u certificate(s) changed while no agent was running; their containers get a job", n);
+        if (changed > 0)
+                log_notice("%u certificate(s) changed while no agent was running; their containers get a job", changed);
         return 0;
 }
 
@@ -306,11 +304,9 @@ int main(int argc, char **argv) {
                 r = engine_new(a.event, a.cfg, b, on_job_finished, &a, &a.engine);
         else
                 bindings_unref(b);
-        /* A previous agent's unfinished jobs (killed, crashed, host rebooted) run again. */
+        /* What a previous agent left: unfinished jobs, certificates saved while none ran. */
         if (r >= 0)
-                r = resume_jobs(&a);
-        if (r >= 0)
-                r = catch_up(&a);
+                r = pick_up_work(&a);
         if (r >= 0)
                 r = crlpub_new(a.event, a.cfg->state_dir, a.cfg->agent.crl_publish, &a.crlpub);
         /* 3. The bus: certmonger's signals in, our API out. */

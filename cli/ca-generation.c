@@ -181,6 +181,28 @@ static int remove_generation(const char *gen_dir) {
         return 0;
 }
 
+/*
+ * dir's exclusive lock, for a change to its generations. Readers (the
+ * helper's ca_load) take it shared: none sees one generation's certificate
+ * with another's key, or half of a swap.
+ */
+static int lock_generations(const char *dir) {
+        int fd = lock_dir(dir, LOCK_EX);
+
+        return fd < 0 ? log_error_errno(fd, "cannot lock %s: %m", dir) : fd;
+}
+
+/* After a change: ca-bundle.pem as the generations now are, and the renames made durable. */
+static int settle(const char *dir) {
+        _cleanup_free_ char *priv = path_join(dir, "private");
+
+        if (!priv)
+                return -ENOMEM;
+        if (write_bundle(dir) < 0 || fsync_dir(priv) < 0 || fsync_dir(dir) < 0)
+                return -EIO;
+        return 0;
+}
+
 int ca_drop_previous(const char *dir) {
         _cleanup_free_ char *prev = ca_previous_dir(dir);
         _cleanup_close_ int lock = -1;
@@ -188,13 +210,11 @@ int ca_drop_previous(const char *dir) {
 
         if (!prev)
                 return -ENOMEM;
-        lock = lock_dir(dir, LOCK_EX);
+        lock = lock_generations(dir);
         if (lock < 0)
-                return log_error_errno(lock, "cannot lock %s: %m", dir);
+                return lock;
         r = remove_generation(prev);
-        if (r >= 0)
-                r = write_bundle(dir);
-        return r < 0 ? r : fsync_dir(dir);
+        return r < 0 ? r : settle(dir);
 }
 
 int ca_write(const char *dir, const struct ca_material *m) {
@@ -211,28 +231,43 @@ int ca_write(const char *dir, const struct ca_material *m) {
         return r < 0 ? r : write_bundle(dir);
 }
 
-/* previous/ as hard links to the current files, made complete in a temporary directory first. */
-static int link_previous(const char *dir) {
-        _cleanup_free_ char *tmp = path_join(dir, "previous" STAGED), *prev = ca_previous_dir(dir);
-        int r;
-
-        if (!tmp || !prev)
-                return -ENOMEM;
-        r = remove_generation(tmp); /* left by a crash before the rename below */
-        if (r >= 0)
-                r = make_dirs(tmp);
-        /* Not the root key: nothing is signed by the previous root again (its issuing CA signs CRLs). */
-        for (size_t i = CA_ROOT_KEY + 1; i < _CA_FILE_MAX && r >= 0; i++) {
+/* Hard links from tmp to dir's current files. Not the root key: nothing is signed by the previous root again. */
+static int link_current(const char *dir, const char *tmp) {
+        for (size_t i = CA_ROOT_KEY + 1; i < _CA_FILE_MAX; i++) {
                 _cleanup_free_ char *from = path_join(dir, ca_files[i].name), *to = path_join(tmp, ca_files[i].name);
 
                 if (!from || !to)
                         return -ENOMEM;
                 if (link(from, to) < 0 && errno != ENOENT)
-                        r = log_error_errno(negative_errno(), "cannot link %s to %s: %m", from, to);
+                        return log_error_errno(negative_errno(), "cannot link %s to %s: %m", from, to);
         }
-        if (r >= 0 && (r = fsync_dir(tmp)) >= 0 && rename(tmp, prev) < 0)
-                r = log_error_errno(negative_errno(), "cannot rename %s to %s: %m", tmp, prev);
-        return r < 0 ? r : fsync_dir(dir);
+        return 0;
+}
+
+/*
+ * previous/ made anew (dir's lock is held): prev's files, or with prev NULL
+ * hard links to the current generation (a rollover). Built complete in
+ * previous.next/ first, then renamed over any previous/, so a crash leaves
+ * one whole previous/ or none.
+ */
+static int replace_previous(const char *dir, const struct ca_material *prev) {
+        _cleanup_free_ char *tmp = path_join(dir, "previous" STAGED), *dest = ca_previous_dir(dir);
+        int r;
+
+        if (!tmp || !dest)
+                return -ENOMEM;
+        r = remove_generation(tmp); /* left by a crash before the rename below */
+        if (r >= 0)
+                r = make_dirs(tmp);
+        if (r >= 0)
+                r = prev ? write_material(tmp, prev, "") : link_current(dir, tmp);
+        if (r >= 0)
+                r = fsync_dir(tmp);
+        if (r >= 0)
+                r = remove_generation(dest);
+        if (r >= 0 && rename(tmp, dest) < 0)
+                r = log_error_errno(negative_errno(), "cannot rename %s to %s: %m", tmp, dest);
+        return r;
 }
 
 /* Renames every staged NAME.next over NAME. Returns how many there were. */
@@ -253,20 +288,14 @@ static int rename_staged(const char *dir) {
 }
 
 static int swap_locked(const char *dir, bool link_first) {
-        _cleanup_free_ char *priv = path_join(dir, "private");
-        _cleanup_close_ int lock = -1;
-        int r;
+        _cleanup_close_ int lock = lock_generations(dir);
+        int r = lock;
 
-        if (!priv)
-                return -ENOMEM;
-        /* Readers (the helper's ca_load) take it shared: none sees half of each generation. */
-        lock = lock_dir(dir, LOCK_EX);
-        if (lock < 0)
-                return log_error_errno(lock, "cannot lock %s: %m", dir);
-        r = link_first ? link_previous(dir) : 0;
+        if (r >= 0 && link_first)
+                r = replace_previous(dir, NULL);
         if (r >= 0)
                 r = rename_staged(dir);
-        if (r >= 0 && (fsync_dir(priv) < 0 || fsync_dir(dir) < 0 || write_bundle(dir) < 0))
+        if (r >= 0 && settle(dir) < 0)
                 return -EIO;
         return r;
 }
@@ -297,45 +326,21 @@ int ca_material_read(const char *dir, struct ca_material *m) {
         return 0;
 }
 
-/* previous/ as prev's files, made complete beside it first (DIR's lock is held). */
-static int write_previous(const char *dir, const struct ca_material *prev) {
-        _cleanup_free_ char *tmp = path_join(dir, "previous" STAGED), *dest = ca_previous_dir(dir);
-        int r;
-
-        if (!tmp || !dest)
-                return -ENOMEM;
-        r = remove_generation(tmp);
-        if (r >= 0)
-                r = make_dirs(tmp);
-        if (r >= 0)
-                r = write_material(tmp, prev, "");
-        if (r >= 0)
-                r = remove_generation(dest);
-        if (r >= 0 && rename(tmp, dest) < 0)
-                r = log_error_errno(negative_errno(), "cannot rename %s to %s: %m", tmp, dest);
-        return r;
-}
-
 int ca_install(const char *dir, const struct ca_material *cur, const struct ca_material *prev) {
-        _cleanup_free_ char *prev_dir = ca_previous_dir(dir), *priv = path_join(dir, "private");
+        _cleanup_free_ char *prev_dir = ca_previous_dir(dir);
         _cleanup_close_ int lock = -1;
         int r;
 
-        if (!prev_dir || !priv)
+        if (!prev_dir)
                 return -ENOMEM;
         r = make_dirs(dir);
         if (r < 0)
                 return r;
-        /* Readers (the helper's ca_load) take it shared: none sees one generation's certificate with another's key. */
-        lock = lock_dir(dir, LOCK_EX);
+        lock = lock_generations(dir);
         if (lock < 0)
-                return log_error_errno(lock, "cannot lock %s: %m", dir);
+                return lock;
         r = write_material(dir, cur, "");
         if (r >= 0)
-                r = prev ? write_previous(dir, prev) : remove_generation(prev_dir);
-        if (r >= 0)
-                r = write_bundle(dir);
-        if (r >= 0 && (fsync_dir(priv) < 0 || fsync_dir(dir) < 0))
-                r = -EIO;
-        return r;
+                r = prev ? replace_previous(dir, prev) : remove_generation(prev_dir);
+        return r < 0 ? r : settle(dir);
 }

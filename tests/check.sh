@@ -35,3 +35,9 @@ finish() {
         echo "# ${1:-$(basename "$0")}: $PASS passed, $FAIL failed"
         [ "$FAIL" -eq 0 ]
 }
+
+# scratch NAME: a fresh directory $W for a suite's files, removed when the script exits.
+scratch() {
+        W=$(mktemp -d "/tmp/ctrcert-$1.XXXXXX") || exit 1
+        trap 'rm -rf "$W"' EXIT
+}

@@ -6,8 +6,7 @@ set -u
 TOP=${1:?usage: package.sh SRCDIR BUILDDIR}
 BUILD=${2:?usage: package.sh SRCDIR BUILDDIR}
 . "$(dirname "$0")/check.sh"
-W=$(mktemp -d /tmp/ctrcert-package.XXXXXX)
-trap 'rm -rf "$W"' EXIT
+scratch package
 
 if command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null; then
         # A clean export: what is committed, nothing the build left in the tree.

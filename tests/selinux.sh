@@ -7,8 +7,7 @@ set -u
 TOP=${1:?usage: selinux.sh SRCDIR BUILDDIR}
 BUILD=${2:?usage: selinux.sh SRCDIR BUILDDIR}
 . "$(dirname "$0")/check.sh"
-W=$(mktemp -d /tmp/ctrcert-selinux.XXXXXX)
-trap 'rm -rf "$W"' EXIT
+scratch selinux
 
 if [ ! -f /usr/share/selinux/devel/Makefile ] || ! command -v semodule >/dev/null || ! command -v sesearch >/dev/null; then
         not_ok "SELinux policy tools are installed (./quickstart.sh test installs them)"
