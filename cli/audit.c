@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <regex.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,45 @@
 
 extern char **environ;
 
-/* Runs argv (no shell) and returns its stdout; stderr goes to ours. -EIO on a non-zero exit. */
+/* Reads fd to EOF into a NUL-terminated buffer; -EFBIG past max bytes. */
+static int read_all(int fd, size_t max, char **ret, size_t *ret_len) {
+        _cleanup_free_ char *out = NULL;
+        size_t len = 0, size = 0;
+
+        for (;;) {
+                ssize_t n;
+
+                if (len == size) {
+                        char *p;
+
+                        size = size ? size * 2 : 65536;
+                        p = realloc(out, size + 1);
+                        if (!p)
+                                return -ENOMEM;
+                        out = p; /* realloc freed the old block when it moved it */
+                }
+                n = read(fd, out + len, size - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return negative_errno();
+                if (n == 0)
+                        break;
+                len += (size_t) n;
+                if (len > max)
+                        return -EFBIG;
+        }
+        out[len] = '\0';
+        *ret_len = len;
+        *ret = TAKE_PTR(out);
+        return 0;
+}
+
+/*
+ * Runs argv (no shell) and returns its stdout; stderr goes to ours. -EIO on
+ * a non-zero exit, -EFBIG when the output passes CAPTURE_MAX (the child is
+ * killed then: a runtime must not make us hold unbounded memory).
+ */
 static int capture(char *const argv[], char **ret) {
         _cleanup_free_ char *out = NULL;
         posix_spawn_file_actions_t fa;
@@ -41,28 +80,19 @@ static int capture(char *const argv[], char **ret) {
         r = -posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
         close(fds[1]);
-        for (ssize_t n = 1; r >= 0 && n > 0;) {
-                char *p = realloc(out, len + 65536 + 1);
-
-                if (!p || len > CAPTURE_MAX) {
-                        free(p == out ? NULL : p);
-                        r = -ENOMEM;
-                        break;
-                }
-                out = p;
-                n = read(fds[0], out + len, 65536);
-                len += n > 0 ? (size_t) n : 0;
+        if (r < 0) {
+                close(fds[0]);
+                return r;
         }
+        r = read_all(fds[0], CAPTURE_MAX, &out, &len);
         close(fds[0]);
-        if (r == -ENOMEM)
-                kill(pid, SIGKILL);
-        if (r >= 0 || r == -ENOMEM)
-                waitpid(pid, &status, 0);
+        if (r < 0)
+                (void) kill(pid, SIGKILL); /* it would block on a full pipe, or run on unread */
+        (void) waitpid(pid, &status, 0);
         if (r < 0)
                 return r;
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
                 return -EIO;
-        out[len] = '\0';
         *ret = TAKE_PTR(out);
         return 0;
 }
@@ -238,7 +268,9 @@ static int audit_runtime(const struct config *cfg, const struct manifest *m, int
 
         if (r < 0) {
                 log_error_errno(r, "cannot list the running %s containers with %s: %s", runtime_names[runtime], cli,
-                                r == -EIO ? "the command failed" : strerror(-r));
+                                r == -EIO     ? "the command failed"
+                                : r == -EFBIG ? "its output passed 16 MiB"
+                                              : strerror(-r));
                 return r;
         }
         *findings += audit_unbound(m, runtime, v, n) + audit_bindings(m, runtime, v, n);
