@@ -255,6 +255,23 @@ static void bus_drop(struct bus *bus) {
         bus->dispatch = sd_event_source_disable_unref(bus->dispatch);
 }
 
+static int on_reconnect(sd_event_source *s, uint64_t usec, void *userdata);
+
+/*
+ * Arms the one-second reconnect timer. Without it the agent would stay
+ * disconnected for good while looking alive, so when the timer cannot be
+ * armed the event loop ends with an error and systemd restarts the agent.
+ */
+static void bus_schedule_reconnect(struct bus *bus) {
+        int r = sd_event_add_time_relative(bus->event, &bus->reconnect, CLOCK_MONOTONIC, RECONNECT_USEC, 0,
+                                           on_reconnect, bus);
+
+        if (r < 0) {
+                log_error_errno(r, "bus %s: cannot arm the reconnect timer, exiting: %m", bus->spec);
+                (void) sd_event_exit(bus->event, r);
+        }
+}
+
 static int on_reconnect(sd_event_source *s, uint64_t usec, void *userdata) {
         struct bus *bus = userdata;
         int r;
@@ -263,8 +280,7 @@ static int on_reconnect(sd_event_source *s, uint64_t usec, void *userdata) {
         r = bus_start(bus);
         if (r < 0) {
                 log_debug_errno(r, "bus %s: still unreachable: %m", bus->spec);
-                sd_event_add_time_relative(bus->event, &bus->reconnect, CLOCK_MONOTONIC, RECONNECT_USEC, 0,
-                                           on_reconnect, bus);
+                bus_schedule_reconnect(bus);
         } else
                 log_info("bus %s: connected again", bus->spec);
         return 0;
@@ -279,8 +295,8 @@ static int on_lost(sd_event_source *s, void *userdata) {
                 bus->on_disconnected(bus, bus->userdata);
         bus_drop(bus);
         log_warning("bus %s: disconnected; reconnecting every second", bus->spec);
-        return sd_event_add_time_relative(bus->event, &bus->reconnect, CLOCK_MONOTONIC, RECONNECT_USEC, 0, on_reconnect,
-                                          bus) < 0 ? -ENOMEM : 0;
+        bus_schedule_reconnect(bus);
+        return 0;
 }
 
 static DBusHandlerResult on_local(DBusConnection *conn, DBusMessage *m, void *data) {
@@ -289,8 +305,10 @@ static DBusHandlerResult on_local(DBusConnection *conn, DBusMessage *m, void *da
         if (!dbus_message_is_signal(m, DBUS_INTERFACE_LOCAL, "Disconnected"))
                 return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
         /* Tear down outside the dispatch of this very connection. */
-        if (!bus->lost)
-                sd_event_add_defer(bus->event, &bus->lost, on_lost, bus);
+        if (!bus->lost && sd_event_add_defer(bus->event, &bus->lost, on_lost, bus) < 0) {
+                log_error("bus %s: disconnected and out of memory to handle it, exiting", bus->spec);
+                (void) sd_event_exit(bus->event, -ENOMEM);
+        }
         return DBUS_HANDLER_RESULT_HANDLED;
 }
 
