@@ -1,13 +1,29 @@
 #!/bin/bash
-# Runs every tests/integration/NN-*.sh against a build directory and sums
-# their "ok"/"not ok" lines. Each script isolates itself (tests/sandbox.sh).
+# Runs the tests/integration/NN-*.sh scenarios against a build directory and
+# sums their "ok"/"not ok" lines. Each script isolates itself (tests/sandbox.sh).
+#   run.sh BUILDDIR            every scenario
+#   run.sh BUILDDIR 50 70      only 50-*.sh and 70-*.sh (make integration T="50 70")
 set -u
-BUILD=${1:?usage: run.sh BUILDDIR}
+BUILD=${1:?usage: run.sh BUILDDIR [NN…]}
+shift
 export BUILD
 here=$(cd "$(dirname "$0")" && pwd)
 pass=0
 fail=0
-for t in "$here"/[0-9][0-9]-*.sh; do
+scenarios=()
+if [ $# -eq 0 ]; then
+        scenarios=("$here"/[0-9][0-9]-*.sh)
+else
+        for n in "$@"; do
+                match=("$here/$n"-*.sh)
+                if [ ! -e "${match[0]}" ]; then
+                        echo "run.sh: no scenario $n-*.sh in $here" >&2
+                        exit 2
+                fi
+                scenarios+=("${match[@]}")
+        done
+fi
+for t in "${scenarios[@]}"; do
         echo "# $(basename "$t")"
         out=$(timeout 600 bash "$t" 2>&1)
         rc=$?
