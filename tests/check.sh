@@ -30,6 +30,17 @@ check_contains() {
 # lacks PATTERN TEXT: for check; a function, since gc and friends are too and bash -c sees none of them.
 lacks() { ! grep -q "$1" <<<"$2"; }
 
+# wait_until SECONDS COMMAND…: until COMMAND succeeds, at most SECONDS of wall-clock time (not a
+# count of tries: on a loaded machine each try takes longer). Deadlines are generous on purpose.
+wait_until() {
+        local deadline=$((SECONDS + $1))
+        shift
+        until "$@"; do
+                [ "$SECONDS" -ge "$deadline" ] && return 1
+                sleep 0.05
+        done
+}
+
 # finish [LABEL]: the script's summary line; its exit status says whether all passed.
 finish() {
         echo "# ${1:-$(basename "$0")}: $PASS passed, $FAIL failed"

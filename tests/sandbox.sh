@@ -90,13 +90,14 @@ request_field() {
         gc list -i "$1" | sed -n "s/^[[:space:]]*$2: //p" | head -n 1
 }
 
-# wait_status ID STATUS…: until the request reaches one of them (10 s).
+# wait_status ID STATUS…: until the request reaches one of them (30 s of wall-clock time).
 wait_status() {
-        local id=$1 s
+        local id=$1 s deadline=$((SECONDS + 30))
         shift
-        for _ in $(seq 200); do
+        while :; do
                 s=$(request_field "$id" status)
                 for want in "$@"; do [ "$s" = "$want" ] && return 0; done
+                [ "$SECONDS" -ge "$deadline" ] && break
                 sleep 0.05
         done
         echo "# request $id stuck in '$s'"
@@ -171,11 +172,11 @@ served_serial() {
         echo | timeout 5 openssl s_client -connect "127.0.0.1:$1" 2>/dev/null | openssl x509 -noout -serial 2>/dev/null | cut -d= -f2
 }
 
-# wait_serial PORT SERIAL: until PORT serves SERIAL (10 s).
+# wait_serial PORT SERIAL: until PORT serves SERIAL (30 s of wall-clock time).
 wait_serial() {
-        for _ in $(seq 100); do
-                [ "$(served_serial "$1")" = "$2" ] && return 0
+        local deadline=$((SECONDS + 30))
+        until [ "$(served_serial "$1")" = "$2" ]; do
+                [ "$SECONDS" -ge "$deadline" ] && return 1
                 sleep 0.1
         done
-        return 1
 }

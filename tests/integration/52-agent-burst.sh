@@ -3,10 +3,10 @@
 # whose window ends while certmonger is still renewing another of its certificates (a request
 # between resubmit and save, seen in its status signals) waits for it, up to
 # agent.debounce_max. Real certmonger, real bus, real podman; a second CA entry whose helper
-# takes a few seconds makes one save come late on purpose, as certmonger's own save gaps
-# (~5 s, bench/RESULTS.md) do in a mass renewal.
+# waits for the test to release it makes one save come late on purpose, as certmonger's own
+# save gaps (~5 s, bench/RESULTS.md) do in a mass renewal. The gate is a file, not a timed
+# sleep, so a loaded machine cannot let the late save through before the test has looked.
 . "$(dirname "$0")/lib.sh"
-SLOW_S=4 # the slow CA's SUBMIT delay: longer than the 1 s window, shorter than debounce_max
 
 make_ca_and_config || exit 1
 cat >>"$CONF" <<EOC
@@ -30,14 +30,18 @@ entry() { printf '  - id: %s\n    cert: %s/%s.crt\n    key: %s/%s.key\n    names
         entry y1
         echo "    containers: [{name: ctr-y, action: restart}]"
 } >"$T/etc/manifest.yaml"
-# The same helper, SUBMIT delayed by $T/slow-s seconds: its request stays SUBMITTING meanwhile.
+# The same helper, whose SUBMIT waits until $T/release exists (at most 5 minutes, so a broken
+# test cannot hang certmonger): its request stays SUBMITTING until the test releases it.
 cat >"$T/bin/slow-submit" <<EOS
 #!/bin/sh
-[ "\$CERTMONGER_OPERATION" = SUBMIT ] && sleep "\$(cat $T/slow-s)"
+i=0
+while [ "\$CERTMONGER_OPERATION" = SUBMIT ] && [ ! -e $T/release ] && [ \$i -lt 6000 ]; do sleep 0.05; i=\$((i + 1)); done
 exec "$SUBMIT" --config "$CONF"
 EOS
 chmod +x "$T/bin/slow-submit"
-echo "$SLOW_S" >"$T/slow-s"
+hold() { rm -f "$T/release"; }
+release() { touch "$T/release"; }
+release
 start_world || exit 1
 gc add-ca -c ctrcert-slow -e "$T/bin/slow-submit" >/dev/null
 for id in x1 x2 x3 y1; do issue_cert "$id" "$P/$id.crt" "$P/$id.key"; done
@@ -63,6 +67,7 @@ check "… it records the certificates as it found them" grep -q "$P/y1.crt" "$T
 
 # ---- one burst: x1 and x2 saved at once, x3 seconds later (slow CA), y1 at once ----
 x0=$(restarts ctr-x) y0=$(restarts ctr-y)
+hold
 gc resubmit -i x3 -c ctrcert-slow >/dev/null
 for id in x1 x2 y1; do gc resubmit -i "$id" >/dev/null; done
 # While x3 is still submitting, ctr-x waits with a reason; ctr-y (nothing of it pending) is done.
@@ -71,6 +76,7 @@ check_eq "x3 is still being renewed then" SUBMITTING "$(request_field x3 status)
 check_eq "ctr-x has no job yet" 0 "$(jobs_for ctr-x)"
 check_contains "ctrcertctl jobs says what ctr-x waits for" "certmonger is renewing" \
         "$(ctl jobs)"
+release
 check "x3 is saved" wait_status x3 MONITORING
 check "ctr-x's job finishes" wait_jobs ctr-x 1
 sleep 3 # a window and a restart more: a second job would have finished by now
@@ -85,7 +91,7 @@ check_eq "x3 now comes from the slow CA entry" ctrcert-slow "$(request_field x3 
 # ---- agent.debounce_max caps the wait: x3 far too slow, ctr-x acts on what was saved ----
 check "the agent stops cleanly" stop_agent
 sed -i 's/debounce_max: 20s/debounce_max: 3s/' "$CONF"
-echo 8 >"$T/slow-s"
+hold
 check "the agent starts with debounce_max 3s" start_agent
 gc resubmit -i x3 -c ctrcert-slow >/dev/null
 gc resubmit -i x1 >/dev/null
@@ -96,11 +102,11 @@ check_contains "that job names x1" x1 "$ids"
 check_eq "and not x3" "" "$(grep -o x3 <<<"$ids")"
 check_contains "the agent says why it did not wait longer" "still being renewed after agent.debounce_max" \
         "$(cat "$T/agent.log")"
+release
 check "x3, saved later, gets its own job" wait_jobs ctr-x 3
 check_contains "which names x3" x3 "$(ids_of_job ctr-x 3)"
 
 # ---- a renewal that ends without a save (CA_REJECTED) does not hold the container ----
-echo 0 >"$T/slow-s"
 before=$(jobs_for ctr-x)
 gc resubmit -i x2 -D not-declared.example >/dev/null 2>&1
 wait_status x2 CA_REJECTED >/dev/null
@@ -113,8 +119,8 @@ check "the agent stops cleanly" stop_agent
 # ---- saved while no agent ran: the next agent catches up ----
 y_jobs=$(jobs_for ctr-y) y_restarts=$(restarts ctr-y) y_serial=$(serial "$P/y1.crt")
 gc resubmit -i y1 >/dev/null
-for _ in $(seq 100); do [ "$(serial "$P/y1.crt")" != "$y_serial" ] && break; sleep 0.1; done
-check "y1 is renewed while no agent runs" test "$(serial "$P/y1.crt")" != "$y_serial"
+serial_changed() { [ "$(serial "$1")" != "$2" ]; }
+check "y1 is renewed while no agent runs" wait_until 30 serial_changed "$P/y1.crt" "$y_serial"
 check "the agent starts again" start_agent
 check "ctr-y gets the job it missed" wait_jobs ctr-y $((y_jobs + 1))
 check_eq "… and podman restarted it" $((y_restarts + 1)) "$(restarts ctr-y)"
@@ -127,16 +133,16 @@ check_eq "nothing changed since: no job at that start" $((y_jobs + 1)) "$(jobs_f
 # ---- an agent started mid-burst: x1 saved before it ran, x3 still being renewed ----
 check "the agent stops cleanly before the next burst" stop_agent
 sed -i 's/debounce_max: 3s/debounce_max: 20s/' "$CONF"
-echo 6 >"$T/slow-s"
+hold
 x_jobs=$(jobs_for ctr-x) x_restarts=$(restarts ctr-x) x1_serial=$(serial "$P/x1.crt")
 gc resubmit -i x3 -c ctrcert-slow >/dev/null
 gc resubmit -i x1 >/dev/null
-for _ in $(seq 100); do [ "$(serial "$P/x1.crt")" != "$x1_serial" ] && break; sleep 0.1; done
-check "x1 is saved while no agent runs" test "$(serial "$P/x1.crt")" != "$x1_serial"
+check "x1 is saved while no agent runs" wait_until 30 serial_changed "$P/x1.crt" "$x1_serial"
 check "the agent starts in the middle of the burst" start_agent
-sleep 2 # past its 1 s window
+jobs_say_renewing() { ctl jobs | grep -q "certmonger is renewing"; }
+check "ctr-x waits for x3 past its window (certmonger's requests are read at start)" wait_until 60 jobs_say_renewing
 check_eq "x3 is still being renewed" SUBMITTING "$(request_field x3 status)"
-check_contains "ctr-x waits for it (certmonger's requests are read at start)" "certmonger is renewing" "$(ctl jobs)"
+release
 check "x3 is saved" wait_status x3 MONITORING
 check "ctr-x's job finishes" wait_jobs ctr-x $((x_jobs + 1))
 sleep 3 # a window and a restart more: a second job would have finished by now

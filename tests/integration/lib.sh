@@ -67,13 +67,12 @@ issue_cert() {
 }
 
 # start_agent: ctrcert-agent with $CONF on the sandbox bus, its output appended to $T/agent.log,
-# until it owns its name (5 s); its PID in AGENT_PID.
+# until it owns its name (30 s); its PID in AGENT_PID.
 start_agent() {
         "$BUILD/ctrcert-agent" --config "$CONF" --bus system >>"$T/agent.log" 2>&1 &
         AGENT_PID=$!
         PIDS+=("$AGENT_PID")
-        for _ in $(seq 100); do bus_has_owner org.ctrcert.Agent1 && return 0; sleep 0.05; done
-        return 1
+        wait_until 30 bus_has_owner org.ctrcert.Agent1
 }
 
 # ---- watching the agent ----
@@ -99,11 +98,6 @@ fp() { openssl x509 -in "$1" -noout -fingerprint -sha256 | cut -d= -f2 | tr -d :
 # ctl ARGS…: ctrcertctl with the test's configuration.
 ctl() { "$CTL" --config "$CONF" "$@"; }
 
-# wait_jobs CONTAINER N: until N finished jobs name CONTAINER (30 s).
-wait_jobs() {
-        for _ in $(seq 300); do
-                [ "$(jobs_for "$1")" -ge "$2" ] && return 0
-                sleep 0.1
-        done
-        return 1
-}
+# wait_jobs CONTAINER N: until N finished jobs name CONTAINER (60 s).
+has_jobs() { [ "$(jobs_for "$1")" -ge "$2" ]; }
+wait_jobs() { wait_until 60 has_jobs "$@"; }
