@@ -13,15 +13,13 @@
 #include "log.h"
 #include "metrics.h"
 #include "runtime.h"
+#include "sched.h"
 #include "seen.h"
 #include "strmap.h"
 #include "strv.h"
 
 #define METRICS_DELAY_USEC (1000 * 1000ULL)
 #define SEEN_DELAY_USEC (1000 * 1000ULL)
-
-enum ctr_state { CTR_IDLE, CTR_WAITING, CTR_QUEUED, CTR_RUNNING, CTR_HELD };
-static const char *const state_names[] = { "idle", "waiting", "queued", "running", "held" };
 
 /* A container (or a match: pattern, or a systemd unit) as the engine tracks it. */
 struct ctr {
@@ -30,19 +28,14 @@ struct ctr {
         char *label; /* name or ~regex */
         struct job_item *pending;
         size_t n_pending;
-        bool scheduled;    /* had work since the agent started (GetStatus lists it) */
-        unsigned renewing; /* of its certificates, how many certmonger is renewing now */
-        enum ctr_state state;
+        bool scheduled; /* had work since the agent started (GetStatus lists it) */
+        struct sched_ctr s; /* state, window, renewing count, restart times: sched.c's rules */
         sd_event_source *timer;
-        uint64_t window_start; /* CLOCK_MONOTONIC of the first event of the current window */
         struct job *job;
         char *last_result, *last_message;
         uint64_t last_usec; /* CLOCK_REALTIME */
-        uint64_t *restarts; /* CLOCK_MONOTONIC of each restart within the budget window */
-        size_t n_restarts;
         struct metrics_ctr counts;
-        struct ctr *next, *queue_next;
-        struct ctr *wait_next; /* in engine.waiting */
+        struct ctr *next;
 };
 
 /* A certificate certmonger is renewing, and the containers bound to it when it started. */
@@ -63,11 +56,9 @@ struct engine {
         struct podman_api *api;
         struct ctr *ctrs;
         struct strmap *by_key; /* ctr.key → ctr: O(1) on every saved certificate */
-        struct ctr *queue_head, *queue_tail;
-        struct ctr *waiting; /* containers inside their debounce window */
+        struct sched sched;    /* the queue and its counts */
         struct renewal *renewals;
         size_t n_renewals;
-        unsigned running;
         sd_event_source *metrics_timer;
         engine_finished_t on_finished;
         void *userdata;
@@ -178,7 +169,8 @@ static int ctr_persist(struct ctr *c) {
         if (!ids)
                 r = jobstore_remove(e->store, c->key);
         else
-                r = jobstore_save(e->store, &(struct job_record) { .key = c->key, .held = c->state == CTR_HELD, .ids = ids });
+                r = jobstore_save(e->store,
+                                  &(struct job_record) { .key = c->key, .held = c->s.state == SCHED_HELD, .ids = ids });
         if (r < 0)
                 log_error_errno(r, "%s: cannot record its job in %s/agent (%m): a crash now would lose it", c->label,
                                 e->cfg->state_dir);
@@ -187,114 +179,62 @@ static int ctr_persist(struct ctr *c) {
 
 static void engine_kick(struct engine *e);
 
-static void waiting_remove(struct engine *e, struct ctr *c) {
-        for (struct ctr **p = &e->waiting; *p; p = &(*p)->wait_next)
-                if (*p == c) {
-                        *p = c->wait_next;
-                        c->wait_next = NULL;
-                        return;
-                }
-}
+/* Arms c's window timer for due (CLOCK_MONOTONIC); 0: no window, nothing to arm. */
+static int ctr_arm_at(struct ctr *c, uint64_t due);
 
-static void ctr_enqueue(struct ctr *c) {
-        struct engine *e = c->engine;
-
-        c->state = CTR_QUEUED;
-        if (e->queue_tail)
-                e->queue_tail->queue_next = c;
-        else
-                e->queue_head = c;
-        e->queue_tail = c;
-        engine_kick(e);
-}
-
-static uint64_t window_due(const struct engine *e, const struct ctr *c, uint64_t now) {
-        uint64_t due = now + e->cfg->agent.debounce_usec, last = c->window_start + e->cfg->agent.debounce_max_usec;
-
-        return due < last ? due : last;
-}
-
-/*
- * certmonger saves a mass renewal one request after another, many seconds
- * apart (30 certificates took 21-31 s with certmonger 0.79, bench/RESULTS.md):
- * a container whose window ends while another of its certificates is still
- * being renewed waits one more window, and again, until certmonger has saved
- * them all, but never beyond agent.debounce_max after its first event. One
- * job, one restart per container and burst; nobody held back forever.
- */
+/* A window ended: wait on while certmonger still renews (sched.c says), else queue the job. */
 static int on_debounced(sd_event_source *s, uint64_t usec, void *userdata) {
         struct ctr *c = userdata;
         struct engine *e = c->engine;
-        uint64_t now = now_usec(e->event), due = window_due(e, c, now);
+        uint64_t due = 0;
 
-        if (c->renewing > 0 && due > now) {
-                log_debug("%s: certmonger is still renewing %u of its certificates; waiting", c->label, c->renewing);
+        switch (sched_window_ended(&e->sched, &c->s, now_usec(e->event), &due)) {
+        case SCHED_WAIT:
+                log_debug("%s: certmonger is still renewing %u of its certificates; waiting", c->label, c->s.renewing);
                 if (sd_event_source_set_time(s, due) >= 0 && sd_event_source_set_enabled(s, SD_EVENT_ONESHOT) >= 0)
                         return 0;
-        }
-        if (c->renewing > 0)
+                sched_window_close(&e->sched, &c->s);
+                break;
+        case SCHED_READY_CAPPED:
                 log_notice("%s: %u of its certificates still being renewed after agent.debounce_max; acting on what "
-                           "was saved", c->label, c->renewing);
+                           "was saved", c->label, c->s.renewing);
+                break;
+        case SCHED_READY:
+                break;
+        }
         c->timer = sd_event_source_disable_unref(c->timer);
-        waiting_remove(e, c);
-        ctr_enqueue(c);
+        engine_kick(e);
         return 0;
 }
 
-/*
- * An idle container opens its window; a waiting one starts it again (each
- * event, up to agent.debounce_max); a queued, running or held one gathers
- * work for its next job.
- */
-static int ctr_arm(struct ctr *c) {
+static int ctr_arm_at(struct ctr *c, uint64_t due) {
         struct engine *e = c->engine;
-        uint64_t now = now_usec(e->event);
-        int r;
 
-        if (c->state == CTR_WAITING)
-                return sd_event_source_set_time(c->timer, window_due(e, c, now));
-        if (c->state != CTR_IDLE)
+        if (due == 0)
                 return 0;
-        c->state = CTR_WAITING;
-        c->window_start = now;
-        r = sd_event_add_time(e->event, &c->timer, CLOCK_MONOTONIC, window_due(e, c, now), 1000, on_debounced, c);
-        if (r < 0)
-                return r;
-        c->wait_next = e->waiting;
-        e->waiting = c;
-        return 0;
+        if (c->timer)
+                return sd_event_source_set_time(c->timer, due);
+        return sd_event_add_time(e->event, &c->timer, CLOCK_MONOTONIC, due, 1000, on_debounced, c);
+}
+
+/* A certificate of c was saved: its window opens or starts again (queued, running, held: work for its next job). */
+static int ctr_arm(struct ctr *c) {
+        return ctr_arm_at(c, sched_saved(&c->engine->sched, &c->s, now_usec(c->engine->event)));
 }
 
 /* ---- the restart budget ---- */
 
-/* Forgets restarts older than the window. */
-static void budget_expire(struct ctr *c) {
-        uint64_t now = now_usec(c->engine->event), window = c->engine->cfg->agent.restart_window_usec;
-        size_t k = 0;
-
-        for (size_t i = 0; i < c->n_restarts; i++)
-                if (c->restarts[i] + window > now)
-                        c->restarts[k++] = c->restarts[i];
-        c->n_restarts = k;
-}
-
 static bool ctr_may_restart(void *userdata) {
         struct ctr *c = userdata;
-        unsigned budget = c->engine->cfg->agent.restart_budget;
 
-        budget_expire(c);
-        return budget == 0 || c->n_restarts < budget;
+        return sched_may_restart(&c->engine->sched, &c->s, now_usec(c->engine->event));
 }
 
 static void ctr_restarted(void *userdata) {
         struct ctr *c = userdata;
-        uint64_t *v = realloc(c->restarts, (c->n_restarts + 1) * sizeof(*v));
 
         c->counts.restarts++;
-        if (!v)
-                return; /* the budget undercounts rather than the job failing */
-        c->restarts = v;
-        v[c->n_restarts++] = now_usec(c->engine->event);
+        (void) sched_restarted(&c->s, now_usec(c->engine->event)); /* undercounting beats failing the job */
 }
 
 /* ---- jobs ---- */
@@ -313,7 +253,7 @@ static void set_last(struct ctr *c, const char *result, const char *message) {
 static void engine_metrics_soon(struct engine *e);
 
 /* A held job's certificates wait again, together with any saved since. */
-static void ctr_hold(struct ctr *c, struct job *j) {
+static void ctr_keep_items(struct ctr *c, struct job *j) {
         size_t n = 0;
         struct job_item *items = job_take_items(j, &n);
 
@@ -321,7 +261,6 @@ static void ctr_hold(struct ctr *c, struct job *j) {
                 if (ctr_add_pending(c, items[i].snap, items[i].cert, items[i].binding) < 0)
                         log_error("%s: out of memory keeping a held job", c->label);
         job_items_free(items, n);
-        c->state = CTR_HELD;
 }
 
 static void ctr_job_finished(struct job *j, enum job_result result, const char *message, void *userdata) {
@@ -331,21 +270,19 @@ static void ctr_job_finished(struct job *j, enum job_result result, const char *
                 .container = c->label, .cert_ids = job_cert_ids(j), .action = job_action(j),
                 .result = job_result_names[result], .message = message,
         };
+        uint64_t due;
 
         set_last(c, report.result, message);
         c->counts.jobs[result]++;
         c->counts.verify_failures += job_verify_failures(j);
         e->on_finished(&report, e->userdata);
         c->job = NULL;
-        e->running--;
         if (result == JOB_HELD)
-                ctr_hold(c, j);
-        else
-                c->state = CTR_IDLE;
+                ctr_keep_items(c, j);
         job_free(j);
+        due = sched_job_ended(&e->sched, &c->s, result == JOB_HELD, c->n_pending > 0, now_usec(e->event));
         ctr_persist(c);
-        /* Saved again while the job ran: a new window, a new job. */
-        if (c->state == CTR_IDLE && c->n_pending > 0 && ctr_arm(c) < 0)
+        if (ctr_arm_at(c, due) < 0)
                 log_error("%s: cannot schedule the next job", c->label);
         engine_metrics_soon(e);
         engine_kick(e);
@@ -367,53 +304,31 @@ static void job_start(struct ctr *c) {
         c->n_pending = 0;
         if (r < 0) {
                 log_error_errno(r, "%s: cannot start its job: %m", c->label);
-                c->state = CTR_IDLE;
+                (void) sched_job_ended(&e->sched, &c->s, false, false, now_usec(e->event));
                 return;
         }
-        c->state = CTR_RUNNING;
         c->job = j;
-        e->running++;
         job_run(j);
 }
 
 /* A container waits while one named in its bindings' after: still has work coming or running. */
-static bool ctr_blocked(struct engine *e, const struct ctr *c) {
+static bool ctr_blocked(const struct sched_ctr *sc, void *userdata) {
+        const struct ctr *c = container_of(sc, struct ctr, s);
+        struct engine *e = userdata;
+
         for (size_t i = 0; i < c->n_pending; i++)
                 STRV_FOREACH(name, c->pending[i].binding->after)
                         for (struct ctr *o = e->ctrs; o; o = o->next)
-                                if (o != c && streq(o->label, *name) &&
-                                    (o->state == CTR_WAITING || o->state == CTR_QUEUED || o->state == CTR_RUNNING))
+                                if (o != c && streq(o->label, *name) && sched_state_blocks(o->s.state))
                                         return true;
         return false;
 }
 
-/*
- * The first queued container free to start. When every queued one is blocked
- * and nothing runs or waits that could unblock them, their after: names form
- * a cycle: the head starts anyway rather than the queue stalling for good.
- */
-static struct ctr **queue_pick(struct engine *e) {
-        for (struct ctr **p = &e->queue_head; *p; p = &(*p)->queue_next)
-                if (!ctr_blocked(e, *p))
-                        return p;
-        return e->running == 0 && !e->waiting && e->queue_head ? &e->queue_head : NULL;
-}
-
 static void engine_kick(struct engine *e) {
-        struct ctr **p;
+        struct sched_ctr *sc;
 
-        while (e->running < e->cfg->agent.max_parallel && (p = queue_pick(e))) {
-                struct ctr *c = *p;
-
-                *p = c->queue_next;
-                if (e->queue_tail == c) {
-                        e->queue_tail = NULL;
-                        for (struct ctr *q = e->queue_head; q; q = q->queue_next)
-                                e->queue_tail = q;
-                }
-                c->queue_next = NULL;
-                job_start(c);
-        }
+        while ((sc = sched_next(&e->sched, ctr_blocked, e)))
+                job_start(container_of(sc, struct ctr, s));
 }
 
 /* ---- metrics ---- */
@@ -539,7 +454,7 @@ static struct renewal *renewal_find(struct engine *e, const char *path) {
 
 static void renewal_end(struct engine *e, struct renewal *rn) {
         for (size_t i = 0; i < rn->n; i++)
-                rn->ctrs[i]->renewing--;
+                rn->ctrs[i]->s.renewing--;
         free(rn->path);
         free(rn->ctrs);
         *rn = e->renewals[--e->n_renewals];
@@ -562,7 +477,7 @@ static int renewal_start(struct engine *e, const char *path, const struct mf_cer
 
                 if (!c)
                         continue;
-                c->renewing++;
+                c->s.renewing++;
                 rn.ctrs[rn.n++] = c;
         }
         e->renewals[e->n_renewals++] = rn;
@@ -647,7 +562,7 @@ static void resume_record(const struct job_record *rec, void *userdata) {
         }
         st->n++;
         if (rec->held) {
-                c->state = CTR_HELD;
+                sched_hold(&c->s);
                 ctr_persist(c);
                 log_notice("%s: held job found (restart budget); `ctrcertctl release %s` runs it", c->label, c->label);
         } else if (ctr_arm(c) < 0)
@@ -664,13 +579,12 @@ int engine_resume(struct engine *e, unsigned *ret_resumed) {
 
 int engine_release(struct engine *e, const char *container) {
         for (struct ctr *c = e->ctrs; c; c = c->next) {
-                if (c->state != CTR_HELD || (!streq(c->label, container) && !streq(c->key, container)))
+                if (c->s.state != SCHED_HELD || (!streq(c->label, container) && !streq(c->key, container)))
                         continue;
-                c->n_restarts = 0;
-                c->state = CTR_IDLE;
+                (void) sched_release(&e->sched, &c->s);
                 ctr_persist(c);
                 log_notice("%s: released; its job runs now", c->label);
-                ctr_enqueue(c);
+                engine_kick(e);
                 return 0;
         }
         return -ESRCH;
@@ -715,7 +629,7 @@ int engine_list_status(struct engine *e, engine_status_t cb, void *userdata) {
 
         for (struct ctr *c = e->ctrs; c && r >= 0; c = c->next)
                 if (c->scheduled)
-                                r = cb(c->label, state_names[c->state], c->last_result ? c->last_result : "",
+                        r = cb(c->label, sched_state_names[c->s.state], c->last_result ? c->last_result : "",
                                c->last_message ? c->last_message : "", c->last_usec, userdata);
         return r;
 }
@@ -723,25 +637,25 @@ int engine_list_status(struct engine *e, engine_status_t cb, void *userdata) {
 static int emit_job(struct ctr *c, engine_job_t cb, void *userdata) {
         _cleanup_(strv_freep) char **ids = NULL;
         _cleanup_free_ char *joined = NULL, *renewing = NULL;
-        const char *detail = c->state == CTR_RUNNING ? job_step_name(c->job)
-                           : c->state == CTR_HELD    ? "restart budget spent; ctrcertctl release runs it"
-                                                     : "";
+        const char *detail = c->s.state == SCHED_RUNNING ? job_step_name(c->job)
+                           : c->s.state == SCHED_HELD    ? "restart budget spent; ctrcertctl release runs it"
+                                                         : "";
         int r = ctr_ids(c, &ids);
 
-        if (c->state == CTR_WAITING && c->renewing > 0 &&
-            asprintf(&renewing, "certmonger is renewing %u more of its certificates", c->renewing) >= 0)
+        if (c->s.state == SCHED_WAITING && c->s.renewing > 0 &&
+            asprintf(&renewing, "certmonger is renewing %u more of its certificates", c->s.renewing) >= 0)
                 detail = renewing;
         joined = r >= 0 ? strv_join(ids, ",") : NULL;
         if (!joined)
                 return -ENOMEM;
-        return cb(c->label, state_names[c->state], joined, detail, userdata);
+        return cb(c->label, sched_state_names[c->s.state], joined, detail, userdata);
 }
 
 int engine_list_jobs(struct engine *e, engine_job_t cb, void *userdata) {
         int r = 0;
 
         for (struct ctr *c = e->ctrs; c && r >= 0; c = c->next)
-                if (c->state != CTR_IDLE)
+                if (c->s.state != SCHED_IDLE)
                         r = emit_job(c, cb, userdata);
         return r;
 }
@@ -795,6 +709,11 @@ int engine_new(sd_event *event, const struct config *cfg, struct bindings *b, en
         }
         e->event = sd_event_ref(event);
         e->cfg = cfg;
+        sched_init(&e->sched, &(struct sched_rules) {
+                .debounce = cfg->agent.debounce_usec, .debounce_max = cfg->agent.debounce_max_usec,
+                .max_parallel = cfg->agent.max_parallel,
+                .restart_budget = cfg->agent.restart_budget, .restart_window = cfg->agent.restart_window_usec,
+        });
         e->current = b;
         e->on_finished = on_finished;
         e->userdata = userdata;
@@ -820,7 +739,7 @@ void engine_free(struct engine *e) {
                 free(c->label);
                 free(c->last_result);
                 free(c->last_message);
-                free(c->restarts);
+                sched_ctr_done(&c->s);
                 free(c);
         }
         sd_event_source_disable_unref(e->metrics_timer);

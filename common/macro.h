@@ -2,6 +2,7 @@
 #pragma once
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,6 +17,8 @@
 #define _unused_ __attribute__((unused))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+/* The structure of type t whose member m is at p. */
+#define container_of(p, t, m) ((t *) ((char *) (p) - offsetof(t, m)))
 
 /* Hand ownership of *p to the caller and leave NULL behind for the cleanup. */
 #define TAKE_PTR(p)                        \
