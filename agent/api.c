@@ -17,27 +17,12 @@ struct api {
         void *userdata;
 };
 
-static const char introspection[] =
-        DBUS_INTROSPECT_1_0_XML_DOCTYPE_DECL_NODE
-        "<node>\n"
-        " <interface name=\"" API_IFACE "\">\n"
-        "  <method name=\"Notify\"><arg name=\"cert_path\" type=\"s\" direction=\"in\"/>"
-        "<arg name=\"scheduled\" type=\"u\" direction=\"out\"/></method>\n"
-        "  <method name=\"Plan\"><arg name=\"cert_path\" type=\"s\" direction=\"in\"/>"
-        "<arg name=\"bindings\" type=\"a(sssss)\" direction=\"out\"/></method>\n"
-        "  <method name=\"Reload\"/>\n"
-        "  <method name=\"ListBindings\"><arg name=\"bindings\" type=\"a(sssss)\" direction=\"out\"/></method>\n"
-        "  <method name=\"GetStatus\"><arg name=\"containers\" type=\"a(ssssx)\" direction=\"out\"/></method>\n"
-        "  <method name=\"ListJobs\"><arg name=\"jobs\" type=\"a(ssss)\" direction=\"out\"/></method>\n"
-        "  <method name=\"ListCertificates\"><arg name=\"certificates\" type=\"a(ssx)\" direction=\"out\"/></method>\n"
-        "  <method name=\"Release\"><arg name=\"container\" type=\"s\" direction=\"in\"/></method>\n"
-        "  <signal name=\"JobFinished\"><arg name=\"container\" type=\"s\"/><arg name=\"cert_ids\" type=\"as\"/>"
-        "<arg name=\"action\" type=\"s\"/><arg name=\"result\" type=\"s\"/><arg name=\"message\" type=\"s\"/></signal>\n"
-        " </interface>\n"
-        " <interface name=\"org.freedesktop.DBus.Introspectable\">\n"
-        "  <method name=\"Introspect\"><arg name=\"xml\" type=\"s\" direction=\"out\"/></method>\n"
-        " </interface>\n"
-        "</node>\n";
+struct api_method {
+        const char *name;
+        const char *in, *in_name;   /* one argument at most: its signature ("" none) and name */
+        const char *out, *out_name; /* the reply's */
+        DBusMessage *(*handler)(struct api *api, DBusMessage *m, const char *arg);
+};
 
 /* ---- replies ---- */
 
@@ -211,20 +196,51 @@ static DBusMessage *method_reload(struct api *api, DBusMessage *m, const char *u
         return dbus_message_new_method_return(m);
 }
 
-static const struct {
-        const char *name;
-        const char *signature; /* checked before the handler runs */
-        DBusMessage *(*handler)(struct api *api, DBusMessage *m, const char *arg);
-} methods[] = {
-        { "Notify", "s", method_notify },
-        { "Plan", "s", method_plan },
-        { "Reload", "", method_reload },
-        { "ListBindings", "", method_list_bindings },
-        { "GetStatus", "", method_get_status },
-        { "ListJobs", "", method_list_jobs },
-        { "ListCertificates", "", method_list_certificates },
-        { "Release", "s", method_release },
+/* The interface: dispatch and the introspection XML both come from this table. */
+static const struct api_method methods[] = {
+        { "Notify", "s", "cert_path", "u", "scheduled", method_notify },
+        { "Plan", "s", "cert_path", "a(sssss)", "bindings", method_plan },
+        { "Reload", "", NULL, "", NULL, method_reload },
+        { "ListBindings", "", NULL, "a(sssss)", "bindings", method_list_bindings },
+        { "GetStatus", "", NULL, "a(ssssx)", "containers", method_get_status },
+        { "ListJobs", "", NULL, "a(ssss)", "jobs", method_list_jobs },
+        { "ListCertificates", "", NULL, "a(ssx)", "certificates", method_list_certificates },
+        { "Release", "s", "container", "", NULL, method_release },
 };
+static const size_t n_methods = ELEMENTSOF(methods);
+
+/* JobFinished's arguments, as api_emit_job_finished appends them. */
+static const char job_finished_xml[] =
+        "  <signal name=\"JobFinished\"><arg name=\"container\" type=\"s\"/><arg name=\"cert_ids\" type=\"as\"/>"
+        "<arg name=\"action\" type=\"s\"/><arg name=\"result\" type=\"s\"/><arg name=\"message\" type=\"s\"/></signal>\n";
+
+static int xml_arg(FILE *f, const char *name, const char *type, const char *direction) {
+        return name ? fprintf(f, "<arg name=\"%s\" type=\"%s\" direction=\"%s\"/>", name, type, direction) : 0;
+}
+
+/* The Introspect reply, written from the method table so the two cannot disagree. */
+static int introspection_xml(char **ret) {
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+        bool ok;
+
+        if (!f)
+                return -ENOMEM;
+        ok = fputs(DBUS_INTROSPECT_1_0_XML_DOCTYPE_DECL_NODE "<node>\n <interface name=\"" API_IFACE "\">\n", f) >= 0;
+        for (size_t i = 0; i < n_methods && ok; i++)
+                ok = fprintf(f, "  <method name=\"%s\">", methods[i].name) >= 0 &&
+                     xml_arg(f, methods[i].in_name, methods[i].in, "in") >= 0 &&
+                     xml_arg(f, methods[i].out_name, methods[i].out, "out") >= 0 && fputs("</method>\n", f) >= 0;
+        ok = ok && fputs(job_finished_xml, f) >= 0 &&
+             fputs(" </interface>\n <interface name=\"org.freedesktop.DBus.Introspectable\">\n"
+                   "  <method name=\"Introspect\"><arg name=\"xml\" type=\"s\" direction=\"out\"/></method>\n"
+                   " </interface>\n</node>\n", f) >= 0;
+        if (fclose(f) != 0 || !ok)
+                return -ENOMEM;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
 
 /* Root only: the bus policy says so too, but the agent does not rely on it. */
 static int check_caller(struct api *api, DBusMessage *m) {
@@ -240,17 +256,18 @@ static int check_caller(struct api *api, DBusMessage *m) {
         return uid == 0 ? 0 : -EPERM;
 }
 
+/* The caller first: a non-root peer learns nothing about a method, not even its signature. */
 static DBusMessage *dispatch(struct api *api, DBusMessage *m) {
         const char *member = dbus_message_get_member(m), *arg = NULL;
 
-        for (size_t i = 0; i < ELEMENTSOF(methods); i++) {
+        for (size_t i = 0; i < n_methods; i++) {
                 if (!streq(member, methods[i].name))
                         continue;
-                if (!dbus_message_has_signature(m, methods[i].signature))
-                        return error_reply(m, -EINVAL, "%s takes (%s)", member, methods[i].signature);
                 if (check_caller(api, m) < 0)
                         return error_reply(m, -EACCES, "%s: only root may call the agent", member);
-                if (methods[i].signature[0] && !dbus_message_get_args(m, NULL, DBUS_TYPE_STRING, &arg, DBUS_TYPE_INVALID))
+                if (!dbus_message_has_signature(m, methods[i].in))
+                        return error_reply(m, -EINVAL, "%s takes (%s)", member, methods[i].in);
+                if (methods[i].in[0] && !dbus_message_get_args(m, NULL, DBUS_TYPE_STRING, &arg, DBUS_TYPE_INVALID))
                         return error_reply(m, -EINVAL, "%s: bad arguments", member);
                 return methods[i].handler(api, m, arg);
         }
@@ -264,11 +281,13 @@ static DBusHandlerResult on_message(DBusConnection *conn, DBusMessage *m, void *
         if (dbus_message_get_type(m) != DBUS_MESSAGE_TYPE_METHOD_CALL)
                 return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
         if (dbus_message_is_method_call(m, DBUS_INTERFACE_INTROSPECTABLE, "Introspect")) {
-                const char *xml = introspection;
+                _cleanup_free_ char *xml = NULL;
 
-                reply = dbus_message_new_method_return(m);
-                if (reply)
-                        dbus_message_append_args(reply, DBUS_TYPE_STRING, &xml, DBUS_TYPE_INVALID);
+                reply = introspection_xml(&xml) >= 0 ? dbus_message_new_method_return(m) : NULL;
+                if (reply && !dbus_message_append_args(reply, DBUS_TYPE_STRING, &xml, DBUS_TYPE_INVALID)) {
+                        dbus_message_unref(reply);
+                        reply = NULL;
+                }
         } else if (!dbus_message_has_interface(m, API_IFACE) && dbus_message_get_interface(m))
                 reply = dbus_message_new_error(m, DBUS_ERROR_UNKNOWN_INTERFACE, dbus_message_get_interface(m));
         else

@@ -128,7 +128,22 @@ chmod 0755 "$T"
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups dbus-send --system --print-reply --dest=org.ctrcert.Agent1 \
         /org/ctrcert/Agent1 org.ctrcert.Agent1.Notify string:"$P/a/certs/web-a.crt" 2>&1)
 check_contains "a non-root Notify is refused with AccessDenied" "org.freedesktop.DBus.Error.AccessDenied" "$out"
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups dbus-send --system --print-reply --dest=org.ctrcert.Agent1 \
+        /org/ctrcert/Agent1 org.ctrcert.Agent1.Notify uint32:7 2>&1)
+check_contains "… the caller is checked before the arguments: no signature told to non-root" \
+        "org.freedesktop.DBus.Error.AccessDenied" "$out"
 chmod 0700 "$T"
+
+# ---- introspection: made from the method table, so it names every method the agent answers ----
+xml=$(dbus-send --system --print-reply --dest=org.ctrcert.Agent1 /org/ctrcert/Agent1 \
+        org.freedesktop.DBus.Introspectable.Introspect 2>&1)
+for m in Notify Plan Reload ListBindings GetStatus ListJobs ListCertificates Release; do
+        check_contains "Introspect lists $m" "<method name=\"$m\">" "$xml"
+        check_contains "… and doc/dbus-api.txt documents it" "$m" "$(cat "$SRC/doc/dbus-api.txt")"
+done
+check_contains "Introspect gives Notify's arguments" \
+        '<method name="Notify"><arg name="cert_path" type="s" direction="in"/><arg name="scheduled" type="u" direction="out"/></method>' "$xml"
+check_contains "Introspect lists the JobFinished signal" '<signal name="JobFinished">' "$xml"
 
 # ---- plan, status ----
 out=$("$CTL" plan "$P/a/certs/web-a.crt")
