@@ -19,15 +19,14 @@ agent:
 EOC
 P=$T/pki
 mkdir -p "$P" "$T/bin"
-entry() { printf '  - id: %s\n    cert: %s/%s.crt\n    key: %s/%s.key\n    names: {dns: [%s.example]}\n' "$1" "$P" "$1" "$P" "$1" "$1"; }
 {
         echo "version: 1"
         echo "certificates:"
         for id in x1 x2 x3; do
-                entry "$id"
+                entry "$id" "$P"
                 echo "    containers: [{name: ctr-x, action: restart}]"
         done
-        entry y1
+        entry y1 "$P"
         echo "    containers: [{name: ctr-y, action: restart}]"
 } >"$T/etc/manifest.yaml"
 # The same helper, whose SUBMIT waits until $T/release exists (at most 5 minutes, so a broken

@@ -19,7 +19,6 @@ agent:
   podman: $T/bin/podman-logged
   podman_socket: $T/podman/api.sock
 EOC
-entry() { printf '  - id: %s\n    cert: %s/%s.crt\n    key: %s/%s.key\n    names: {dns: [%s.example]}\n' "$1" "$2" "$1" "$2" "$1" "$1"; }
 {
         echo "version: 1"
         echo "certificates:"

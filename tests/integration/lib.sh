@@ -75,6 +75,25 @@ start_agent() {
         wait_until 30 bus_has_owner org.ctrcert.Agent1
 }
 
+# kill_agent: SIGKILL, as a crash would; returns once the process and its bus name are gone (30 s).
+agent_gone() { ! kill -0 "$AGENT_PID" 2>/dev/null && ! bus_has_owner org.ctrcert.Agent1; }
+kill_agent() {
+        kill -KILL "$AGENT_PID"
+        wait_until 30 agent_gone
+}
+
+# records: how many job records the agent has on disk.
+records() { find "$T/state/agent" -name '*.job' 2>/dev/null | wc -l; }
+# wait_idle: until no job record is left and the agent lists no job (120 s).
+agent_idle() { [ "$(records)" = 0 ] && ctl jobs 2>/dev/null | grep -q '^0 jobs$'; }
+wait_idle() { wait_until 120 agent_idle; }
+
+# entry ID DIR: a manifest entry for certificate ID (names ID.example), its files in DIR.
+entry() { printf '  - id: %s\n    cert: %s/%s.crt\n    key: %s/%s.key\n    names: {dns: [%s.example]}\n' "$1" "$2" "$1" "$2" "$1" "$1"; }
+
+# sleeper NAME [PODMAN-RUN-OPTIONS…]: a container that only sleeps, started with --init.
+sleeper() { podman run -d --init --name "$1" "${@:2}" localhost/ctrcert-tls sleep 100000 >/dev/null; }
+
 # ---- watching the agent ----
 
 # watch_jobs: records the agent's JobFinished signals in $T/jobs.log (dbus-monitor).
