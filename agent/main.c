@@ -196,10 +196,11 @@ static int setup_loop(struct agent *a) {
 /* ---- arguments ---- */
 
 static void help(void) {
-        printf("Usage: ctrcert-agent [--config PATH] [--bus system|session|ADDRESS]\n"
+        printf("Usage: ctrcert-agent [--config PATH] [--bus system|session|ADDRESS] [--debug]\n"
                "Restarts, signals or execs in only the containers bound to a certificate certmonger saved.\n"
                "  -c, --config PATH  configuration file (default %s)\n"
                "  -b, --bus BUS      the bus certmonger is on (default system)\n"
+               "  -d, --debug        log debug lines too (as CTRCERT_LOG_LEVEL=debug)\n"
                "  -h, --help         this text\n"
                "  -V, --version      the version\n"
                "See ctrcert-agent(8).\n",
@@ -210,19 +211,23 @@ static int parse_args(int argc, char **argv, struct agent *a) {
         static const struct option opts[] = {
                 { "config", required_argument, NULL, 'c' },
                 { "bus", required_argument, NULL, 'b' },
+                { "debug", no_argument, NULL, 'd' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 {},
         };
         int c;
 
-        while ((c = getopt_long(argc, argv, "c:b:hV", opts, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "c:b:dhV", opts, NULL)) >= 0)
                 switch (c) {
                 case 'c':
                         a->config_path = optarg;
                         break;
                 case 'b':
                         a->bus_spec = optarg;
+                        break;
+                case 'd':
+                        log_set_max_level(LOG_LEVEL_DEBUG);
                         break;
                 case 'h':
                         help();
@@ -288,6 +293,7 @@ int main(int argc, char **argv) {
         int r;
 
         log_setup("ctrcert-agent");
+        log_set_timestamps(true); /* to line its lines up with podman events when not under journald */
         r = parse_args(argc, argv, &a);
         if (r <= 0)
                 return r < 0 ? 2 : 0;
