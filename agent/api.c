@@ -19,7 +19,7 @@ struct api {
 
 struct api_method {
         const char *name;
-        const char *in, *in_name;   /* one argument at most: its signature ("" none) and name */
+        const char *in, *in_name;   /* the arguments' signature ("" none) and their names, space-separated */
         const char *out, *out_name; /* the reply's */
         DBusMessage *(*handler)(struct api *api, DBusMessage *m, const char *arg);
 };
@@ -196,6 +196,45 @@ static DBusMessage *method_reload(struct api *api, DBusMessage *m, const char *u
         return dbus_message_new_method_return(m);
 }
 
+static DBusMessage *method_pause(struct api *api, DBusMessage *m, const char *unused) {
+        const char *reason = NULL;
+        dbus_int64_t until = 0;
+        int r;
+
+        if (!dbus_message_get_args(m, NULL, DBUS_TYPE_STRING, &reason, DBUS_TYPE_INT64, &until, DBUS_TYPE_INVALID))
+                return error_reply(m, -EINVAL, "Pause: bad arguments");
+        if (until < 0 || strchr(reason, '\n'))
+                return error_reply(m, -EINVAL, "Pause: the reason is one line and until is 0 or a time");
+        r = engine_pause(api->engine, reason[0] ? reason : "paused by an operator", until);
+        if (r < 0)
+                return error_reply(m, r, "cannot record the pause: %s", strerror(-r));
+        return dbus_message_new_method_return(m);
+}
+
+static DBusMessage *method_resume(struct api *api, DBusMessage *m, const char *unused) {
+        int r = engine_unpause(api->engine);
+
+        if (r < 0)
+                return error_reply(m, r, "cannot end the pause: %s", strerror(-r));
+        return dbus_message_new_method_return(m);
+}
+
+static DBusMessage *method_get_pause(struct api *api, DBusMessage *m, const char *unused) {
+        int64_t until_v = 0;
+        const char *reason = engine_get_pause(api->engine, &until_v);
+        dbus_int64_t until = until_v;
+        DBusMessage *reply = dbus_message_new_method_return(m);
+
+        if (!reason)
+                reason = "";
+        if (reply && !dbus_message_append_args(reply, DBUS_TYPE_STRING, &reason, DBUS_TYPE_INT64, &until,
+                                               DBUS_TYPE_INVALID)) {
+                dbus_message_unref(reply);
+                return NULL;
+        }
+        return reply;
+}
+
 /* The interface: dispatch and the introspection XML both come from this table. */
 static const struct api_method methods[] = {
         { "Notify", "s", "cert_path", "u", "scheduled", method_notify },
@@ -206,6 +245,9 @@ static const struct api_method methods[] = {
         { "ListJobs", "", NULL, "a(ssss)", "jobs", method_list_jobs },
         { "ListCertificates", "", NULL, "a(ssx)", "certificates", method_list_certificates },
         { "Release", "s", "container", "", NULL, method_release },
+        { "Pause", "sx", "reason until", "", NULL, method_pause },
+        { "Resume", "", NULL, "", NULL, method_resume },
+        { "GetPause", "", NULL, "sx", "reason until", method_get_pause },
 };
 static const size_t n_methods = ELEMENTSOF(methods);
 
@@ -214,8 +256,27 @@ static const char job_finished_xml[] =
         "  <signal name=\"JobFinished\"><arg name=\"container\" type=\"s\"/><arg name=\"cert_ids\" type=\"as\"/>"
         "<arg name=\"action\" type=\"s\"/><arg name=\"result\" type=\"s\"/><arg name=\"message\" type=\"s\"/></signal>\n";
 
-static int xml_arg(FILE *f, const char *name, const char *type, const char *direction) {
-        return name ? fprintf(f, "<arg name=\"%s\" type=\"%s\" direction=\"%s\"/>", name, type, direction) : 0;
+/* One <arg/> per name; types is the signature, one complete type per name ("sx": two, "a(ss)": one). */
+static int xml_args(FILE *f, const char *names, const char *types, const char *direction) {
+        DBusSignatureIter it;
+        int r = 0;
+
+        if (!names)
+                return 0;
+        dbus_signature_iter_init(&it, types);
+        for (const char *n = names; *n && r >= 0;) {
+                size_t len = strcspn(n, " ");
+                char *type = dbus_signature_iter_get_signature(&it);
+
+                r = type ? fprintf(f, "<arg name=\"%.*s\" type=\"%s\" direction=\"%s\"/>", (int) len, n, type,
+                                   direction)
+                         : -1;
+                dbus_free(type);
+                n += len + (n[len] == ' ');
+                if (!dbus_signature_iter_next(&it))
+                        break;
+        }
+        return r;
 }
 
 /* The Introspect reply, written from the method table so the two cannot disagree. */
@@ -230,8 +291,8 @@ static int introspection_xml(char **ret) {
         ok = fputs(DBUS_INTROSPECT_1_0_XML_DOCTYPE_DECL_NODE "<node>\n <interface name=\"" API_IFACE "\">\n", f) >= 0;
         for (size_t i = 0; i < n_methods && ok; i++)
                 ok = fprintf(f, "  <method name=\"%s\">", methods[i].name) >= 0 &&
-                     xml_arg(f, methods[i].in_name, methods[i].in, "in") >= 0 &&
-                     xml_arg(f, methods[i].out_name, methods[i].out, "out") >= 0 && fputs("</method>\n", f) >= 0;
+                     xml_args(f, methods[i].in_name, methods[i].in, "in") >= 0 &&
+                     xml_args(f, methods[i].out_name, methods[i].out, "out") >= 0 && fputs("</method>\n", f) >= 0;
         ok = ok && fputs(job_finished_xml, f) >= 0 &&
              fputs(" </interface>\n <interface name=\"org.freedesktop.DBus.Introspectable\">\n"
                    "  <method name=\"Introspect\"><arg name=\"xml\" type=\"s\" direction=\"out\"/></method>\n"
@@ -267,7 +328,7 @@ static DBusMessage *dispatch(struct api *api, DBusMessage *m) {
                         return error_reply(m, -EACCES, "%s: only root may call the agent", member);
                 if (!dbus_message_has_signature(m, methods[i].in))
                         return error_reply(m, -EINVAL, "%s takes (%s)", member, methods[i].in);
-                if (methods[i].in[0] && !dbus_message_get_args(m, NULL, DBUS_TYPE_STRING, &arg, DBUS_TYPE_INVALID))
+                if (streq(methods[i].in, "s") && !dbus_message_get_args(m, NULL, DBUS_TYPE_STRING, &arg, DBUS_TYPE_INVALID))
                         return error_reply(m, -EINVAL, "%s: bad arguments", member);
                 return methods[i].handler(api, m, arg);
         }

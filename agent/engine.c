@@ -17,9 +17,11 @@
 #include "seen.h"
 #include "strmap.h"
 #include "strv.h"
+#include "window.h"
 
 #define METRICS_DELAY_USEC (1000 * 1000ULL)
 #define SEEN_DELAY_USEC (1000 * 1000ULL)
+#define USEC_PER_SEC 1000000ULL
 
 /* A container (or a match: pattern, or a systemd unit) as the engine tracks it. */
 struct ctr {
@@ -31,11 +33,21 @@ struct ctr {
         bool scheduled; /* had work since the agent started (GetStatus lists it) */
         struct sched_ctr s; /* state, window, renewing count, restart times: sched.c's rules */
         sd_event_source *timer;
+        int64_t old_not_after;       /* when the certificate it still uses expires (0: unknown) */
+        time_t window_open;          /* gated: when its maintenance window opens */
+        sd_event_source *gate_timer; /* CLOCK_REALTIME: its window opens, or its old certificate nears expiry */
         struct job *job;
         char *last_result, *last_message;
         uint64_t last_usec; /* CLOCK_REALTIME */
         struct metrics_ctr counts;
         struct ctr *next;
+};
+
+/* A certificate file's notAfter when the agent last read it: the one its containers use until their job. */
+struct expiry {
+        char *path; /* owned: the map's key outlives any manifest */
+        int64_t not_after;
+        struct expiry *next;
 };
 
 /* A certificate certmonger is renewing, and the containers bound to it when it started. */
@@ -59,6 +71,11 @@ struct engine {
         struct sched sched;    /* the queue and its counts */
         struct renewal *renewals;
         size_t n_renewals;
+        struct strmap *not_after; /* certificate path → struct expiry: O(1) on every save */
+        struct expiry *expiries;
+        char *pause_reason;       /* paused when set */
+        int64_t pause_until;      /* 0: until resumed */
+        sd_event_source *pause_timer;
         sd_event_source *metrics_timer;
         engine_finished_t on_finished;
         void *userdata;
@@ -169,8 +186,8 @@ static int ctr_persist(struct ctr *c) {
         if (!ids)
                 r = jobstore_remove(e->store, c->key);
         else
-                r = jobstore_save(e->store,
-                                  &(struct job_record) { .key = c->key, .held = c->s.state == SCHED_HELD, .ids = ids });
+                r = jobstore_save(e->store, &(struct job_record) { .key = c->key, .held = c->s.state == SCHED_HELD,
+                                                                   .expires = c->old_not_after, .ids = ids });
         if (r < 0)
                 log_error_errno(r, "%s: cannot record its job in %s/agent (%m): a crash now would lose it", c->label,
                                 e->cfg->state_dir);
@@ -181,6 +198,89 @@ static void engine_kick(struct engine *e);
 
 /* Arms c's window timer for due (CLOCK_MONOTONIC); 0: no window, nothing to arm. */
 static int ctr_arm_at(struct ctr *c, uint64_t due);
+
+/* ---- gates: maintenance windows and the pause ---- */
+
+/* The windows that apply to c's next job: its first binding's own, else agent.windows. */
+static const struct window_set *ctr_windows(const struct ctr *c) {
+        for (size_t i = 0; i < c->n_pending; i++)
+                if (c->pending[i].binding->windows.set)
+                        return &c->pending[i].binding->windows;
+        return &c->engine->cfg->agent.windows;
+}
+
+/* Whether windows hold c's next job back: every job, or (windows_for: restart) one that restarts. */
+static bool ctr_window_applies(const struct ctr *c) {
+        if (c->engine->cfg->agent.windows_for == WINDOWS_FOR_ALL)
+                return true;
+        for (size_t i = 0; i < c->n_pending; i++)
+                if (c->pending[i].binding->action == ACTION_RESTART)
+                        return true;
+        return false;
+}
+
+static void format_local(time_t t, char buf[static 32]) {
+        struct tm tm;
+
+        if (!localtime_r(&t, &tm) || strftime(buf, 32, "%Y-%m-%d %H:%M %Z", &tm) == 0)
+                snprintf(buf, 32, "@%lld", (long long) t);
+}
+
+static int on_gate_timer(sd_event_source *s, uint64_t usec, void *userdata);
+
+/* Wakes c at t (seconds, CLOCK_REALTIME) to look at its gate again; 0 disarms. */
+static void ctr_wake_at(struct ctr *c, time_t t) {
+        struct engine *e = c->engine;
+
+        c->gate_timer = sd_event_source_disable_unref(c->gate_timer);
+        if (t > 0 && sd_event_add_time(e->event, &c->gate_timer, CLOCK_REALTIME, (uint64_t) t * USEC_PER_SEC,
+                                       USEC_PER_SEC, on_gate_timer, c) < 0)
+                log_error("%s: cannot arm the timer for its maintenance window; it waits for the next event", c->label);
+}
+
+/*
+ * Sets c's gates from the clock: outside its windows it waits for the next
+ * one, unless the certificate it still uses expires within
+ * agent.expiry_margin of that window opening; while paused it waits unless
+ * that certificate expires within the margin from now. A timer looks again
+ * when the window opens or the margin is reached.
+ */
+static void ctr_gate(struct ctr *c) {
+        struct engine *e = c->engine;
+        const struct window_set *ws = ctr_windows(c);
+        time_t now = time(NULL), open = 0, wake = 0;
+        time_t urgent_at = c->old_not_after > 0
+                                   ? (time_t) (c->old_not_after - (int64_t) (e->cfg->agent.expiry_margin_usec / USEC_PER_SEC))
+                                   : 0;
+        char when[32], expires[32];
+
+        c->s.urgent = urgent_at > 0 && urgent_at <= now;
+        c->s.gated = ws->n > 0 && ctr_window_applies(c) && windows_next_open(ws->v, ws->n, now, &open) >= 0 && open > now;
+        if (c->s.gated && urgent_at > 0 && urgent_at <= open) {
+                format_local(open, when);
+                format_local((time_t) c->old_not_after, expires);
+                log_notice("%s: runs now, outside its maintenance window: the certificate it uses expires %s, "
+                           "within agent.expiry_margin of the window opening %s", c->label, expires, when);
+                c->s.gated = false;
+        }
+        if (c->s.gated) {
+                c->window_open = open;
+                wake = open;
+        }
+        if ((c->s.gated || e->pause_reason) && urgent_at > now && (wake == 0 || urgent_at < wake))
+                wake = urgent_at;
+        ctr_wake_at(c, wake);
+}
+
+static int on_gate_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct ctr *c = userdata;
+
+        c->gate_timer = sd_event_source_disable_unref(c->gate_timer);
+        if (c->s.state == SCHED_QUEUED)
+                ctr_gate(c);
+        engine_kick(c->engine);
+        return 0;
+}
 
 /* A window ended: wait on while certmonger still renews (sched.c says), else queue the job. */
 static int on_debounced(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -203,6 +303,7 @@ static int on_debounced(sd_event_source *s, uint64_t usec, void *userdata) {
                 break;
         }
         c->timer = sd_event_source_disable_unref(c->timer);
+        ctr_gate(c);
         engine_kick(e);
         return 0;
 }
@@ -302,6 +403,8 @@ static void job_start(struct ctr *c) {
 
         r = job_new(&env, c->label, TAKE_PTR(c->pending), c->n_pending, &ctr_hooks, c, &j);
         c->n_pending = 0;
+        c->old_not_after = 0; /* its next job's certificates are this one's */
+        c->gate_timer = sd_event_source_disable_unref(c->gate_timer);
         if (r < 0) {
                 log_error_errno(r, "%s: cannot start its job: %m", c->label);
                 (void) sched_job_ended(&e->sched, &c->s, false, false, now_usec(e->event));
@@ -383,14 +486,20 @@ static void engine_metrics_soon(struct engine *e) {
 
 /* ---- the interface ---- */
 
-/* Adds (cert, binding) to its container's next job and records it; r: 1 added, 0 already there. */
+/*
+ * Adds (cert, binding) to its container's next job and records it; r: 1
+ * added, 0 already there. old_not_after: when the certificate the container
+ * uses until this job expires (0: unknown); the earliest counts.
+ */
 static int schedule(struct engine *e, struct bindings *snap, const struct mf_cert *cert, const struct mf_container *b,
-                    struct ctr **ret) {
+                    int64_t old_not_after, struct ctr **ret) {
         struct ctr *c = ctr_get(e, b);
         int r;
 
         if (!c)
                 return -ENOMEM;
+        if (old_not_after > 0 && (c->old_not_after == 0 || old_not_after < c->old_not_after))
+                c->old_not_after = old_not_after;
         r = ctr_add_pending(c, snap, cert, b);
         if (r > 0)
                 ctr_persist(c);
@@ -422,6 +531,17 @@ static void engine_seen(struct engine *e, const char *path) {
                 log_warning("cannot schedule writing %s/agent/seen", e->cfg->state_dir);
 }
 
+static int64_t not_after_swap(struct engine *e, const char *path);
+
+/* Reads the notAfter of every bound certificate not read yet: the certificates their containers use now. */
+static void engine_learn_expiry(struct engine *e) {
+        const struct manifest *m = bindings_manifest(e->current);
+
+        for (size_t i = 0; i < m->n_certs; i++)
+                if (!strmap_get(e->not_after, m->certs[i].cert))
+                        (void) not_after_swap(e, m->certs[i].cert);
+}
+
 int engine_catch_up(struct engine *e, unsigned *ret_changed) {
         const struct manifest *m = bindings_manifest(e->current);
         unsigned n = 0;
@@ -436,6 +556,10 @@ int engine_catch_up(struct engine *e, unsigned *ret_changed) {
                 if (r < 0 || !changed)
                         continue;
                 log_notice("%s (%s) changed while no agent was running: its containers get a job", cert->cert, cert->id);
+                /* The certificate read at start is the new one; the one it replaced was never seen. */
+                struct expiry *x = strmap_get(e->not_after, cert->cert);
+                if (x)
+                        x->not_after = 0;
                 r = engine_notify(e, cert->cert, &scheduled);
                 n++;
         }
@@ -498,8 +622,33 @@ void engine_set_renewing(struct engine *e, const char *cert_path, bool renewing)
                 log_warning("%s: out of memory; its containers will not wait for its renewal", cert_path);
 }
 
+/*
+ * The notAfter of the certificate at path as last read (0: never read), and
+ * the file's own from now on. Read at start and at each save, it is the
+ * certificate a container still uses until its job has run.
+ */
+static int64_t not_after_swap(struct engine *e, const char *path) {
+        struct expiry *x = strmap_get(e->not_after, path);
+        int64_t old = x ? x->not_after : 0;
+
+        if (!x) {
+                x = calloc(1, sizeof(*x));
+                if (!x || !(x->path = strdup(path)) || strmap_put(e->not_after, x->path, x, NULL) < 0) {
+                        if (x)
+                                free(x->path);
+                        free(x);
+                        return 0; /* unknown: a window may make it wait, nothing worse */
+                }
+                x->next = e->expiries;
+                e->expiries = x;
+        }
+        x->not_after = cert_not_after(path);
+        return old > 0 ? old : 0;
+}
+
 int engine_notify(struct engine *e, const char *cert_path, unsigned *ret_scheduled) {
         const struct mf_cert *cert = bindings_lookup(e->current, cert_path);
+        int64_t old_not_after;
         unsigned n = 0;
 
         if (!cert) {
@@ -507,9 +656,10 @@ int engine_notify(struct engine *e, const char *cert_path, unsigned *ret_schedul
                 *ret_scheduled = 0;
                 return 0;
         }
+        old_not_after = not_after_swap(e, cert->cert);
         for (size_t i = 0; i < cert->n_containers; i++) {
                 struct ctr *c;
-                int r = schedule(e, e->current, cert, &cert->containers[i], &c);
+                int r = schedule(e, e->current, cert, &cert->containers[i], old_not_after, &c);
 
                 if (r >= 0)
                         r = ctr_arm(c);
@@ -553,7 +703,7 @@ static void resume_record(const struct job_record *rec, void *userdata) {
                         log_warning("job for %s: %s is no longer bound to it in the manifest; dropped", rec->key, *id);
                         continue;
                 }
-                if (schedule(e, e->current, cert, b, &c) < 0)
+                if (schedule(e, e->current, cert, b, rec->expires, &c) < 0)
                         log_error("job for %s: out of memory resuming it", rec->key);
         }
         if (!c) {
@@ -582,6 +732,7 @@ int engine_release(struct engine *e, const char *container) {
                 if (c->s.state != SCHED_HELD || (!streq(c->label, container) && !streq(c->key, container)))
                         continue;
                 (void) sched_release(&e->sched, &c->s);
+                c->s.urgent = true; /* the operator asked for it now: no window, no pause */
                 ctr_persist(c);
                 log_notice("%s: released; its job runs now", c->label);
                 engine_kick(e);
@@ -641,7 +792,15 @@ static int emit_job(struct ctr *c, engine_job_t cb, void *userdata) {
                            : c->s.state == SCHED_HELD    ? "restart budget spent; ctrcertctl release runs it"
                                                          : "";
         int r = ctr_ids(c, &ids);
+        char when[32];
 
+        if (c->s.state == SCHED_QUEUED && c->s.gated) {
+                format_local(c->window_open, when);
+                if (asprintf(&renewing, "waiting for its maintenance window, opening %s", when) >= 0)
+                        detail = renewing;
+        } else if (c->s.state == SCHED_QUEUED && !sched_eligible(&c->engine->sched, &c->s) &&
+                   asprintf(&renewing, "agent paused: %s", c->engine->pause_reason) >= 0)
+                detail = renewing;
         if (c->s.state == SCHED_WAITING && c->s.renewing > 0 &&
             asprintf(&renewing, "certmonger is renewing %u more of its certificates", c->s.renewing) >= 0)
                 detail = renewing;
@@ -676,7 +835,116 @@ void engine_set_bus(struct engine *e, DBusConnection *conn) {
 void engine_replace_bindings(struct engine *e, struct bindings *b) {
         bindings_unref(e->current);
         e->current = b;
+        engine_learn_expiry(e);
         engine_metrics_soon(e);
+}
+
+/* ---- pause ---- */
+
+#define PAUSE_FILE "pause"
+
+static void engine_regate(struct engine *e) {
+        for (struct ctr *c = e->ctrs; c; c = c->next)
+                if (c->s.state == SCHED_QUEUED)
+                        ctr_gate(c);
+        engine_kick(e);
+}
+
+static int on_pause_until(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct engine *e = userdata;
+
+        e->pause_timer = sd_event_source_disable_unref(e->pause_timer);
+        log_notice("the pause ends (its --until time came): queued jobs run");
+        (void) engine_unpause(e);
+        return 0;
+}
+
+/* Sets the pause in memory, with its timer; reason NULL ends it. */
+static int pause_apply(struct engine *e, const char *reason, int64_t until) {
+        char *copy = reason ? strdup(reason) : NULL;
+
+        if (reason && !copy)
+                return -ENOMEM;
+        free(e->pause_reason);
+        e->pause_reason = copy;
+        e->pause_until = reason ? until : 0;
+        e->sched.paused = reason != NULL;
+        e->pause_timer = sd_event_source_disable_unref(e->pause_timer);
+        if (reason && until > 0 &&
+            sd_event_add_time(e->event, &e->pause_timer, CLOCK_REALTIME, (uint64_t) until * USEC_PER_SEC, USEC_PER_SEC,
+                              on_pause_until, e) < 0)
+                log_error("cannot arm the timer that ends the pause; `ctrcertctl resume` ends it");
+        engine_regate(e);
+        return 0;
+}
+
+/* state_dir/agent/pause: "REASON\nUNTIL\n", there while paused; a restarted agent stays paused. */
+static char *pause_path(const struct engine *e) {
+        _cleanup_free_ char *dir = path_join(e->cfg->state_dir, "agent");
+
+        return dir ? path_join(dir, PAUSE_FILE) : NULL;
+}
+
+int engine_pause(struct engine *e, const char *reason, int64_t until) {
+        _cleanup_free_ char *path = pause_path(e), *text = NULL;
+        int r;
+
+        if (!path || asprintf(&text, "%s\n%lld\n", reason, (long long) until) < 0)
+                return -ENOMEM;
+        if (strchr(reason, '\n'))
+                return -EINVAL;
+        r = write_file_atomic(path, text, strlen(text), 0600);
+        if (r < 0)
+                return r;
+        log_notice("paused: %s%s: jobs wait until `ctrcertctl resume`%s", reason, until > 0 ? " (with an end time)" : "",
+                   " unless a certificate in use expires within agent.expiry_margin");
+        return pause_apply(e, reason, until);
+}
+
+int engine_unpause(struct engine *e) {
+        _cleanup_free_ char *path = pause_path(e);
+
+        if (!path)
+                return -ENOMEM;
+        if (!e->pause_reason)
+                return 0;
+        if (unlink(path) < 0 && errno != ENOENT)
+                return negative_errno();
+        log_notice("resumed: queued jobs run");
+        return pause_apply(e, NULL, 0);
+}
+
+const char *engine_get_pause(const struct engine *e, int64_t *ret_until) {
+        *ret_until = e->pause_until;
+        return e->pause_reason;
+}
+
+/* A pause recorded by an earlier agent goes on; one whose end time passed meanwhile is over. */
+static int engine_load_pause(struct engine *e) {
+        _cleanup_free_ char *path = pause_path(e), *text = NULL;
+        long long until = 0;
+        char *nl;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = read_file_full(path, 64 * 1024, &text, NULL);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        nl = strchr(text, '\n');
+        if (!nl || sscanf(nl + 1, "%lld", &until) != 1 || until < 0) {
+                log_warning("%s: not a pause record; not paused", path);
+                return 0;
+        }
+        *nl = '\0';
+        if (until > 0 && until <= (long long) time(NULL)) {
+                log_notice("the pause recorded in %s ended while no agent ran", path);
+                return engine_unpause(e);
+        }
+        log_notice("still paused: %s", text);
+        return pause_apply(e, text, until);
 }
 
 const struct bindings *engine_bindings(const struct engine *e) {
@@ -695,6 +963,8 @@ int engine_new(sd_event *event, const struct config *cfg, struct bindings *b, en
                 r = seen_open(dir, &e->seen);
         if (r >= 0)
                 r = strmap_new(64, &e->by_key);
+        if (r >= 0)
+                r = strmap_new(64, &e->not_after);
         if (r >= 0 && cfg->agent.podman_socket[0])
                 r = podman_api_new(event, cfg->agent.podman_socket, &e->api);
         if (r < 0) {
@@ -702,6 +972,7 @@ int engine_new(sd_event *event, const struct config *cfg, struct bindings *b, en
                         jobstore_free(e->store);
                         seen_free(e->seen);
                         strmap_free(e->by_key);
+                        strmap_free(e->not_after);
                 }
                 free(e);
                 bindings_unref(b);
@@ -717,6 +988,12 @@ int engine_new(sd_event *event, const struct config *cfg, struct bindings *b, en
         e->current = b;
         e->on_finished = on_finished;
         e->userdata = userdata;
+        engine_learn_expiry(e);
+        r = engine_load_pause(e);
+        if (r < 0) {
+                engine_free(e);
+                return r;
+        }
         engine_metrics_soon(e);
         *ret = e;
         return 0;
@@ -734,6 +1011,7 @@ void engine_free(struct engine *e) {
                 e->ctrs = c->next;
                 job_free(c->job);
                 sd_event_source_disable_unref(c->timer);
+                sd_event_source_disable_unref(c->gate_timer);
                 job_items_free(c->pending, c->n_pending);
                 free(c->key);
                 free(c->label);
@@ -744,6 +1022,16 @@ void engine_free(struct engine *e) {
         }
         sd_event_source_disable_unref(e->metrics_timer);
         sd_event_source_disable_unref(e->seen_timer);
+        sd_event_source_disable_unref(e->pause_timer);
+        free(e->pause_reason);
+        strmap_free(e->not_after);
+        while (e->expiries) {
+                struct expiry *x = e->expiries;
+
+                e->expiries = x->next;
+                free(x->path);
+                free(x);
+        }
         if (seen_save(e->seen) < 0)
                 log_warning("cannot write %s/agent/seen", e->cfg->state_dir);
         seen_free(e->seen);

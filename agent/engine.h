@@ -69,6 +69,18 @@ const struct bindings *engine_bindings(const struct engine *e);
 void engine_set_renewing(struct engine *e, const char *cert_path, bool renewing);
 /* A certificate file was saved: *ret_scheduled containers get a job (0: not in the manifest). */
 int engine_notify(struct engine *e, const char *cert_path, unsigned *ret_scheduled);
+/*
+ * Pauses the agent (recorded in state_dir/agent/pause, so a restarted agent
+ * stays paused): jobs gather, coalesced per container, and wait, unless the
+ * certificate a container uses expires within agent.expiry_margin. until:
+ * seconds since the epoch when the pause ends by itself, 0 for never.
+ * -EINVAL: reason has a newline.
+ */
+int engine_pause(struct engine *e, const char *reason, int64_t until);
+/* Ends the pause; queued jobs run. Not paused: nothing to do. */
+int engine_unpause(struct engine *e);
+/* The pause's reason, NULL when not paused; *ret_until its end (0: none). */
+const char *engine_get_pause(const struct engine *e, int64_t *ret_until);
 /* Lets a held container's job run (its restart count starts again). -ESRCH: none held by that name. */
 int engine_release(struct engine *e, const char *container);
 /* What engine_notify would schedule, without scheduling it. -ENOENT for an unknown path. */

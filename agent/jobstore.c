@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +73,8 @@ int jobstore_save(struct jobstore *s, const struct job_record *rec) {
         if (!f)
                 return -ENOMEM;
         fprintf(f, JOB_MAGIC "\nkey %s\nheld %d\n", rec->key, rec->held ? 1 : 0);
+        if (rec->expires > 0)
+                fprintf(f, "expires %" PRId64 "\n", rec->expires);
         STRV_FOREACH(id, rec->ids)
                 if (line_ok(*id))
                         fprintf(f, "cert %s\n", *id);
@@ -90,11 +93,15 @@ int jobstore_remove(struct jobstore *s, const char *key) {
         return 0;
 }
 
-/* Parses one record in place; *ret_line names the first bad line (0: the record is incomplete). */
-static int record_parse(char *text, char **ret_key, bool *ret_held, char ***ret_ids, unsigned *ret_line) {
+/*
+ * Parses one record in place into *rec (its strings point into text, its ids
+ * into *ret_ids); *ret_line names the first bad line (0: the record is incomplete).
+ */
+static int record_parse(char *text, struct job_record *rec, char ***ret_ids, unsigned *ret_line) {
         char *save = NULL, *key = NULL;
         unsigned n = 0;
         int held = -1;
+        int64_t expires = 0;
 
         for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 *ret_line = ++n;
@@ -106,6 +113,8 @@ static int record_parse(char *text, char **ret_key, bool *ret_held, char ***ret_
                         key = line + 4;
                 else if ((streq(line, "held 0") || streq(line, "held 1")) && held < 0)
                         held = line[5] == '1';
+                else if (sscanf(line, "expires %" SCNd64, &expires) == 1 && expires > 0)
+                        continue;
                 else if (strncmp(line, "cert ", 5) == 0 && line[5]) {
                         if (strv_push(ret_ids, line + 5) < 0)
                                 return -ENOMEM;
@@ -115,22 +124,20 @@ static int record_parse(char *text, char **ret_key, bool *ret_held, char ***ret_
         *ret_line = 0;
         if (!key || held < 0)
                 return -EBADMSG;
-        *ret_key = key;
-        *ret_held = held;
+        *rec = (struct job_record) { .key = key, .held = held, .expires = expires, .ids = *ret_ids };
         return 0;
 }
 
 static void load_one(struct jobstore *s, const char *path, jobstore_load_t cb, void *userdata) {
         _cleanup_free_ char *text = NULL;
         _cleanup_(strv_freep) char **ids = NULL;
-        char *key = NULL;
+        struct job_record rec = {};
         unsigned line = 0;
-        bool held = false;
         int r;
 
         r = read_file_full(path, JOB_MAX_SIZE, &text, NULL);
         if (r >= 0)
-                r = record_parse(text, &key, &held, &ids, &line);
+                r = record_parse(text, &rec, &ids, &line);
         if (r == -EBADMSG) {
                 log_error("%s:%u: not a job record of this agent; left in place", path, line);
                 return;
@@ -139,9 +146,9 @@ static void load_one(struct jobstore *s, const char *path, jobstore_load_t cb, v
                 log_error_errno(r, "%s: cannot read the job record: %m", path);
                 return;
         }
-        cb(&(struct job_record) { .key = key, .held = held, .ids = ids }, userdata);
+        cb(&rec, userdata);
         /* Placed by hand or by another version under another name: the callback saved it under its own. */
-        _cleanup_free_ char *canonical = record_path(s, key);
+        _cleanup_free_ char *canonical = record_path(s, rec.key);
         if (canonical && !streq(canonical, path))
                 unlink(path);
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "macro.h"
 
@@ -10,11 +11,14 @@
  * state_dir/agent/, written atomically (fsync'd) before any step of its job
  * runs and removed only when the job has finished. A record holds the
  * container's key (runtime/name or runtime/~pattern), the certificate ids it
- * waits for, and whether it is held by the restart budget:
+ * waits for, whether it is held by the restart budget, and (when known) when
+ * the certificate the container still uses expires, which lets a job that
+ * waits for a maintenance window run earlier (optional line):
  *
  *     ctrcert-job 1
  *     key podman/ctr-a
  *     held 0
+ *     expires 1796083200
  *     cert web-a
  */
 
@@ -23,6 +27,7 @@ struct jobstore;
 struct job_record {
         const char *key;
         bool held;
+        int64_t expires; /* seconds since the epoch; 0: unknown */
         char *const *ids;
 };
 

@@ -40,6 +40,7 @@ uint64_t sched_saved(struct sched *s, struct sched_ctr *c, uint64_t now) {
 
 void sched_enqueue(struct sched *s, struct sched_ctr *c) {
         c->state = SCHED_QUEUED;
+        c->gated = c->urgent = false; /* the engine sets them for this job */
         c->queue_next = NULL;
         if (s->queue_tail)
                 s->queue_tail->queue_next = c;
@@ -76,16 +77,28 @@ bool sched_state_blocks(enum sched_state st) {
         return st == SCHED_WAITING || st == SCHED_QUEUED || st == SCHED_RUNNING;
 }
 
+bool sched_eligible(const struct sched *s, const struct sched_ctr *c) {
+        return !c->gated && (!s->paused || c->urgent);
+}
+
 /*
- * The first queued container free to start. When every queued one is blocked
- * and nothing runs or waits that could unblock them, their after: names form
- * a cycle: the head starts anyway rather than the queue stalling for good.
+ * The first queued container free to start. When every queued one is eligible
+ * but blocked, and nothing runs or waits that could unblock them, their after:
+ * names form a cycle: the head starts anyway rather than the queue stalling
+ * for good. One waiting for its window or a resume is no cycle: it will come.
  */
 static struct sched_ctr **queue_pick(struct sched *s, sched_blocked_t blocked, void *userdata) {
-        for (struct sched_ctr **p = &s->queue_head; *p; p = &(*p)->queue_next)
+        bool all_eligible = true;
+
+        for (struct sched_ctr **p = &s->queue_head; *p; p = &(*p)->queue_next) {
+                if (!sched_eligible(s, *p)) {
+                        all_eligible = false;
+                        continue;
+                }
                 if (!blocked || !blocked(*p, userdata))
                         return p;
-        return s->running == 0 && s->waiting == 0 && s->queue_head ? &s->queue_head : NULL;
+        }
+        return all_eligible && s->running == 0 && s->waiting == 0 && s->queue_head ? &s->queue_head : NULL;
 }
 
 struct sched_ctr *sched_next(struct sched *s, sched_blocked_t blocked, void *userdata) {

@@ -25,6 +25,11 @@
  * - Restart budget: at most restart_budget restarts per container within
  *   restart_window (0: no budget). A job that would pass it is held until
  *   released; releasing starts the count again.
+ * - Gates: a queued container outside its maintenance window (gated, set by
+ *   the engine from the windows and the clock) does not start; while the
+ *   agent is paused no queued container starts unless it is urgent (its
+ *   current certificate expires soon). A gated or paused container still
+ *   counts for after:, and the cycle breaker never starts one.
  */
 
 enum sched_state { SCHED_IDLE, SCHED_WAITING, SCHED_QUEUED, SCHED_RUNNING, SCHED_HELD };
@@ -44,6 +49,8 @@ struct sched_ctr {
         unsigned renewing;     /* of its certificates, how many certmonger is renewing now */
         uint64_t *restarts;    /* each restart within the budget window */
         size_t n_restarts;
+        bool gated;            /* queued, but outside its maintenance window */
+        bool urgent;           /* runs despite a pause: its current certificate expires soon */
         struct sched_ctr *queue_next;
 };
 
@@ -51,6 +58,7 @@ struct sched {
         struct sched_rules rules;
         struct sched_ctr *queue_head, *queue_tail;
         unsigned running, waiting;
+        bool paused;
 };
 
 enum sched_verdict {
@@ -74,6 +82,8 @@ enum sched_verdict sched_window_ended(struct sched *s, struct sched_ctr *c, uint
 void sched_window_close(struct sched *s, struct sched_ctr *c);
 /* Puts c at the end of the queue (a released or resumed container). */
 void sched_enqueue(struct sched *s, struct sched_ctr *c);
+/* Whether c may start now, were nothing else in its way (its gate, a pause). */
+bool sched_eligible(const struct sched *s, const struct sched_ctr *c);
 /* Whether a container in state st keeps one that names it in after: waiting. */
 bool sched_state_blocks(enum sched_state st);
 /* The next container to start, now running, or NULL (max_parallel reached, queue empty or all blocked). */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* ctrcertctl's side of org.ctrcert.Agent1 (doc/dbus-api.txt): the CLI's one libdbus user. */
 #include <dbus/dbus.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/types.h>
@@ -9,17 +11,23 @@
 #include "busopen.h"
 #include "cli.h"
 #include "log.h"
+#include "ywalk.h"
 
 #define AGENT_NAME "org.ctrcert.Agent1"
 #define AGENT_PATH "/org/ctrcert/Agent1"
 #define AGENT_IFACE "org.ctrcert.Agent1"
 #define CALL_TIMEOUT_MS 30000
 
-/* Calls method (with one string argument when arg is set); the reply, or NULL after printing why. */
-static DBusMessage *call(const struct cli_ctx *ctx, const char *method, const char *arg) {
+/*
+ * Calls method with the arguments that follow (libdbus's type, value pointer
+ * pairs ending with DBUS_TYPE_INVALID); the reply, or NULL after printing why.
+ */
+static DBusMessage *call_args(const struct cli_ctx *ctx, const char *method, int first_type, ...) {
         DBusConnection *conn;
         DBusMessage *m, *reply = NULL;
         DBusError e;
+        va_list ap;
+        bool ok;
 
         dbus_error_init(&e);
         conn = bus_open_spec(ctx->bus, &e);
@@ -29,7 +37,10 @@ static DBusMessage *call(const struct cli_ctx *ctx, const char *method, const ch
                 return NULL;
         }
         m = dbus_message_new_method_call(AGENT_NAME, AGENT_PATH, AGENT_IFACE, method);
-        if (m && (!arg || dbus_message_append_args(m, DBUS_TYPE_STRING, &arg, DBUS_TYPE_INVALID)))
+        va_start(ap, first_type);
+        ok = m && dbus_message_append_args_valist(m, first_type, ap);
+        va_end(ap);
+        if (ok)
                 reply = dbus_connection_send_with_reply_and_block(conn, m, CALL_TIMEOUT_MS, &e);
         if (m)
                 dbus_message_unref(m);
@@ -42,6 +53,12 @@ static DBusMessage *call(const struct cli_ctx *ctx, const char *method, const ch
         dbus_connection_close(conn);
         dbus_connection_unref(conn);
         return reply;
+}
+
+/* Calls method with one string argument when arg is set. */
+static DBusMessage *call(const struct cli_ctx *ctx, const char *method, const char *arg) {
+        return arg ? call_args(ctx, method, DBUS_TYPE_STRING, &arg, DBUS_TYPE_INVALID)
+                   : call_args(ctx, method, DBUS_TYPE_INVALID);
 }
 
 /* Reads the next string of a struct; "" when the iterator is past the end. */
@@ -168,6 +185,25 @@ static int show(const struct cli_ctx *ctx, const char *method, int (*print)(DBus
         return r;
 }
 
+/* "paused: REASON (until …)" when the agent is paused; nothing otherwise. */
+static int print_pause(const struct cli_ctx *ctx) {
+        DBusMessage *reply = call(ctx, "GetPause", NULL);
+        const char *reason = "";
+        dbus_int64_t until = 0;
+        char when[32];
+
+        if (!reply)
+                return CLI_FAILED;
+        if (dbus_message_get_args(reply, NULL, DBUS_TYPE_STRING, &reason, DBUS_TYPE_INT64, &until, DBUS_TYPE_INVALID) &&
+            reason[0]) {
+                format_utc((time_t) until, when);
+                printf("PAUSED: %s (%s%s); jobs wait unless a certificate in use expires soon\n\n", reason,
+                       until > 0 ? "until " : "until ctrcertctl resume", until > 0 ? when : "");
+        }
+        dbus_message_unref(reply);
+        return CLI_OK;
+}
+
 static int cmd_status(const struct cli_ctx *ctx) {
         static const struct {
                 const char *method;
@@ -179,6 +215,8 @@ static int cmd_status(const struct cli_ctx *ctx) {
                 { "ListCertificates", print_certificates },
         };
 
+        if (print_pause(ctx) != CLI_OK)
+                return CLI_FAILED;
         for (size_t i = 0; i < ELEMENTSOF(parts); i++) {
                 if (i > 0)
                         printf("\n");
@@ -203,8 +241,71 @@ static int cmd_with_path(const struct cli_ctx *ctx, const char *method, const ch
         return r;
 }
 
+/* "2h", "30m" (from now), "2026-12-08 06:00" or "2026-12-08T06:00[:SS]" (local time) → seconds since the epoch. */
+static int parse_until(const char *s, int64_t *ret) {
+        static const char *const formats[] = { "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S",
+                                               "%Y-%m-%dT%H:%M" };
+        uint64_t usec;
+
+        if (parse_duration_usec(s, &usec) >= 0 && usec > 0) {
+                *ret = (int64_t) time(NULL) + (int64_t) (usec / 1000000);
+                return 0;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(formats); i++) {
+                struct tm tm = { .tm_isdst = -1 };
+                const char *end = strptime(s, formats[i], &tm);
+                time_t t;
+
+                if (end && *end == '\0' && (t = mktime(&tm)) != (time_t) -1 && t > time(NULL)) {
+                        *ret = t;
+                        return 0;
+                }
+        }
+        return -EINVAL;
+}
+
+/* pause [--reason TEXT] [--until TIME] */
+static int cmd_pause(const struct cli_ctx *ctx, int argc, char **argv) {
+        const char *reason = "";
+        dbus_int64_t until = 0;
+        DBusMessage *reply;
+
+        for (int i = 1; i < argc; i++) {
+                int64_t t;
+
+                if (streq(argv[i], "--reason") && i + 1 < argc)
+                        reason = argv[++i];
+                else if (streq(argv[i], "--until") && i + 1 < argc && parse_until(argv[i + 1], &t) >= 0) {
+                        until = t;
+                        i++;
+                } else {
+                        log_error("usage: ctrcertctl pause [--reason TEXT] [--until 2h|'YYYY-MM-DD HH:MM'] "
+                                  "(a time in the future; '%s' is not understood)", argv[i]);
+                        return CLI_USAGE;
+                }
+        }
+        reply = call_args(ctx, "Pause", DBUS_TYPE_STRING, &reason, DBUS_TYPE_INT64, &until, DBUS_TYPE_INVALID);
+        if (!reply)
+                return CLI_FAILED;
+        dbus_message_unref(reply);
+        printf("paused: jobs wait until `ctrcertctl resume`%s\n", until > 0 ? " or the --until time" : "");
+        return CLI_OK;
+}
+
 int cli_agent(const struct cli_ctx *ctx, int argc, char **argv) {
         const char *cmd = argv[0];
+
+        if (streq(cmd, "pause"))
+                return cmd_pause(ctx, argc, argv);
+        if (streq(cmd, "resume") && argc == 1) {
+                DBusMessage *reply = call(ctx, "Resume", NULL);
+
+                if (!reply)
+                        return CLI_FAILED;
+                dbus_message_unref(reply);
+                printf("resumed: queued jobs run\n");
+                return CLI_OK;
+        }
 
         if (streq(cmd, "status") && argc == 1)
                 return cmd_status(ctx);
@@ -230,6 +331,7 @@ int cli_agent(const struct cli_ctx *ctx, int argc, char **argv) {
         }
         if ((streq(cmd, "plan") || streq(cmd, "notify")) && argc == 2)
                 return cmd_with_path(ctx, streq(cmd, "plan") ? "Plan" : "Notify", argv[1]);
-        log_error("usage: ctrcertctl status | jobs | release CONTAINER | reload | plan CERT_PATH | notify CERT_PATH");
+        log_error("usage: ctrcertctl status | jobs | release CONTAINER | reload | plan CERT_PATH | notify CERT_PATH | "
+                  "pause [--reason TEXT] [--until TIME] | resume");
         return CLI_USAGE;
 }

@@ -20,6 +20,8 @@ static const struct {
         { "notify", cli_agent },
         { "jobs", cli_agent },
         { "release", cli_agent },
+        { "pause", cli_agent },
+        { "resume", cli_agent },
         { "audit", cli_audit },
         { "revoke", cli_revoke },
         { "crl", cli_revoke },
@@ -43,6 +45,9 @@ static void help(void) {
                "  status                 bindings, jobs, the last result per container, certificate expiry\n"
                "  jobs                   the agent's waiting, queued, running and held jobs\n"
                "  release CONTAINER      run a job held by the restart budget\n"
+               "  pause [--reason TEXT] [--until TIME]\n"
+               "                         hold every job back (they gather) until resume or TIME\n"
+               "  resume                 end a pause: the jobs that gathered run\n"
                "  audit                  running containers that mount managed certificates vs. the manifest\n"
                "  plan CERT_PATH         what the agent would do if CERT_PATH were saved (nothing is done)\n"
                "  notify CERT_PATH       tell the agent CERT_PATH was saved (certificates certmonger does not manage)\n"

@@ -28,6 +28,7 @@ void config_free(struct config *c) {
         free(c->agent.metrics);
         strv_free(c->agent.crl_publish);
         free(c->agent.podman_socket);
+        window_set_done(&c->agent.windows);
         free(c);
 }
 
@@ -67,6 +68,8 @@ int config_new_default(struct config **ret) {
         c->agent.retry_max_usec = 60 * 1000000ULL;
         c->agent.restart_budget = 5;
         c->agent.restart_window_usec = 10 * 60 * 1000000ULL;
+        c->agent.windows_for = WINDOWS_FOR_ALL;
+        c->agent.expiry_margin_usec = 2 * 24 * 3600 * 1000000ULL;
         *ret = TAKE_PTR(c);
         return 0;
 }
@@ -161,6 +164,12 @@ static int parse_crl_publish(struct ywalk *w, const struct ynode *n, const char 
         return ret;
 }
 
+static int parse_windows_for(struct ywalk *w, const struct ynode *n, const char *field, void *target) {
+        static const char *const names[] = { [WINDOWS_FOR_ALL] = "all", [WINDOWS_FOR_RESTART] = "restart" };
+
+        return ywalk_enum(w, n, field, names, ELEMENTSOF(names), target);
+}
+
 static int parse_abs_path_opt(struct ywalk *w, const struct ynode *n, const char *field, void *target) {
         if (ynode_is_null(n) || (n->kind == YNODE_SCALAR && n->value[0] == '\0'))
                 return yparse_string_opt(w, n, field, target);
@@ -184,6 +193,9 @@ static int parse_agent(struct ywalk *w, const struct ynode *n, const char *field
                 { "metrics", parse_abs_path_opt, offsetof(struct config, agent.metrics), false },
                 { "podman_socket", parse_abs_path_opt, offsetof(struct config, agent.podman_socket), false },
                 { "crl_publish", parse_crl_publish, offsetof(struct config, agent.crl_publish), false },
+                { "windows", yparse_windows, offsetof(struct config, agent.windows), false },
+                { "windows_for", parse_windows_for, offsetof(struct config, agent.windows_for), false },
+                { "expiry_margin", yparse_duration, offsetof(struct config, agent.expiry_margin_usec), false },
         };
         return ywalk_mapping(w, n, field, fields, ELEMENTSOF(fields), target);
 }

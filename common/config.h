@@ -5,6 +5,7 @@
 
 #include "diag.h"
 #include "names.h"
+#include "window.h"
 
 /* ctrcert.yaml (see ctrcert.yaml(5)). */
 
@@ -13,6 +14,8 @@
 #endif
 
 enum policy_mode { POLICY_STRICT, POLICY_OPEN };
+/* Which jobs wait for agent.windows: all, or only those that restart a container. */
+enum windows_for { WINDOWS_FOR_ALL, WINDOWS_FOR_RESTART };
 
 struct config {
         char *file;
@@ -43,6 +46,10 @@ struct config {
                 uint64_t restart_window_usec;
                 char *metrics;            /* Prometheus text file ("" = none) */
                 char **crl_publish;       /* where state_dir/ca/crl.pem is copied whenever it changes */
+                struct window_set windows; /* maintenance windows (none: any time) */
+                int windows_for;           /* enum windows_for */
+                uint64_t expiry_margin_usec; /* a job runs outside its window when the container's
+                                              * current certificate expires sooner than this after it opens */
         } agent;
 };
 

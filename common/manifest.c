@@ -44,6 +44,7 @@ static void mf_container_done(struct mf_container *c) {
                 free(c->verify);
         }
         strv_free(c->after);
+        window_set_done(&c->windows);
         free(c->pos.file);
 }
 
@@ -443,6 +444,7 @@ static int parse_container_item(struct ywalk *w, const struct ynode *n, const ch
                 { "exec", parse_argv, offsetof(struct mf_container, exec), false },
                 { "verify", parse_verify, offsetof(struct mf_container, verify), false },
                 { "after", yparse_strv, offsetof(struct mf_container, after), false },
+                { "windows", yparse_windows, offsetof(struct mf_container, windows), false },
         };
         struct mf_container *c = item;
         int r;

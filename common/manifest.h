@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "diag.h"
+#include "window.h"
 
 /*
  * The manifest (schema version 1, see ctrcert-manifest(5)): which names each
@@ -53,6 +54,7 @@ struct mf_container {
         size_t n_copies;
         struct mf_verify *verify;
         char **after;
+        struct window_set windows; /* overrides agent.windows when set (an empty list: any time) */
         struct position pos;
 };
 

@@ -221,7 +221,7 @@ int yparse_strv(struct ywalk *w, const struct ynode *n, const char *field, void 
 int parse_duration_usec(const char *s, uint64_t *ret) {
         static const struct { const char *suffix; uint64_t usec; } units[] = {
                 { "ms", 1000ULL }, { "s", 1000000ULL }, { "", 1000000ULL },
-                { "m", 60000000ULL }, { "h", 3600000000ULL },
+                { "m", 60000000ULL }, { "h", 3600000000ULL }, { "d", 86400000000ULL },
         };
         char *end;
         unsigned long long v;
@@ -234,6 +234,8 @@ int parse_duration_usec(const char *s, uint64_t *ret) {
                 return -ERANGE;
         for (size_t i = 0; i < ELEMENTSOF(units); i++)
                 if (streq(end, units[i].suffix)) {
+                        if (v > UINT64_MAX / units[i].usec)
+                                return -ERANGE;
                         *ret = v * units[i].usec;
                         return 0;
                 }
@@ -246,7 +248,7 @@ int yparse_duration(struct ywalk *w, const struct ynode *n, const char *field, v
         if (r < 0)
                 return r;
         if (parse_duration_usec(n->value, target) < 0)
-                return ywalk_error(w, n, field, "'%s' is not a duration (e.g. 500ms, 2s, 5m, 1h)", n->value);
+                return ywalk_error(w, n, field, "'%s' is not a duration (e.g. 500ms, 2s, 5m, 1h, 7d)", n->value);
         return 0;
 }
 

@@ -227,6 +227,49 @@ START_TEST(test_a_job_that_never_started_frees_its_slot) {
 }
 END_TEST
 
+START_TEST(test_gates_window_and_pause) {
+        struct sched s;
+        struct sched_ctr c[2] = {};
+        uint64_t due;
+
+        sched_init(&s, &rules);
+        for (unsigned i = 0; i < 2; i++) {
+                sched_saved(&s, &c[i], S(0));
+                end_window(&s, &c[i], S(2), &due);
+        }
+        c[0].gated = true; /* outside its maintenance window: the next one passes it */
+        ck_assert_ptr_eq(sched_next(&s, NULL, NULL), &c[1]);
+        ck_assert_ptr_null(sched_next(&s, NULL, NULL));
+        sched_job_ended(&s, &c[1], false, false, S(3));
+        /* nothing runs or waits, only a gated one is queued: no cycle, it waits for its window */
+        ck_assert_ptr_null(sched_next(&s, always_blocked, NULL));
+        ck_assert_ptr_null(sched_next(&s, NULL, NULL));
+        c[0].gated = false; /* the window opened */
+        s.paused = true;
+        ck_assert_ptr_null(sched_next(&s, NULL, NULL)); /* paused: nothing starts… */
+        c[0].urgent = true;
+        ck_assert_ptr_eq(sched_next(&s, NULL, NULL), &c[0]); /* …but an urgent one */
+}
+END_TEST
+
+START_TEST(test_a_gated_container_still_blocks_its_dependants) {
+        struct sched s;
+        struct sched_ctr c[2] = {};
+        uint64_t due;
+
+        sched_init(&s, &rules);
+        sched_saved(&s, &c[0], S(0));
+        sched_saved(&s, &c[1], S(0));
+        end_window(&s, &c[0], S(2), &due);
+        end_window(&s, &c[1], S(2), &due);
+        c[0].gated = true;
+        /* c[1] names c[0] in after: and c[0] waits for its window: c[1] waits with it */
+        ck_assert_ptr_null(sched_next(&s, second_after_first, c));
+        c[0].gated = false;
+        ck_assert_ptr_eq(sched_next(&s, second_after_first, c), &c[0]);
+}
+END_TEST
+
 static Suite *sched_suite(void) {
         Suite *s = suite_create("sched");
         TCase *tc = tcase_create("core");
@@ -241,6 +284,8 @@ static Suite *sched_suite(void) {
         tcase_add_test(tc, test_restart_budget_within_its_window);
         tcase_add_test(tc, test_hold_and_release);
         tcase_add_test(tc, test_a_job_that_never_started_frees_its_slot);
+        tcase_add_test(tc, test_gates_window_and_pause);
+        tcase_add_test(tc, test_a_gated_container_still_blocks_its_dependants);
         suite_add_tcase(s, tc);
         return s;
 }
