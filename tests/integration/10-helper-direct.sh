@@ -85,7 +85,26 @@ reject "no id" csr-ec.pem "" "no certificate id given"
 run_helper SUBMIT CERTMONGER_CA_PROFILE=web CERTMONGER_CSR="not a csr"
 check_eq "garbage CSR: exit 2" 2 "$RC"
 check_contains "garbage CSR: reason" "not a valid PKCS#10" "$OUT"
+reject "RSA exponent 1" csr-rsa-e1.pem web "weak key: RSA public exponent 1 is not an odd number of at least 3"
+reject "RSA even exponent" csr-rsa-e4.pem web "weak key: RSA public exponent 4"
+reject "RSA prime modulus" csr-rsa-prime.pem web "weak key: RSA modulus fails OpenSSL's check"
+reject "EC explicit parameters" csr-ec-explicit.pem web "weak key: EC key with explicit curve parameters"
+reject "RSA-PSS with MGF1-SHA1" csr-rsa-pss-mgf1sha1.pem web "signed with RSA-PSS SHA256 with MGF1 SHA1"
 check_eq "rejections leave no index record" 3 "$(wc -l <"$T/state/ca/index")"
+
+run_helper SUBMIT CERTMONGER_CA_PROFILE=web CERTMONGER_CSR="$(csr csr-rsa-pss.pem)"
+check_eq "an RSA key signing its CSR with RSA-PSS SHA-256 is issued" 0 "$RC"
+
+# The subject is the declared CN alone: O, emailAddress and the requested extensions stay out.
+run_helper SUBMIT CERTMONGER_CA_PROFILE=web CERTMONGER_CSR="$(csr csr-laundering.pem)"
+check_eq "a CSR whose subject says more than the CN is issued" 0 "$RC"
+openssl x509 -in <(echo "$OUT") -out "$T/subject-leaf.pem"
+check_eq "… with the CN alone as subject" "subject=CN = web.example" "$(openssl x509 -in "$T/subject-leaf.pem" -noout -subject)"
+check_contains "… so the subject's undeclared emailAddress verifies as nothing" "email address mismatch" \
+        "$(openssl verify -CAfile "$T/etc/ca/root.crt" -untrusted "$T/etc/ca/ca.crt" -verify_email root@evil.example \
+                "$T/subject-leaf.pem" 2>&1)"
+text=$(openssl x509 -in "$T/subject-leaf.pem" -noout -text)
+check "… and none of its requested extensions is copied" lacks "Certificate Sign\|Code Signing\|Name Constraints\|evil.example\|1.2.3.4" "$text"
 
 # ---- an unusable CA or config: exit 4 naming the file and the fix ----
 chmod 0640 "$T/etc/ca/private/ca.key"

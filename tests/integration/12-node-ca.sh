@@ -125,6 +125,23 @@ check_eq "… and issues its DNS name" 0 "$RC"
 check_contains "an IP-only node's key: a host-name CN is refused" "excluded subtree violation" \
         "$(rogue node-d /O=ctrcert/OU=node-d/CN=web.d.example)"
 check_contains "… its own address verifies" "rogue.crt: OK" "$(rogue node-d /O=ctrcert/OU=node-d/CN=d subjectAltName=IP:10.1.2.3)"
+mkdir -p "$T/node-d/state"
+sed "s|node-c|node-d|g; s|manifest-c|manifest-d|" "$T/node-c/ctrcert.yaml" >"$T/node-d/ctrcert.yaml"
+printf '%s\n' "version: 1" "certificates:" "  - {id: ip-d, cert: /srv/d.crt, key: /srv/d.key, names: {ip: [10.1.2.3]}}" \
+        >"$T/manifest-d.yaml"
+d_submit() { # d_submit SUBJECT: node-d's helper, SAN IP:10.1.2.3
+        OUT=$(cd / && env -i CERTMONGER_OPERATION=SUBMIT CERTMONGER_CA_PROFILE=ip-d CERTMONGER_CSR="$(openssl req -new \
+                -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null -subj "$1" \
+                -addext "subjectAltName=IP:10.1.2.3" 2>/dev/null)" "$SUBMIT" --config "$T/node-d/ctrcert.yaml" 2>/dev/null)
+        RC=$?
+}
+d_submit /CN=10.1.2.3
+check_contains "its helper refuses an address as CN, which OpenSSL would read as a host name" \
+        "subject CN (read as a DNS name by OpenSSL) 10.1.2.3 is outside the issuing CA's name constraints" "$OUT"
+d_submit /
+check_eq "… and issues the address without a CN" 0 "$RC"
+awk '/BEGIN/{n++} n==1' <<<"$OUT" >"$T/d-leaf.crt"
+check "… a leaf that verifies" openssl verify -CAfile "$T/root/root.crt" -untrusted "$T/node-d/ca/ca.crt" "$T/d-leaf.crt"
 
 out=$("$CTL" ca issue-node --root "$T/root" --node node-e --permit-dns e.example --no-subject-constraint --out "$T/node-e/ca")
 check_contains "--no-subject-constraint says what it gives up" "any subject" "$out"
