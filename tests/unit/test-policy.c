@@ -48,6 +48,17 @@ static struct csr_info good(void) {
         return ci;
 }
 
+/* good(), for the open policy: CN cn and no other name. */
+static struct csr_info open_request(const char *cn) {
+        struct csr_info ci = good();
+
+        free(ci.cn[0]);
+        ci.cn[0] = strdup(cn);
+        strv_free(ci.dns);
+        ci.dns = NULL;
+        return ci;
+}
+
 static int decide(const char *profile, struct csr_info *ci, struct policy_decision *d) {
         int r = policy_check(cfg, m, profile, ci, d);
         csr_info_done(ci);
@@ -170,11 +181,7 @@ START_TEST(test_open_policy) {
         ck_assert_int_eq(decide(NULL, &ci, &d), POLICY_REJECTED);
         ck_assert(strstr(d.reason, "subject CN 'web.example' is outside the permitted"));
 
-        ci = good();
-        free(ci.cn[0]);
-        ci.cn[0] = strdup("a.open.example");
-        strv_free(ci.dns);
-        ci.dns = NULL;
+        ci = open_request("a.open.example");
         ck_assert_int_eq(strv_push(&ci.ip, "198.51.101.7"), 0);
         ck_assert_int_eq(decide(NULL, &ci, &d), POLICY_REJECTED);
         ck_assert(strstr(d.reason, "IP address '198.51.101.7' is outside"));
@@ -209,22 +216,14 @@ START_TEST(test_open_checks_syntax) {
 
         cfg->ca.policy = POLICY_OPEN;
         for (size_t i = 0; i < ELEMENTSOF(cns); i++) {
-                struct csr_info ci = good();
+                struct csr_info ci = open_request(cns[i]);
 
-                free(ci.cn[0]);
-                ci.cn[0] = strdup(cns[i]);
-                strv_free(ci.dns);
-                ci.dns = NULL;
                 ck_assert_int_eq(decide(NULL, &ci, &d), POLICY_REJECTED);
                 if (!strstr(d.reason, "subject CN"))
                         ck_abort_msg("CN '%s': %s", cns[i], d.reason);
         }
-        struct csr_info ci = good();
+        struct csr_info ci = open_request("a.open.example");
 
-        free(ci.cn[0]);
-        ci.cn[0] = strdup("a.open.example");
-        strv_free(ci.dns);
-        ci.dns = NULL;
         ck_assert_int_eq(strv_push(&ci.email, "x y@b.open.example"), 0);
         ck_assert_int_eq(decide(NULL, &ci, &d), POLICY_REJECTED);
         ck_assert(strstr(d.reason, "email address 'x y@b.open.example'"));
