@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "busopen.h"
+#include "escape.h"
 #include "cli.h"
 #include "log.h"
 #include "ywalk.h"
@@ -44,11 +45,17 @@ static DBusMessage *call_args(const struct cli_ctx *ctx, const char *method, int
                 reply = dbus_connection_send_with_reply_and_block(conn, m, CALL_TIMEOUT_MS, &e);
         if (m)
                 dbus_message_unref(m);
-        if (!reply)
-                log_error("%s: %s", method,
-                          dbus_error_has_name(&e, DBUS_ERROR_SERVICE_UNKNOWN) || dbus_error_has_name(&e, DBUS_ERROR_NAME_HAS_NO_OWNER)
-                                  ? "ctrcert-agent is not running"
-                                  : e.message ? e.message : "out of memory");
+        if (!reply) {
+                char why[1024];
+
+                escape_control_buf(dbus_error_has_name(&e, DBUS_ERROR_SERVICE_UNKNOWN) ||
+                                                   dbus_error_has_name(&e, DBUS_ERROR_NAME_HAS_NO_OWNER)
+                                           ? "ctrcert-agent is not running"
+                                   : e.message ? e.message
+                                               : "out of memory",
+                                   why, sizeof(why));
+                log_error("%s: %s", method, why);
+        }
         dbus_error_free(&e);
         dbus_connection_close(conn);
         dbus_connection_unref(conn);
@@ -61,14 +68,20 @@ static DBusMessage *call(const struct cli_ctx *ctx, const char *method, const ch
                    : call_args(ctx, method, DBUS_TYPE_INVALID);
 }
 
-/* Reads the next string of a struct; "" when the iterator is past the end. */
-static const char *next_string(DBusMessageIter *st) {
+/*
+ * The next string of a struct ("" past the end), control characters escaped:
+ * the agent's replies carry container names and runtimes' error text, which
+ * must not drive the terminal. Fits in a row's buffer of ROW_FIELD bytes.
+ */
+#define ROW_FIELD 4200
+static const char *next_string(DBusMessageIter *st, char buf[static ROW_FIELD]) {
         const char *s = "";
 
         if (dbus_message_iter_get_arg_type(st) == DBUS_TYPE_STRING)
                 dbus_message_iter_get_basic(st, &s);
         dbus_message_iter_next(st);
-        return s;
+        escape_control_buf(s, buf, ROW_FIELD);
+        return buf;
 }
 
 /* The next int64 of a struct; fallback when there is none. */
@@ -103,8 +116,9 @@ static ssize_t print_rows(DBusMessage *reply, const char *header, void (*row)(DB
 
 /* (cert_path, id, container, runtime, action) */
 static void binding_row(DBusMessageIter *st) {
-        const char *path = next_string(st), *id = next_string(st), *container = next_string(st);
-        const char *runtime = next_string(st), *action = next_string(st);
+        char b[5][ROW_FIELD];
+        const char *path = next_string(st, b[0]), *id = next_string(st, b[1]), *container = next_string(st, b[2]);
+        const char *runtime = next_string(st, b[3]), *action = next_string(st, b[4]);
 
         printf("%-24s %-28s %-8s %-16s %s\n", id, container, runtime, action, path);
 }
@@ -121,8 +135,9 @@ static int print_bindings(DBusMessage *reply) {
 
 /* (container, state, last result, message, usec) */
 static void status_row(DBusMessageIter *st) {
-        const char *container = next_string(st), *state = next_string(st), *result = next_string(st);
-        const char *message = next_string(st);
+        char b[4][ROW_FIELD];
+        const char *container = next_string(st, b[0]), *state = next_string(st, b[1]), *result = next_string(st, b[2]);
+        const char *message = next_string(st, b[3]);
         int64_t usec = next_int64(st, 0);
         char when[32] = "-";
 
@@ -139,8 +154,9 @@ static int print_status(DBusMessage *reply) {
 
 /* (container, state, ids, detail) */
 static void job_row(DBusMessageIter *st) {
-        const char *container = next_string(st), *state = next_string(st), *ids = next_string(st);
-        const char *detail = next_string(st);
+        char b[4][ROW_FIELD];
+        const char *container = next_string(st, b[0]), *state = next_string(st, b[1]), *ids = next_string(st, b[2]);
+        const char *detail = next_string(st, b[3]);
 
         printf("%-28s %-8s %-28s %s\n", container, state, ids, detail);
 }
@@ -156,7 +172,8 @@ static int print_jobs(DBusMessage *reply) {
 
 /* (id, cert_path, notAfter) */
 static void certificate_row(DBusMessageIter *st) {
-        const char *id = next_string(st), *path = next_string(st);
+        char b[2][ROW_FIELD];
+        const char *id = next_string(st, b[0]), *path = next_string(st, b[1]);
         int64_t not_after = next_int64(st, -1);
         char when[32] = "-", left[24] = "-";
 
@@ -196,8 +213,11 @@ static int print_pause(const struct cli_ctx *ctx) {
                 return CLI_FAILED;
         if (dbus_message_get_args(reply, NULL, DBUS_TYPE_STRING, &reason, DBUS_TYPE_INT64, &until, DBUS_TYPE_INVALID) &&
             reason[0]) {
+                char why[ROW_FIELD];
+
+                escape_control_buf(reason, why, sizeof(why));
                 format_utc((time_t) until, when);
-                printf("PAUSED: %s (%s%s); jobs wait unless a certificate in use expires soon\n\n", reason,
+                printf("PAUSED: %s (%s%s); jobs wait unless a certificate in use expires soon\n\n", why,
                        until > 0 ? "until " : "until ctrcertctl resume", until > 0 ? when : "");
         }
         dbus_message_unref(reply);

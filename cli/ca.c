@@ -107,6 +107,7 @@ struct node_request {
         struct name_constraints nc;
         int key_type;
         bool force, rollover;
+        bool no_subject_constraint; /* for verifiers that refuse a directoryName constraint (Go, pyca) */
 };
 
 static int check_constraints_args(const struct node_request *q) {
@@ -128,23 +129,45 @@ static int check_constraints_args(const struct node_request *q) {
         return 0;
 }
 
+/*
+ * The subjects a node may sign: the root's subject without its CN, then
+ * OU=NODE ("O=ctrcert,OU=node1"). The helper puts every subject it issues
+ * under it; a subject outside it fails every verifier that checks it.
+ */
+static int node_dirname(const struct node_request *q, const struct cert *root, char **ret) {
+        _cleanup_free_ char *base = NULL;
+        int r;
+
+        *ret = NULL;
+        if (q->no_subject_constraint)
+                return 0;
+        r = cert_subject_base(root, &base);
+        if (r < 0)
+                return r;
+        return asprintf(ret, "%s%sOU=%s", base, base[0] ? "," : "", q->node) < 0 ? -ENOMEM : 0;
+}
+
 /* The node's issuing CA, signed by the root in root_dir, constrained to the node's names; pathlen 0. */
 static int node_make(const struct node_request *q, struct ca_material *m) {
         _cleanup_free_ char *root_crt = path_join(q->root_dir, "root.crt"), *root_key_path = path_join(q->root_dir, "private/root.key"),
-                            *dn = NULL, *root_pem = NULL, *ca_pem = NULL;
+                            *dn = NULL, *root_pem = NULL, *ca_pem = NULL, *dirname = NULL;
         _cleanup_(cert_freep) struct cert *root = NULL, *node = NULL;
         _cleanup_(key_freep) struct key *root_key = NULL, *key = NULL;
+        struct name_constraints nc = q->nc;
         int r;
 
         if (!root_crt || !root_key_path || asprintf(&dn, "O=ctrcert,CN=ctrcert node CA %s", q->node) < 0)
                 return -ENOMEM;
         if ((r = cert_load_file(root_crt, &root)) < 0)
                 return log_error_errno(r, "%s: %m", root_crt);
+        if ((r = node_dirname(q, root, &dirname)) < 0)
+                return log_error_errno(r, "%s: cannot read its subject: %m", root_crt);
+        nc.dirname = dirname;
         if ((r = check_private_file(root_key_path)) < 0 || (r = key_load_file(root_key_path, &root_key)) < 0)
                 return log_error_errno(r, "%s: %s", root_key_path, r == -EPERM ? "readable by group or others" : strerror(-r));
         r = key_generate(q->key_type, &key);
         if (r >= 0)
-                r = ca_cert_make_constrained(key, dn, root, root_key, ISSUING_DAYS, 0, &q->nc, &node);
+                r = ca_cert_make_constrained(key, dn, root, root_key, ISSUING_DAYS, 0, &nc, &node);
         if (r >= 0 && (r = key_to_pem(key, &m->pem[CA_KEY])) >= 0 && (r = cert_to_pem(root, &root_pem)) >= 0 &&
             (r = cert_to_pem(node, &ca_pem)) >= 0) {
                 r = asprintf(&m->pem[CA_CHAIN], "%s%s", ca_pem, root_pem) < 0 ? -ENOMEM : 0;
@@ -182,7 +205,8 @@ static int ca_issue_node(const struct node_request *q) {
                 printf(" DNS:%s", *d);
         STRV_FOREACH(ip, q->nc.ip)
                 printf(" IP:%s", *ip);
-        printf("); the root key stays in %s\n", q->root_dir);
+        printf(q->no_subject_constraint ? "; any subject" : "; subjects under OU=%s", q->node);
+        printf("; every other name kind excluded); the root key stays in %s\n", q->root_dir);
         return CLI_OK;
 }
 
@@ -260,6 +284,7 @@ int cli_ca(const struct cli_ctx *ctx, int argc, char **argv) {
                 { "out", required_argument, NULL, 'o' },
                 { "rollover", no_argument, NULL, 'r' },
                 { "finish", no_argument, NULL, 'F' },
+                { "no-subject-constraint", no_argument, NULL, 'S' },
                 {},
         };
         _cleanup_free_ char *dir = NULL;
@@ -307,6 +332,9 @@ int cli_ca(const struct cli_ctx *ctx, int argc, char **argv) {
                         break;
                 case 'F':
                         finish = true;
+                        break;
+                case 'S':
+                        q.no_subject_constraint = true;
                         break;
                 case 'D':
                 case 'A':

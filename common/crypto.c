@@ -9,6 +9,7 @@
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <limits.h>
@@ -56,6 +57,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(BIGNUM *, BN_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(GENERAL_NAMES *, GENERAL_NAMES_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(BASIC_CONSTRAINTS *, BASIC_CONSTRAINTS_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(NAME_CONSTRAINTS *, NAME_CONSTRAINTS_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(GENERAL_NAME *, GENERAL_NAME_free);
 
 static void exts_free(STACK_OF(X509_EXTENSION) *e) {
         sk_X509_EXTENSION_pop_free(e, X509_EXTENSION_free);
@@ -150,16 +153,31 @@ static int push_asn1_string(char ***v, const ASN1_STRING *s) {
         return r;
 }
 
-static int csr_info_cn(X509_REQ *req, struct csr_info *info) {
-        const X509_NAME *name = X509_REQ_get_subject_name(req);
-        int i = -1, r;
+/* An object's short name ("serverAuth", "O"), or its dotted OID when OpenSSL has none. */
+static const char *obj_name(const ASN1_OBJECT *obj, char *buf, size_t size) {
+        int nid = OBJ_obj2nid(obj);
 
-        while ((i = X509_NAME_get_index_by_NID(name, NID_commonName, i)) >= 0) {
-                r = push_asn1_string(&info->cn, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)));
-                if (r < 0)
-                        return r;
+        if (nid != NID_undef && OBJ_nid2sn(nid))
+                return OBJ_nid2sn(nid);
+        return OBJ_obj2txt(buf, (int) size, obj, 1) > 0 ? buf : "?";
+}
+
+/* The subject's CNs, and the short names of its other attributes (which are never issued). */
+static int csr_info_subject(X509_REQ *req, struct csr_info *info) {
+        const X509_NAME *name = X509_REQ_get_subject_name(req);
+        int r = 0;
+
+        for (int i = 0; i < X509_NAME_entry_count(name) && r >= 0; i++) {
+                const X509_NAME_ENTRY *e = X509_NAME_get_entry(name, i);
+                const ASN1_OBJECT *obj = X509_NAME_ENTRY_get_object(e);
+                char oid[80];
+
+                if (OBJ_obj2nid(obj) == NID_commonName)
+                        r = push_asn1_string(&info->cn, X509_NAME_ENTRY_get_data(e));
+                else
+                        r = strv_push(&info->subject_other, obj_name(obj, oid, sizeof(oid)));
         }
-        return 0;
+        return r;
 }
 
 static int push_ip(char ***v, const ASN1_OCTET_STRING *s) {
@@ -191,6 +209,66 @@ static int csr_info_san(const GENERAL_NAME *gn, struct csr_info *info) {
         }
 }
 
+const char *const key_usage_names[_KU_BIT_MAX] = {
+        "digitalSignature", "nonRepudiation", "keyEncipherment", "dataEncipherment", "keyAgreement",
+        "keyCertSign", "cRLSign", "encipherOnly", "decipherOnly",
+};
+
+static int csr_info_key_usage(X509_EXTENSION *ext, struct csr_info *info) {
+        ASN1_BIT_STRING *bits = X509V3_EXT_d2i(ext);
+
+        if (!bits)
+                return -EBADMSG;
+        for (int n = 0; n < _KU_BIT_MAX; n++)
+                if (ASN1_BIT_STRING_get_bit(bits, n))
+                        info->key_usage |= 1U << n;
+        ASN1_BIT_STRING_free(bits);
+        return 0;
+}
+
+static int csr_info_eku(X509_EXTENSION *ext, struct csr_info *info) {
+        EXTENDED_KEY_USAGE *eku = X509V3_EXT_d2i(ext);
+        int r = eku ? 0 : -EBADMSG;
+
+        for (int i = 0; eku && i < sk_ASN1_OBJECT_num(eku) && r >= 0; i++) {
+                char oid[80];
+
+                r = strv_push(&info->eku, obj_name(sk_ASN1_OBJECT_value(eku, i), oid, sizeof(oid)));
+        }
+        EXTENDED_KEY_USAGE_free(eku);
+        return r;
+}
+
+/*
+ * Every requested extension: SAN and basicConstraints are read as before; KU
+ * and EKU as what they ask for; certmonger's own (subjectKeyIdentifier, the
+ * certificate template name 1.3.6.1.4.1.311.20.2) pass when not critical;
+ * anything else is listed, for an upstream CA that would copy it.
+ */
+static int csr_info_other_extension(X509_EXTENSION *ext, struct csr_info *info) {
+        const ASN1_OBJECT *obj = X509_EXTENSION_get_object(ext);
+        bool critical = X509_EXTENSION_get_critical(ext);
+        char buf[80], name[96];
+        const char *oid;
+
+        switch (OBJ_obj2nid(obj)) {
+        case NID_subject_alt_name:
+        case NID_basic_constraints:
+                return 0;
+        case NID_key_usage:
+                return csr_info_key_usage(ext, info);
+        case NID_ext_key_usage:
+                return csr_info_eku(ext, info);
+        default:
+                break;
+        }
+        oid = obj_name(obj, buf, sizeof(buf));
+        if (!critical && (streq(oid, "subjectKeyIdentifier") || streq(oid, "1.3.6.1.4.1.311.20.2")))
+                return 0;
+        snprintf(name, sizeof(name), "%s%s", oid, critical ? " (critical)" : "");
+        return strv_push(&info->other_extensions, name);
+}
+
 static int csr_info_extensions(X509_REQ *req, struct csr_info *info) {
         _cleanup_(exts_freep) STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(req);
         _cleanup_(GENERAL_NAMES_freep) GENERAL_NAMES *sans = NULL;
@@ -211,6 +289,11 @@ static int csr_info_extensions(X509_REQ *req, struct csr_info *info) {
         if (!bc && crit != -1)
                 return -EBADMSG;
         info->requests_ca = bc && bc->ca;
+        for (int i = 0; i < sk_X509_EXTENSION_num(exts); i++) {
+                r = csr_info_other_extension(sk_X509_EXTENSION_value(exts, i), info);
+                if (r < 0)
+                        return r;
+        }
         return 0;
 }
 
@@ -250,12 +333,93 @@ static void csr_info_key(EVP_PKEY *pkey, struct csr_info *info) {
         info->key_bits = (unsigned) EVP_PKEY_get_bits(pkey);
 }
 
+/* The digest of a hash AlgorithmIdentifier; RSASSA-PSS leaves SHA-1 implicit when absent. */
+static int algor_md_nid(const X509_ALGOR *alg) {
+        return alg ? OBJ_obj2nid(alg->algorithm) : NID_sha1;
+}
+
+/*
+ * RSASSA-PSS names its digests in parameters, not in the algorithm's OID:
+ * the message hash and MGF1's. Both must be strong, so "digest" is the hash
+ * when they agree and says which differs when not.
+ */
+static void pss_digest(const X509_ALGOR *sig, char *buf, size_t size) {
+        RSA_PSS_PARAMS *pss = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(RSA_PSS_PARAMS), sig->parameter);
+        X509_ALGOR *mgf_md = NULL;
+        int md, mgf = NID_sha1;
+
+        if (!pss)
+                return;
+        md = algor_md_nid(pss->hashAlgorithm);
+        if (pss->maskGenAlgorithm) {
+                mgf = NID_undef;
+                if (OBJ_obj2nid(pss->maskGenAlgorithm->algorithm) == NID_mgf1 &&
+                    (mgf_md = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(X509_ALGOR), pss->maskGenAlgorithm->parameter)))
+                        mgf = algor_md_nid(mgf_md);
+        }
+        if (md == mgf)
+                snprintf(buf, size, "%s", OBJ_nid2sn(md));
+        else
+                snprintf(buf, size, "RSA-PSS %s with MGF1 %s", OBJ_nid2sn(md), mgf != NID_undef ? OBJ_nid2sn(mgf) : "?");
+        X509_ALGOR_free(mgf_md);
+        RSA_PSS_PARAMS_free(pss);
+}
+
 static void csr_info_signature(X509_REQ *req, EVP_PKEY *pkey, struct csr_info *info) {
+        const X509_ALGOR *sig;
         int md_nid, pk_nid;
 
-        if (OBJ_find_sigid_algs(X509_REQ_get_signature_nid(req), &md_nid, &pk_nid) == 1 && md_nid != NID_undef)
+        X509_REQ_get0_signature(req, NULL, &sig);
+        if (X509_REQ_get_signature_nid(req) == NID_rsassaPss)
+                pss_digest(sig, info->digest, sizeof(info->digest));
+        else if (OBJ_find_sigid_algs(X509_REQ_get_signature_nid(req), &md_nid, &pk_nid) == 1 && md_nid != NID_undef)
                 snprintf(info->digest, sizeof(info->digest), "%s", OBJ_nid2sn(md_nid));
         info->signature_ok = X509_REQ_verify(req, pkey) == 1;
+        ERR_clear_error();
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY_CTX *, EVP_PKEY_CTX_free);
+
+/* An RSA exponent verifiers and OpenSSL accept: odd, at least 3. */
+static void rsa_exponent_check(EVP_PKEY *pkey, struct csr_info *info) {
+        _cleanup_(BN_freep) BIGNUM *e = NULL;
+        char *dec;
+
+        if (EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &e) != 1) {
+                snprintf(info->key_problem, sizeof(info->key_problem), "RSA key without a public exponent");
+                return;
+        }
+        if (BN_is_odd(e) && BN_num_bits(e) > 1)
+                return;
+        dec = BN_bn2dec(e);
+        snprintf(info->key_problem, sizeof(info->key_problem), "RSA public exponent %.24s is not an odd number of at least 3",
+                 dec ? dec : "?");
+        OPENSSL_free(dec);
+}
+
+/*
+ * Keys the policy calls weak, whatever their size: RSA with a bad exponent or a
+ * modulus OpenSSL's SP 800-56B check refuses (prime, even, small factors), EC
+ * with explicit curve parameters (X509_V_FLAG_X509_STRICT and Go refuse them
+ * even when they spell a named curve) or a point off the curve.
+ */
+static void csr_info_key_check(EVP_PKEY *pkey, struct csr_info *info) {
+        _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx = NULL;
+        char encoding[32] = "";
+
+        if (info->key_kind == KEY_RSA)
+                rsa_exponent_check(pkey, info);
+        if (info->key_kind == KEY_EC &&
+            EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_EC_ENCODING, encoding, sizeof(encoding), NULL) == 1 &&
+            streq(encoding, OSSL_PKEY_EC_ENCODING_EXPLICIT))
+                snprintf(info->key_problem, sizeof(info->key_problem), "EC key with explicit curve parameters (only named curves)");
+        if (info->key_problem[0] || info->key_kind == KEY_OTHER)
+                return;
+        ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+        if (!ctx || EVP_PKEY_public_check_quick(ctx) != 1)
+                snprintf(info->key_problem, sizeof(info->key_problem), "%s",
+                         info->key_kind == KEY_RSA ? "RSA modulus fails OpenSSL's check (prime, even or with small factors)"
+                                                   : "EC public key is not a valid point of its curve");
         ERR_clear_error();
 }
 
@@ -267,8 +431,9 @@ int csr_get_info(const struct csr *csr, struct csr_info *ret) {
         if (!pkey)
                 return openssl_error(-EBADMSG, "CSR public key");
         csr_info_key(pkey, &info);
+        csr_info_key_check(pkey, &info);
         csr_info_signature(csr->req, pkey, &info);
-        r = csr_info_cn(csr->req, &info);
+        r = csr_info_subject(csr->req, &info);
         if (r >= 0)
                 r = csr_info_extensions(csr->req, &info);
         if (r < 0) {
@@ -280,6 +445,9 @@ int csr_get_info(const struct csr *csr, struct csr_info *ret) {
 }
 
 void csr_info_done(struct csr_info *info) {
+        strv_free(info->subject_other);
+        strv_free(info->eku);
+        strv_free(info->other_extensions);
         strv_free(info->cn);
         strv_free(info->dns);
         strv_free(info->ip);
@@ -926,7 +1094,9 @@ static int add_san(X509 *x, const struct issue_params *p) {
                 return r;
         if (sk_GENERAL_NAME_num(gens) == 0)
                 return 0;
-        if (X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0, X509V3_ADD_DEFAULT) != 1)
+        /* RFC 5280 4.2.1.6: with an empty subject, the names are all in the SAN, which must then be critical. */
+        if (X509_add1_ext_i2d(x, NID_subject_alt_name, gens, X509_NAME_entry_count(X509_get_subject_name(x)) == 0,
+                              X509V3_ADD_DEFAULT) != 1)
                 return openssl_error(-EIO, "subjectAltName");
         return 0;
 }
@@ -976,8 +1146,43 @@ static int leaf_validity(const struct ca *ca, const struct issue_params *p, time
         return 0;
 }
 
+/* A CA's first permitted directoryName: the subtree every subject it signs must lie in. NULL when none. */
+static X509_NAME *ca_permitted_dirname(const struct ca *ca) {
+        _cleanup_(NAME_CONSTRAINTS_freep) NAME_CONSTRAINTS *nc = X509_get_ext_d2i(ca->cert->x509, NID_name_constraints, NULL, NULL);
+
+        ERR_clear_error();
+        for (int i = 0; nc && i < sk_GENERAL_SUBTREE_num(nc->permittedSubtrees); i++) {
+                const GENERAL_NAME *g = sk_GENERAL_SUBTREE_value(nc->permittedSubtrees, i)->base;
+
+                if (g->type == GEN_DIRNAME)
+                        return X509_NAME_dup(g->d.directoryName);
+        }
+        return NULL;
+}
+
+/*
+ * The subject is ours, never the CSR's: the CA's permitted directoryName (a
+ * node CA's "O=…,OU=node") or nothing, then the CNs the policy allowed.
+ */
+static int leaf_subject(const struct ca *ca, char *const *cn, X509_NAME **ret) {
+        X509_NAME *name = ca_permitted_dirname(ca);
+
+        if (!name)
+                name = X509_NAME_new();
+        if (!name)
+                return -ENOMEM;
+        STRV_FOREACH(c, cn)
+                if (X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8, (const unsigned char *) *c, -1, -1, 0) != 1) {
+                        X509_NAME_free(name);
+                        return openssl_error(-EINVAL, "subject CN");
+                }
+        *ret = name;
+        return 0;
+}
+
 int cert_issue(const struct ca *ca, const struct csr *csr, const struct issue_params *p, struct cert **ret) {
         _cleanup_(X509_freep) X509 *x = X509_new();
+        _cleanup_(X509_NAME_freep) X509_NAME *subject = NULL;
         EVP_PKEY *pub = X509_REQ_get0_pubkey(csr->req);
         time_t nb, na;
         int r;
@@ -989,7 +1194,10 @@ int cert_issue(const struct ca *ca, const struct csr *csr, const struct issue_pa
         r = leaf_validity(ca, p, &nb, &na);
         if (r < 0)
                 return r;
-        if (X509_set_version(x, X509_VERSION_3) != 1 || X509_set_subject_name(x, X509_REQ_get_subject_name(csr->req)) != 1 ||
+        r = leaf_subject(ca, p->cn, &subject);
+        if (r < 0)
+                return r;
+        if (X509_set_version(x, X509_VERSION_3) != 1 || X509_set_subject_name(x, subject) != 1 ||
             X509_set_issuer_name(x, X509_get_subject_name(ca->cert->x509)) != 1)
                 return openssl_error(-EIO, "certificate fields");
         r = copy_public_key(x, csr->req);
@@ -1065,54 +1273,131 @@ static int add_ca_extensions(X509 *x, X509 *issuer, int pathlen) {
 void name_constraints_done(struct name_constraints *nc) {
         strv_free(nc->dns);
         strv_free(nc->ip);
+        strv_free(nc->email);
+        strv_free(nc->excluded_dns);
+        strv_free(nc->excluded_ip);
+        strv_free(nc->excluded_email);
+        free(nc->dirname);
         *nc = (struct name_constraints) {};
 }
 
-/* "192.0.2.0/24" → "192.0.2.0/255.255.255.0": OpenSSL's configuration syntax for an IP subtree. */
-static int cidr_to_mask(const char *s, char *buf, size_t len) {
-        struct ip_cidr c;
-        struct ip_addr mask = {};
-        char a[INET6_ADDRSTRLEN], m[INET6_ADDRSTRLEN];
+/* A DNS, email or URI name: an IA5String, "" allowed (in a subtree it means every name of the kind). */
+static GENERAL_NAME *general_name_ia5(int type, const char *value) {
+        _cleanup_(GENERAL_NAME_freep) GENERAL_NAME *gn = GENERAL_NAME_new();
+        ASN1_IA5STRING *s = ASN1_IA5STRING_new();
 
-        if (ip_cidr_parse(s, &c) < 0)
-                return -EINVAL;
+        if (!gn || !s || ASN1_STRING_set(s, value, (int) strlen(value)) != 1) {
+                ASN1_IA5STRING_free(s);
+                return NULL;
+        }
+        GENERAL_NAME_set0_value(gn, type, s);
+        return TAKE_PTR(gn);
+}
+
+/* "192.0.2.0/24" → iPAddress subtree: the address, then the mask (RFC 5280 4.2.1.10). */
+static GENERAL_NAME *general_name_cidr(const char *cidr) {
+        _cleanup_(GENERAL_NAME_freep) GENERAL_NAME *gn = GENERAL_NAME_new();
+        unsigned char buf[32] = {};
+        struct ip_cidr c;
+        ASN1_OCTET_STRING *s;
+        size_t len;
+
+        if (!gn || ip_cidr_parse(cidr, &c) < 0)
+                return NULL;
+        len = c.addr.family == AF_INET ? 4 : 16;
+        for (size_t i = 0; i < len; i++)
+                buf[i] = c.addr.bytes[i];
         for (unsigned i = 0; i < c.prefix; i++)
-                mask.bytes[i / 8] |= (uint8_t) (0x80 >> (i % 8));
-        if (!inet_ntop(c.addr.family, c.addr.bytes, a, sizeof(a)) || !inet_ntop(c.addr.family, mask.bytes, m, sizeof(m)))
+                buf[len + i / 8] |= (uint8_t) (0x80 >> (i % 8));
+        for (size_t i = 0; i < len; i++)
+                buf[i] &= buf[len + i]; /* 192.0.2.1/24 is the subtree 192.0.2.0/24 */
+        s = ASN1_OCTET_STRING_new();
+        if (!s || ASN1_OCTET_STRING_set(s, buf, (int) (2 * len)) != 1) {
+                ASN1_OCTET_STRING_free(s);
+                return NULL;
+        }
+        GENERAL_NAME_set0_value(gn, GEN_IPADD, s);
+        return TAKE_PTR(gn);
+}
+
+static int dn_parse(const char *s, X509_NAME **ret);
+
+static GENERAL_NAME *general_name_dir(const char *dn) {
+        GENERAL_NAME *gn = GENERAL_NAME_new();
+        X509_NAME *name = NULL;
+
+        if (!gn || dn_parse(dn, &name) < 0) {
+                GENERAL_NAME_free(gn);
+                return NULL;
+        }
+        GENERAL_NAME_set0_value(gn, GEN_DIRNAME, name);
+        return gn;
+}
+
+/* Adds gn (taken, even on failure) as a subtree to *sk, made on first use. */
+static int subtree_add(STACK_OF(GENERAL_SUBTREE) **sk, GENERAL_NAME *gn) {
+        GENERAL_SUBTREE *sub;
+
+        if (!gn)
                 return -EINVAL;
-        snprintf(buf, len, "%s/%s", a, m);
+        if (!*sk)
+                *sk = sk_GENERAL_SUBTREE_new_null();
+        sub = GENERAL_SUBTREE_new();
+        if (!*sk || !sub) {
+                GENERAL_NAME_free(gn);
+                GENERAL_SUBTREE_free(sub);
+                return -ENOMEM;
+        }
+        GENERAL_NAME_free(sub->base);
+        sub->base = gn;
+        if (!sk_GENERAL_SUBTREE_push(*sk, sub)) {
+                GENERAL_SUBTREE_free(sub);
+                return -ENOMEM;
+        }
         return 0;
 }
 
-static int name_constraints_conf(const struct name_constraints *nc, char **ret) {
-        _cleanup_free_ char *conf = strdup("critical");
-        int r = conf ? 0 : -ENOMEM;
+static bool has_family(char *const *cidrs, int family) {
+        struct ip_cidr c;
 
-        STRV_FOREACH(d, nc->dns) {
-                char *next = NULL;
+        STRV_FOREACH(i, cidrs)
+                if (ip_cidr_parse(*i, &c) >= 0 && c.addr.family == family)
+                        return true;
+        return false;
+}
 
-                if (r >= 0 && asprintf(&next, "%s,permitted;DNS:%s", conf, (*d)[0] == '.' ? *d + 1 : *d) < 0)
-                        r = -ENOMEM;
-                if (next) {
-                        free(conf);
-                        conf = next;
-                }
-        }
-        STRV_FOREACH(ip, nc->ip) {
-                char mask[2 * INET6_ADDRSTRLEN + 2], *next = NULL;
+/*
+ * What nc permits, and every kind it does not as an excluded subtree that
+ * covers it all. An empty email or URI base excludes everything in Go's
+ * verifier but matches nothing in OpenSSL's, so those kinds are also given an
+ * empty permitted subtree: OpenSSL then finds no permitted match. Both refuse.
+ */
+static int name_constraints_build(const struct name_constraints *nc, NAME_CONSTRAINTS **ret) {
+        _cleanup_(NAME_CONSTRAINTS_freep) NAME_CONSTRAINTS *v = NAME_CONSTRAINTS_new();
+        int r = v ? 0 : -ENOMEM;
 
+        STRV_FOREACH(d, nc->dns)
                 if (r >= 0)
-                        r = cidr_to_mask(*ip, mask, sizeof(mask));
-                if (r >= 0 && asprintf(&next, "%s,permitted;IP:%s", conf, mask) < 0)
-                        r = -ENOMEM;
-                if (next) {
-                        free(conf);
-                        conf = next;
-                }
+                        r = subtree_add(&v->permittedSubtrees, general_name_ia5(GEN_DNS, (*d)[0] == '.' ? *d + 1 : *d));
+        STRV_FOREACH(ip, nc->ip)
+                if (r >= 0)
+                        r = subtree_add(&v->permittedSubtrees, general_name_cidr(*ip));
+        if (r >= 0 && nc->dirname)
+                r = subtree_add(&v->permittedSubtrees, general_name_dir(nc->dirname));
+        if (r >= 0 && !nc->dns)
+                r = subtree_add(&v->excludedSubtrees, general_name_ia5(GEN_DNS, ""));
+        if (r >= 0 && !has_family(nc->ip, AF_INET))
+                r = subtree_add(&v->excludedSubtrees, general_name_cidr("0.0.0.0/0"));
+        if (r >= 0 && !has_family(nc->ip, AF_INET6))
+                r = subtree_add(&v->excludedSubtrees, general_name_cidr("::/0"));
+        for (int i = 0, kinds[] = { GEN_EMAIL, GEN_URI }; i < 2 && r >= 0; i++) {
+                r = subtree_add(&v->permittedSubtrees, general_name_ia5(kinds[i], ""));
+                if (r >= 0)
+                        r = subtree_add(&v->excludedSubtrees, general_name_ia5(kinds[i], ""));
         }
         if (r < 0)
                 return r;
-        *ret = TAKE_PTR(conf);
+        *ret = TAKE_PTR(v);
         return 0;
 }
 
@@ -1144,14 +1429,12 @@ int ca_cert_make_constrained(const struct key *key, const char *subject, const s
                 r = set_validity(x, now - BACKDATE_SECONDS, now + (time_t) days * 86400);
         if (r >= 0)
                 r = add_ca_extensions(x, issuer ? issuer->x509 : x, pathlen);
-        if (r >= 0 && nc && (nc->dns || nc->ip)) {
-                _cleanup_free_ char *conf = NULL;
-                X509V3_CTX ctx;
+        if (r >= 0 && nc) {
+                _cleanup_(NAME_CONSTRAINTS_freep) NAME_CONSTRAINTS *v = NULL;
 
-                X509V3_set_ctx(&ctx, issuer ? issuer->x509 : x, x, NULL, NULL, 0);
-                r = name_constraints_conf(nc, &conf);
-                if (r >= 0)
-                        r = add_ext_conf(x, &ctx, NID_name_constraints, conf);
+                r = name_constraints_build(nc, &v);
+                if (r >= 0 && X509_add1_ext_i2d(x, NID_name_constraints, v, 1, X509V3_ADD_DEFAULT) != 1)
+                        r = openssl_error(-EIO, "nameConstraints");
         }
         if (r < 0)
                 return r;
@@ -1250,25 +1533,79 @@ static int subtree_ip(const ASN1_OCTET_STRING *o, char **ret) {
         return asprintf(ret, "%s/%u", a, prefix) < 0 ? -ENOMEM : 0;
 }
 
+/* name in the syntax dn_parse() reads: entries in order, ',' and '\' escaped; CNs left out when skip_cn. */
+static int name_to_dn_string(const X509_NAME *name, bool skip_cn, char **ret) {
+        _cleanup_(BIO_freep) BIO *b = BIO_new(BIO_s_mem());
+        bool first = true;
+
+        if (!b)
+                return -ENOMEM;
+        for (int i = 0; i < X509_NAME_entry_count(name); i++) {
+                const X509_NAME_ENTRY *e = X509_NAME_get_entry(name, i);
+                int nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(e));
+                _cleanup_(strv_freep) char **value = NULL;
+
+                if (skip_cn && nid == NID_commonName)
+                        continue;
+                if (nid == NID_undef || push_asn1_string(&value, X509_NAME_ENTRY_get_data(e)) < 0)
+                        return -EBADMSG;
+                BIO_printf(b, "%s%s=", first ? "" : ",", OBJ_nid2sn(nid));
+                for (const char *p = value[0]; *p; p++)
+                        BIO_printf(b, "%s%c", *p == ',' || *p == '\\' ? "\\" : "", *p);
+                first = false;
+        }
+        return bio_to_string(b, ret);
+}
+
+int cert_subject_base(const struct cert *c, char **ret) {
+        return name_to_dn_string(X509_get_subject_name(c->x509), true, ret);
+}
+
+static int subtree_string(const GENERAL_NAME *g, char **ret) {
+        switch (g->type) {
+        case GEN_DNS:
+        case GEN_EMAIL:
+                *ret = strndup((const char *) ASN1_STRING_get0_data(g->d.ia5), (size_t) ASN1_STRING_length(g->d.ia5));
+                return *ret ? 0 : -ENOMEM;
+        case GEN_IPADD:
+                return subtree_ip(g->d.iPAddress, ret);
+        case GEN_DIRNAME:
+                return name_to_dn_string(g->d.directoryName, false, ret);
+        default:
+                *ret = NULL;
+                return 0;
+        }
+}
+
+/* Sorts one subtree into nc: permitted or excluded, by kind; kinds ctrcert never issues are skipped. */
+static int subtree_read(const GENERAL_NAME *g, bool excluded, struct name_constraints *nc) {
+        _cleanup_free_ char *s = NULL;
+        char ***v = NULL;
+        int r;
+
+        r = subtree_string(g, &s);
+        if (r < 0 || !s)
+                return r;
+        if (g->type == GEN_DIRNAME) {
+                if (!excluded && !nc->dirname)
+                        nc->dirname = TAKE_PTR(s);
+                return 0;
+        }
+        v = g->type == GEN_DNS     ? (excluded ? &nc->excluded_dns : &nc->dns)
+            : g->type == GEN_IPADD ? (excluded ? &nc->excluded_ip : &nc->ip)
+                                   : (excluded ? &nc->excluded_email : &nc->email);
+        return strv_push(v, s);
+}
+
 int ca_get_name_constraints(const struct ca *ca, struct name_constraints *ret) {
-        NAME_CONSTRAINTS *nc = X509_get_ext_d2i(ca->cert->x509, NID_name_constraints, NULL, NULL);
+        _cleanup_(NAME_CONSTRAINTS_freep) NAME_CONSTRAINTS *nc = X509_get_ext_d2i(ca->cert->x509, NID_name_constraints, NULL, NULL);
         struct name_constraints out = {};
         int r = 0;
 
-        for (int i = 0; nc && i < sk_GENERAL_SUBTREE_num(nc->permittedSubtrees) && r >= 0; i++) {
-                const GENERAL_NAME *g = sk_GENERAL_SUBTREE_value(nc->permittedSubtrees, i)->base;
-                _cleanup_free_ char *s = NULL;
-
-                if (g->type == GEN_DNS) {
-                        s = strndup((const char *) ASN1_STRING_get0_data(g->d.dNSName), (size_t) ASN1_STRING_length(g->d.dNSName));
-                        r = s ? strv_push(&out.dns, s) : -ENOMEM;
-                } else if (g->type == GEN_IPADD) {
-                        r = subtree_ip(g->d.iPAddress, &s);
-                        if (r >= 0)
-                                r = strv_push(&out.ip, s);
-                }
-        }
-        NAME_CONSTRAINTS_free(nc);
+        for (int i = 0; nc && i < sk_GENERAL_SUBTREE_num(nc->permittedSubtrees) && r >= 0; i++)
+                r = subtree_read(sk_GENERAL_SUBTREE_value(nc->permittedSubtrees, i)->base, false, &out);
+        for (int i = 0; nc && i < sk_GENERAL_SUBTREE_num(nc->excludedSubtrees) && r >= 0; i++)
+                r = subtree_read(sk_GENERAL_SUBTREE_value(nc->excludedSubtrees, i)->base, true, &out);
         ERR_clear_error();
         if (r < 0) {
                 name_constraints_done(&out);

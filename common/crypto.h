@@ -37,9 +37,23 @@ struct csr_info {
         char digest[32];    /* "SHA256", "SHA1", … ; "" when unknown */
         bool signature_ok;  /* the CSR is signed by the key it carries */
         bool requests_ca;   /* basicConstraints CA:TRUE */
+        char key_problem[96];   /* why OpenSSL's public-key checks refuse the key ("" when none) */
+        char **subject_other;   /* subject attributes other than CN, by short name ("O", "emailAddress") */
+        unsigned key_usage;     /* requested keyUsage bits, 1 << n for RFC 5280's bit n (0 when none asked) */
+        char **eku;             /* requested extendedKeyUsage purposes ("serverAuth", or the OID) */
+        char **other_extensions; /* requested extensions beyond SAN, basicConstraints, KU, EKU and certmonger's own */
 };
 
+/* RFC 5280 keyUsage bit numbers, as in csr_info.key_usage. */
+enum {
+        KU_BIT_DIGITAL_SIGNATURE, KU_BIT_NON_REPUDIATION, KU_BIT_KEY_ENCIPHERMENT, KU_BIT_DATA_ENCIPHERMENT,
+        KU_BIT_KEY_AGREEMENT, KU_BIT_KEY_CERT_SIGN, KU_BIT_CRL_SIGN, KU_BIT_ENCIPHER_ONLY, KU_BIT_DECIPHER_ONLY,
+        _KU_BIT_MAX,
+};
+extern const char *const key_usage_names[_KU_BIT_MAX];
+
 struct issue_params {
+        char *const *cn;                             /* the subject's CNs, allowed by the policy; after the CA's directoryName */
         char *const *dns, *const *ip, *const *email; /* the subjectAltName, already allowed by the policy */
         unsigned usage;                              /* USAGE_SERVER | USAGE_CLIENT */
         unsigned validity_days;
@@ -128,15 +142,25 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct key *, key_free);
 int ca_cert_make(const struct key *key, const char *subject, const struct cert *issuer, const struct key *issuer_key,
                  unsigned days, int pathlen, struct cert **ret);
 
-/* Permitted subtrees: DNS suffixes ("node1.example"; a leading '.' is dropped) and CIDRs. */
+/*
+ * A CA's nameConstraints. Making one (ca_cert_make_constrained): dns and ip
+ * are its permitted subtrees (DNS suffixes, a leading '.' is dropped; CIDRs),
+ * dirname its permitted directoryName ("O=ctrcert,OU=node1", NULL for none),
+ * and every name kind with no permitted subtree is excluded whole (DNS "",
+ * IPv4 0.0.0.0/0, IPv6 ::/0, email, URI), so the CA signs no kind it was not
+ * given. Reading one (ca_get_name_constraints) fills every field as found.
+ */
 struct name_constraints {
-        char **dns;
-        char **ip;
+        char **dns, **ip, **email;                          /* permitted */
+        char **excluded_dns, **excluded_ip, **excluded_email; /* "" excludes every DNS name / email */
+        char *dirname;                                      /* the first permitted directoryName */
 };
 void name_constraints_done(struct name_constraints *nc);
 /* ca_cert_make with critical nameConstraints: what this CA may sign, checked by every verifier. */
 int ca_cert_make_constrained(const struct key *key, const char *subject, const struct cert *issuer,
                              const struct key *issuer_key, unsigned days, int pathlen, const struct name_constraints *nc,
                              struct cert **ret);
-/* The issuing CA's permitted subtrees (both vectors NULL when it has no nameConstraints). */
+/* c's subject without its CNs, in the order and syntax `subject` arguments take ("O=ctrcert,OU=x"). */
+int cert_subject_base(const struct cert *c, char **ret);
+/* The issuing CA's name constraints (every field NULL when it has none). */
 int ca_get_name_constraints(const struct ca *ca, struct name_constraints *ret);

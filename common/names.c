@@ -126,3 +126,30 @@ bool ip_in_list(char *const *list, const char *s) {
                         return true;
         return false;
 }
+
+static bool email_in_subtree(const char *email, const char *base) {
+        const char *at = strrchr(email, '@');
+
+        if (!at)
+                return false;
+        if (strchr(base, '@'))
+                return strcasecmp(email, base) == 0;
+        if (base[0] == '.')
+                return dns_name_within(at + 1, base);
+        return strcasecmp(at + 1, base) == 0; /* a host alone: that host, not below it */
+}
+
+bool name_in_subtree(enum name_kind kind, const char *name, const char *base) {
+        struct ip_cidr c;
+        struct ip_addr a;
+
+        switch (kind) {
+        case NAME_DNS:
+                return !base[0] || dns_name_within(name, base);
+        case NAME_EMAIL:
+                return !base[0] || email_in_subtree(name, base);
+        case NAME_IP:
+                return ip_addr_parse(name, &a) >= 0 && ip_cidr_parse(base, &c) >= 0 && ip_cidr_contains(&c, &a);
+        }
+        return false;
+}

@@ -27,5 +27,13 @@ bool ip_addr_equal(const struct ip_addr *a, const struct ip_addr *b);
 /* Parses "192.0.2.0/24", "fd00::/8"; a bare address is a /32 or /128. */
 int ip_cidr_parse(const char *s, struct ip_cidr *ret);
 bool ip_cidr_contains(const struct ip_cidr *c, const struct ip_addr *a);
+enum name_kind { NAME_DNS, NAME_IP, NAME_EMAIL };
+/*
+ * name lies in the nameConstraints subtree base (RFC 5280 4.2.1.10): a DNS
+ * suffix (".x" only below x), a CIDR, an email host, ".domain" or mailbox.
+ * An empty DNS or email base covers every name of its kind.
+ */
+bool name_in_subtree(enum name_kind kind, const char *name, const char *base);
+
 /* s is the same address as an entry of list, however either is spelled ("2001:db8::1" = "2001:db8:0::1"). */
 bool ip_in_list(char *const *list, const char *s);

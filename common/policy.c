@@ -11,6 +11,7 @@ static const char *const strong_digests[] = {
         "SHA224", "SHA256", "SHA384", "SHA512", "SHA512-224", "SHA512-256", "SHA3-224", "SHA3-256", "SHA3-384", "SHA3-512",
 };
 static const char *const allowed_curves[] = { "P-256", "P-384", "P-521" };
+#define MAX_CN_LENGTH 64 /* ub-common-name */
 
 static int reject(struct policy_decision *d, const char *fmt, ...) _printf_(2, 3);
 static int reject(struct policy_decision *d, const char *fmt, ...) {
@@ -31,6 +32,9 @@ static bool in_list(const char *const *list, size_t n, const char *s) {
 
 /* Rules that hold whatever the names: signature, digest, key, CA flag, name types. */
 static int check_form(const struct csr_info *ci, struct policy_decision *d) {
+        /* Before the signature: a key with e = 1 "signs" anything, an even e cannot sign at all. */
+        if (ci->key_problem[0])
+                return reject(d, "weak key: %s", ci->key_problem);
         if (!ci->signature_ok)
                 return reject(d, "CSR signature does not verify with the key it carries");
         /* The key first: some key types (Ed25519) have no separate digest to name. */
@@ -50,6 +54,10 @@ static int check_form(const struct csr_info *ci, struct policy_decision *d) {
                 return reject(d, "CSR asks for a %s subjectAltName, which ctrcert does not issue", ci->unsupported_sans[0]);
         if (!ci->cn && !ci->dns && !ci->ip && !ci->email)
                 return reject(d, "CSR carries no names (no subject CN, DNS, IP or email)");
+        STRV_FOREACH(n, ci->cn)
+                if (strlen(*n) > MAX_CN_LENGTH)
+                        return reject(d, "subject CN '%.40s…' is longer than %d characters (RFC 5280); leave it out, the SAN carries the name",
+                                      *n, MAX_CN_LENGTH);
         return 0;
 }
 
@@ -114,8 +122,10 @@ static int outside(struct policy_decision *d, const char *kind, const char *name
 }
 
 static int check_open_names(const struct config *cfg, const struct csr_info *ci, struct policy_decision *d) {
+        /* A CN is one of the three kinds, with the syntax of that kind's SAN. */
         STRV_FOREACH(n, ci->cn)
-                if (!dns_permitted(cfg, *n) && !ip_permitted(cfg, *n) && !email_permitted(cfg, *n))
+                if (!(dns_name_valid(*n) && dns_permitted(cfg, *n)) && !ip_permitted(cfg, *n) &&
+                    !(email_valid(*n) && email_permitted(cfg, *n)))
                         return outside(d, "subject CN", *n);
         STRV_FOREACH(n, ci->dns)
                 if (!dns_name_valid(*n) || !dns_permitted(cfg, *n))
@@ -124,7 +134,7 @@ static int check_open_names(const struct config *cfg, const struct csr_info *ci,
                 if (!ip_permitted(cfg, *n))
                         return outside(d, "IP address", *n);
         STRV_FOREACH(n, ci->email)
-                if (!email_permitted(cfg, *n))
+                if (!email_valid(*n) || !email_permitted(cfg, *n))
                         return outside(d, "email address", *n);
         return 0;
 }
@@ -135,12 +145,17 @@ static int push_unique(char ***v, const char *s) {
         return strv_contains_case(*v, s) ? 0 : strv_push(v, s);
 }
 
-/* The CSR's SANs, plus each CN in the SAN of its kind: clients match SANs, not the CN. */
+/*
+ * The CSR's SANs, plus each CN in the SAN of its kind: clients match SANs, not
+ * the CN. The subject is the allowed CNs alone: nothing else of the CSR's.
+ */
 static int build_san(const struct csr_info *ci, struct policy_decision *d) {
         struct ip_addr a;
         int r = 0;
 
         STRV_FOREACH(n, ci->cn) {
+                if ((r = strv_push(&d->cn, *n)) < 0)
+                        return r;
                 if (ip_addr_parse(*n, &a) >= 0)
                         r = push_unique(&d->san_ip, *n);
                 else if (strchr(*n, '@'))
@@ -217,8 +232,46 @@ int policy_check(const struct config *cfg, const struct manifest *m, const char 
 }
 
 void policy_decision_done(struct policy_decision *d) {
+        strv_free(d->cn);
+        d->cn = NULL;
         strv_free(d->san_dns);
         strv_free(d->san_ip);
         strv_free(d->san_email);
         d->san_dns = d->san_ip = d->san_email = NULL;
+}
+
+/* ---- upstream: what another CA would copy from the CSR ---- */
+
+#define KU_ALLOWED                                                                                             \
+        (1U << KU_BIT_DIGITAL_SIGNATURE | 1U << KU_BIT_NON_REPUDIATION | 1U << KU_BIT_KEY_ENCIPHERMENT |        \
+         1U << KU_BIT_DATA_ENCIPHERMENT | 1U << KU_BIT_KEY_AGREEMENT)
+
+static bool eku_allowed(const char *eku, unsigned usage) {
+        return (streq(eku, "serverAuth") && (usage & USAGE_SERVER)) || (streq(eku, "clientAuth") && (usage & USAGE_CLIENT));
+}
+
+int policy_check_upstream(const struct csr_info *ci, const struct policy_decision *allowed, char *reason, size_t size) {
+        struct policy_decision d = {};
+        unsigned extra_ku = ci->key_usage & ~KU_ALLOWED;
+
+        if (ci->subject_other)
+                reject(&d, "CSR subject carries %s beyond the CN; an upstream CA would copy it (request with -N CN=NAME only)",
+                       ci->subject_other[0]);
+        else if (ci->other_extensions)
+                reject(&d, "CSR requests extension %s, which ctrcert does not let an upstream CA copy",
+                       ci->other_extensions[0]);
+        else if (extra_ku)
+                reject(&d, "CSR requests key usage %s; an end-entity certificate gets %s only", key_usage_names[__builtin_ctz(extra_ku)],
+                       "digitalSignature, nonRepudiation, keyEncipherment, dataEncipherment, keyAgreement");
+        else
+                STRV_FOREACH(e, ci->eku)
+                        if (!eku_allowed(*e, allowed->usage)) {
+                                reject(&d, "CSR requests extended key usage %s, outside the usage of id '%s'", *e,
+                                       allowed->id ? allowed->id : "-");
+                                break;
+                        }
+        if (!d.reason[0])
+                return 0;
+        snprintf(reason, size, "%s", d.reason);
+        return POLICY_REJECTED;
 }

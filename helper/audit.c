@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "escape.h"
 #include "macro.h"
 
 #define JOURNAL_SOCKET "/run/systemd/journal/socket"
@@ -25,17 +26,19 @@ struct field_buf {
         bool overflow;
 };
 
-/* Appends "NAME=value\n"; a value with a newline would need the binary form, so newlines become spaces. */
+/*
+ * Appends "NAME=value\n". Values quote the CSR's subject and certmonger's
+ * profile: control characters are escaped (a newline would also need the
+ * journal's binary form).
+ */
 static void field(struct field_buf *b, const char *name, const char *value) {
-        int n = snprintf(b->data + b->len, sizeof(b->data) - b->len, "%s=%s\n", name, value ? value : "");
+        _cleanup_free_ char *safe = escape_control(value ? value : "");
+        int n = safe ? snprintf(b->data + b->len, sizeof(b->data) - b->len, "%s=%s\n", name, safe) : -1;
 
         if (n < 0 || (size_t) n >= sizeof(b->data) - b->len) {
                 b->overflow = true;
                 return;
         }
-        for (char *p = b->data + b->len + strlen(name) + 1; p < b->data + b->len + n - 1; p++)
-                if (*p == '\n')
-                        *p = ' ';
         b->len += (size_t) n;
 }
 
@@ -55,6 +58,7 @@ static int journal_send(const struct field_buf *b) {
 
 void audit_issued(const struct index_record *rec, const char *profile) {
         struct field_buf b = {};
+        _cleanup_free_ char *subject = NULL;
         char message[1024], not_after[32];
 
         snprintf(message, sizeof(message), "issued certificate serial %s for id %s (%s)", rec->serial,
@@ -72,6 +76,7 @@ void audit_issued(const struct index_record *rec, const char *profile) {
         field(&b, "CTRCERT_NOT_AFTER", not_after);
         if (journal_send(&b) >= 0)
                 return;
+        subject = escape_control(rec->subject);
         fprintf(stderr, "ctrcert-submit: audit: issued serial=%s id=%s subject=%s sha256=%s not_after=%s\n", rec->serial,
-                rec->id ? rec->id : "-", rec->subject, rec->sha256, not_after);
+                rec->id ? rec->id : "-", subject ? subject : "?", rec->sha256, not_after);
 }

@@ -3,20 +3,20 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "escape.h"
 #include "helper.h"
 #include "log.h"
 
 int helper_fail(struct helper_status *st, enum helper_failure f, int error, const char *fmt, ...) {
+        char raw[sizeof(st->reason)];
         va_list ap;
 
         st->failure = f;
         va_start(ap, fmt);
-        vsnprintf(st->reason, sizeof(st->reason), fmt, ap);
+        vsnprintf(raw, sizeof(raw), fmt, ap);
         va_end(ap);
-        /* certmonger keeps one line as ca-error: never let a name with a newline split it. */
-        for (char *p = st->reason; *p; p++)
-                if (*p == '\n' || *p == '\r')
-                        *p = ' ';
+        /* certmonger keeps one line as ca-error, and the reason quotes CSRs and profiles: nothing raw. */
+        escape_control_buf(raw, st->reason, sizeof(st->reason));
         return error < 0 ? error : -EINVAL;
 }
 

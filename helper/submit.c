@@ -36,72 +36,89 @@ int helper_check_policy(const struct helper_ctx *ctx, const struct manifest *m, 
         if (r < 0)
                 return helper_fail(st, FAIL_REJECTED, r, "CSR is malformed (its names or extensions cannot be read)");
         r = policy_check(ctx->config, m, profile, &info, ret);
+        /* Another CA signs the CSR as it is: nothing in it may go beyond what the policy issues. */
+        if (r == 0 && ctx->upstream)
+                r = policy_check_upstream(&info, ret, ret->reason, sizeof(ret->reason));
         csr_info_done(&info);
         if (r == POLICY_REJECTED)
                 return helper_fail(st, FAIL_REJECTED, -EPERM, "%s", ret->reason);
         return r;
 }
 
-static bool dns_within_any(const char *name, char *const *subtrees) {
+static bool in_any(enum name_kind kind, const char *name, char *const *subtrees) {
         STRV_FOREACH(t, subtrees)
-                if (dns_name_within(name, *t))
+                if (name_in_subtree(kind, name, *t))
                         return true;
         return false;
 }
 
-static bool ip_within_any(const char *s, char *const *subtrees) {
-        struct ip_addr a;
-        struct ip_cidr c;
+struct subtrees {
+        enum name_kind kind;
+        const char *label;
+        char *const *permitted, *const *excluded;
+};
 
-        if (ip_addr_parse(s, &a) < 0)
-                return false;
-        STRV_FOREACH(t, subtrees)
-                if (ip_cidr_parse(*t, &c) >= 0 && ip_cidr_contains(&c, &a))
-                        return true;
-        return false;
+/* Inside a permitted subtree of its kind (when there are any) and inside no excluded one. */
+static bool within(const struct subtrees *t, const char *name) {
+        return (!t->permitted || in_any(t->kind, name, t->permitted)) && !in_any(t->kind, name, t->excluded);
 }
 
-/* The first of names outside every subtree, or NULL; no subtrees of this kind constrain nothing. */
-static const char *first_outside(char *const *names, char *const *subtrees,
-                                 bool (*within_any)(const char *, char *const *)) {
-        STRV_FOREACH(n, subtrees ? names : NULL)
-                if (!within_any(*n, subtrees))
-                        return *n;
-        return NULL;
+/* The subtrees as a list for a message; the empty subtree that covers a whole kind reads "all". */
+static char *subtrees_join(char *const *v) {
+        _cleanup_(strv_freep) char **shown = NULL;
+
+        STRV_FOREACH(t, v)
+                if (strv_push(&shown, (*t)[0] ? *t : "all") < 0)
+                        return NULL;
+        return strv_join(shown, ", ");
+}
+
+static int outside_constraints(struct helper_status *st, const char *what, const char *name, const struct subtrees *t) {
+        bool excluded = in_any(t->kind, name, t->excluded);
+        _cleanup_free_ char *list = subtrees_join(excluded ? t->excluded : t->permitted);
+
+        return helper_fail(st, FAIL_REJECTED, -EPERM, "%s%s is outside the issuing CA's name constraints (%s %s: %s)", what,
+                           name, excluded ? "excluded" : "permitted", t->label, list ? list : "?");
+}
+
+/* Like OpenSSL's verifier (cn2dnsid): a CN of host-name characters with a dot is read as a DNS name. */
+static bool cn_reads_as_host(const char *cn) {
+        return strchr(cn, '.') && cn[0] != '*' && dns_name_valid(cn);
 }
 
 /*
- * A node CA may sign only inside its nameConstraints. Every verifier would
- * reject a certificate outside them; refusing here gives certmonger the
- * reason instead of a certificate nothing accepts.
+ * A node CA may sign only inside its nameConstraints, permitted and excluded.
+ * Every verifier would reject a certificate outside them; refusing here gives
+ * certmonger the reason instead of a certificate nothing accepts. The subject
+ * needs no check: cert_issue() puts it under the CA's directoryName.
  */
 static int check_constraints(const struct ca *ca, const struct policy_decision *d, struct helper_status *st) {
         _cleanup_(name_constraints_done) struct name_constraints nc = {};
-        const char *kind = "DNS", *out;
-        char *const *subtrees;
         int r = ca_get_name_constraints(ca, &nc);
 
         if (r < 0)
                 return helper_fail(st, FAIL_UNCONFIGURED, r, "cannot read the issuing CA's name constraints");
-        subtrees = nc.dns;
-        out = first_outside(d->san_dns, nc.dns, dns_within_any);
-        if (!out) {
-                kind = "IP";
-                subtrees = nc.ip;
-                out = first_outside(d->san_ip, nc.ip, ip_within_any);
-        }
-        if (out) {
-                _cleanup_free_ char *permitted = strv_join(subtrees, ", ");
+        const struct subtrees kinds[] = {
+                { NAME_DNS, "DNS name", nc.dns, nc.excluded_dns },
+                { NAME_IP, "IP address", nc.ip, nc.excluded_ip },
+                { NAME_EMAIL, "email address", nc.email, nc.excluded_email },
+        };
+        char *const *names[] = { d->san_dns, d->san_ip, d->san_email };
 
-                return helper_fail(st, FAIL_REJECTED, -EPERM, "%s is outside the issuing CA's name constraints (permitted %s: %s)",
-                                   out, kind, permitted ? permitted : "?");
-        }
+        for (size_t k = 0; k < ELEMENTSOF(kinds); k++)
+                STRV_FOREACH(n, names[k])
+                        if (!within(&kinds[k], *n))
+                                return outside_constraints(st, "", *n, &kinds[k]);
+        STRV_FOREACH(cn, d->san_dns ? NULL : d->cn)
+                if (cn_reads_as_host(*cn) && !within(&kinds[0], *cn))
+                        return outside_constraints(st, "subject CN (read as a DNS name by OpenSSL) ", *cn, &kinds[0]);
         return 0;
 }
 
 static int issue(const struct helper_ctx *ctx, const struct ca *ca, const struct csr *csr,
                  const struct policy_decision *d, struct cert **ret, struct helper_status *st) {
         struct issue_params p = {
+                .cn = d->cn,
                 .dns = d->san_dns, .ip = d->san_ip, .email = d->san_email,
                 .usage = d->usage,
                 .validity_days = ctx->config->ca.validity_days,

@@ -85,7 +85,46 @@ reject "no id" csr-ec.pem "" "no certificate id given"
 run_helper SUBMIT CERTMONGER_CA_PROFILE=web CERTMONGER_CSR="not a csr"
 check_eq "garbage CSR: exit 2" 2 "$RC"
 check_contains "garbage CSR: reason" "not a valid PKCS#10" "$OUT"
+reject "RSA exponent 1" csr-rsa-e1.pem web "weak key: RSA public exponent 1 is not an odd number of at least 3"
+reject "RSA even exponent" csr-rsa-e4.pem web "weak key: RSA public exponent 4"
+reject "RSA prime modulus" csr-rsa-prime.pem web "weak key: RSA modulus fails OpenSSL's check"
+reject "EC explicit parameters" csr-ec-explicit.pem web "weak key: EC key with explicit curve parameters"
+reject "RSA-PSS with MGF1-SHA1" csr-rsa-pss-mgf1sha1.pem web "signed with RSA-PSS SHA256 with MGF1 SHA1"
 check_eq "rejections leave no index record" 3 "$(wc -l <"$T/state/ca/index")"
+
+run_helper SUBMIT CERTMONGER_CA_PROFILE=web CERTMONGER_CSR="$(csr csr-rsa-pss.pem)"
+check_eq "an RSA key signing its CSR with RSA-PSS SHA-256 is issued" 0 "$RC"
+
+# The subject is the declared CN alone: O, emailAddress and the requested extensions stay out.
+run_helper SUBMIT CERTMONGER_CA_PROFILE=web CERTMONGER_CSR="$(csr csr-laundering.pem)"
+check_eq "a CSR whose subject says more than the CN is issued" 0 "$RC"
+openssl x509 -in <(echo "$OUT") -out "$T/subject-leaf.pem"
+check_eq "… with the CN alone as subject" "subject=CN = web.example" "$(openssl x509 -in "$T/subject-leaf.pem" -noout -subject)"
+check_contains "… so the subject's undeclared emailAddress verifies as nothing" "email address mismatch" \
+        "$(openssl verify -CAfile "$T/etc/ca/root.crt" -untrusted "$T/etc/ca/ca.crt" -verify_email root@evil.example \
+                "$T/subject-leaf.pem" 2>&1)"
+text=$(openssl x509 -in "$T/subject-leaf.pem" -noout -text)
+check "… and none of its requested extensions is copied" lacks "Certificate Sign\|Code Signing\|Name Constraints\|evil.example\|1.2.3.4" "$text"
+
+# ---- control characters from outside never reach ca-error, logs or a terminal raw ----
+run_helper SUBMIT CERTMONGER_CA_PROFILE=$'nope\e[2J\r\nforged: ok\x7f' CERTMONGER_CSR="$(csr csr-ec.pem)"
+check_eq "a profile with control characters: exit 2" 2 "$RC"
+check_contains "… its reason escapes them" "unknown certificate id 'nope\x1b[2J\x0d\x0aforged: ok\x7f'" "$OUT"
+check_eq "… on one line" 1 "$(echo "$OUT" | wc -l)"
+check "… and the log line has none raw" lacks $'[\e\r\x7f]' "$(cat "$T/helper.err")"
+check_eq "… nor a second line" 1 "$(wc -l <"$T/helper.err")"
+start_bus || exit 1
+/usr/bin/python3 "$SRC/tests/fake-agent.py" 2>"$T/fake-agent.err" &
+PIDS+=("$!")
+for _ in $(seq 200); do bus_has_owner org.ctrcert.Agent1 && break; sleep 0.05; done
+out=$("$CTL" status 2>&1)
+check_contains "ctrcertctl status prints a runtime's error text escaped" \
+        'runtime said \x1b[2J\x1b[31mOK\x0d\x0aforged: line\x07' "$out"
+check_contains "… and a container name too" 'ctr\x1b]0;title\x07' "$out"
+check "… with no control character left" lacks $'[\e\r\a]' "$out"
+out=$("$CTL" release ctr-x 2>&1)
+check_contains "an agent's error message is escaped too" 'Release: runtime said \x1b[2J' "$out"
+check_eq "… on one line" 1 "$(echo "$out" | wc -l)"
 
 # ---- an unusable CA or config: exit 4 naming the file and the fix ----
 chmod 0640 "$T/etc/ca/private/ca.key"

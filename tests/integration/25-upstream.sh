@@ -43,6 +43,38 @@ check "… and never reaches the upstream" test ! -e "$T/rec.env"
 up SUBMIT CERTMONGER_CA_PROFILE=web CERTMONGER_CSR="$(csr csr-rsa1024.pem)"
 check_eq "a weak key is refused before the upstream" "2 absent" "$RC $([ -e "$T/rec.env" ] && echo present || echo absent)"
 
+# The upstream CA signs the CSR as it is (local-submit copies every extension): nothing in it may
+# go beyond what ctrcert itself would issue. Each is refused and never reaches the recorder.
+# launder SUBJECT [ADDEXT]: a CSR for web.example with those extras, through the policy.
+launder() {
+        local args=()
+        [ -n "${2:-}" ] && args=(-addext "$2")
+        up SUBMIT CERTMONGER_CA_PROFILE=web CERTMONGER_CSR="$(openssl req -new -newkey ec \
+                -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null -subj "$1" \
+                -addext subjectAltName=DNS:web.example "${args[@]}" 2>/dev/null)"
+        LAUNDER="$RC $([ -e "$T/rec.env" ] && echo reached || echo unseen)"
+}
+# what | subject | extension | the reason names
+while IFS='|' read -r what subj ext reason; do
+        launder "$subj" "$ext"
+        check_eq "$what is refused before the upstream" "2 unseen" "$LAUNDER"
+        check_contains "… naming it" "$reason" "$OUT"
+done < <(printf '%s\n' \
+        "keyUsage keyCertSign|/CN=web.example|keyUsage=critical,digitalSignature,keyCertSign|key usage keyCertSign" \
+        "keyUsage cRLSign|/CN=web.example|keyUsage=cRLSign|key usage cRLSign" \
+        "an EKU outside the id's usage|/CN=web.example|extendedKeyUsage=serverAuth,codeSigning|extended key usage codeSigning, outside the usage of id 'web'" \
+        "nameConstraints|/CN=web.example|nameConstraints=critical,permitted;DNS:example|extension nameConstraints (critical)" \
+        "authorityInfoAccess|/CN=web.example|authorityInfoAccess=OCSP;URI:http://evil.example/|extension authorityInfoAccess" \
+        "an unknown critical extension|/CN=web.example|1.2.3.4=critical,ASN1:NULL|extension 1.2.3.4 (critical)" \
+        "a subject with more than the CN (the upstream would copy it)|/O=system:masters/CN=web.example||CSR subject carries O beyond the CN")
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null -subj /CN=web.example \
+        -addext subjectAltName=DNS:web.example -addext "keyUsage=critical,digitalSignature,keyEncipherment" \
+        -addext extendedKeyUsage=serverAuth -addext "basicConstraints=critical,CA:FALSE" -addext subjectKeyIdentifier=hash \
+        -out "$T/plain.csr" 2>/dev/null
+up SUBMIT CERTMONGER_CA_PROFILE=web CERTMONGER_CSR="$(cat "$T/plain.csr")"
+check_eq "SAN, CA:FALSE, an end-entity KU, EKUs of the id's usage and an SKI reach the upstream" "0 present" \
+        "$RC $([ -e "$T/rec.env" ] && echo present || echo absent)"
+
 up POLL CERTMONGER_CA_COOKIE=abc
 check_eq "a POLL without a CSR is the upstream's (its cookie)" "0 upstream answered POLL" "$RC $OUT"
 up IDENTIFY

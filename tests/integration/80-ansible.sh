@@ -172,7 +172,11 @@ nc_a=$(openssl x509 -in "$T/fleet-a/ca/ca.crt" -noout -ext nameConstraints 2>&1)
 check_contains "fleet-a's CA may sign a.example" "DNS:a.example" "$nc_a"
 check_contains "… and its address range" "IP:192.0.2.0/255.255.255.240" "$nc_a"
 check "… nothing of b.example" lacks "b.example" "$nc_a"
-check_contains "fleet-b's only b.example" "DNS:b.example" "$(openssl x509 -in "$T/fleet-b/ca/ca.crt" -noout -ext nameConstraints 2>&1)"
+nc_b=$(openssl x509 -in "$T/fleet-b/ca/ca.crt" -noout -ext nameConstraints 2>&1)
+check_contains "fleet-b's only b.example" "DNS:b.example" "$nc_b"
+check_contains "… no IP address at all (ctrcert_node_permit_ip defaults to [])" \
+        "$(printf 'Excluded:\n      IP:0.0.0.0/0.0.0.0\n      IP:0:0:0:0:0:0:0:0/0:0:0:0:0:0:0:0\n      email:\n      URI:')" "$nc_b"
+check_contains "… and subjects only under its own OU" "DirName:O = ctrcert, OU = fleet-b" "$nc_b"
 for n in a b; do
         check "fleet-$n's CA chains to the one root" openssl verify -CAfile "$T/fleet-root/root.crt" "$T/fleet-$n/ca/ca.crt"
         check "… and fleet-$n holds no root key" test ! -e "$T/fleet-$n/ca/private/root.key"

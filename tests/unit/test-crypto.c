@@ -82,6 +82,65 @@ START_TEST(test_csr_facts) {
 }
 END_TEST
 
+/* What OpenSSL's public-key checks find wrong with keys no ordinary tool makes (make-hostile-csrs.py). */
+START_TEST(test_csr_weak_keys) {
+        static const struct {
+                const char *file, *problem;
+        } cases[] = {
+                { "csr-rsa-e1.pem", "RSA public exponent 1 is not an odd number of at least 3" },
+                { "csr-rsa-e4.pem", "RSA public exponent 4 is not an odd number of at least 3" },
+                { "csr-rsa-prime.pem", "RSA modulus fails OpenSSL's check" },
+                { "csr-ec-explicit.pem", "EC key with explicit curve parameters" },
+                { "csr-rsa2048.pem", "" },
+                { "csr-ec.pem", "" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                struct csr_info ci = info_of(cases[i].file);
+
+                if (!strstr(ci.key_problem, cases[i].problem) || (!cases[i].problem[0] && ci.key_problem[0]))
+                        ck_abort_msg("%s: key problem '%s', expected '%s'", cases[i].file, ci.key_problem, cases[i].problem);
+                csr_info_done(&ci);
+        }
+}
+END_TEST
+
+/* RSASSA-PSS names its digests in parameters: both the hash and MGF1's are reported. */
+START_TEST(test_csr_pss_digest) {
+        struct csr_info ci = info_of("csr-rsa-pss.pem");
+
+        ck_assert_str_eq(ci.digest, "SHA256");
+        ck_assert(ci.signature_ok);
+        ck_assert_int_eq(ci.key_kind, KEY_RSA);
+        csr_info_done(&ci);
+        ci = info_of("csr-rsa-pss-mgf1sha1.pem");
+        ck_assert_str_eq(ci.digest, "RSA-PSS SHA256 with MGF1 SHA1");
+        csr_info_done(&ci);
+}
+END_TEST
+
+/* The facts upstream mode judges: the subject's other attributes, KU, EKU, other extensions. */
+START_TEST(test_csr_requested_extensions) {
+        struct csr_info ci = info_of("csr-ec.pem");
+
+        ck_assert_ptr_null(ci.subject_other);
+        ck_assert_ptr_null(ci.other_extensions);
+        csr_info_done(&ci);
+        ci = info_of("csr-laundering.pem");
+        ck_assert_uint_eq(strv_length(ci.subject_other), 2);
+        ck_assert_str_eq(ci.subject_other[0], "O");
+        ck_assert_str_eq(ci.subject_other[1], "emailAddress");
+        ck_assert_uint_eq(ci.key_usage, 1U << KU_BIT_DIGITAL_SIGNATURE | 1U << KU_BIT_KEY_CERT_SIGN);
+        ck_assert_uint_eq(strv_length(ci.eku), 2);
+        ck_assert_str_eq(ci.eku[1], "codeSigning");
+        ck_assert_uint_eq(strv_length(ci.other_extensions), 3);
+        ck_assert_str_eq(ci.other_extensions[0], "nameConstraints (critical)");
+        ck_assert_str_eq(ci.other_extensions[1], "authorityInfoAccess");
+        ck_assert_str_eq(ci.other_extensions[2], "1.2.3.4 (critical)");
+        csr_info_done(&ci);
+}
+END_TEST
+
 START_TEST(test_csr_garbage) {
         struct csr *csr = NULL;
 
@@ -291,6 +350,9 @@ static Suite *crypto_suite(void) {
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, test_csr_facts);
         tcase_add_test(tc, test_csr_garbage);
+        tcase_add_test(tc, test_csr_weak_keys);
+        tcase_add_test(tc, test_csr_pss_digest);
+        tcase_add_test(tc, test_csr_requested_extensions);
         tcase_add_loop_test(tc, test_issue, 0, 2);
         tcase_add_test(tc, test_validity_capped_by_ca);
         tcase_add_test(tc, test_ca_load_failures);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include <arpa/inet.h>
 
+#include "escape.h"
+#include "macro.h"
 #include "names.h"
 #include "unit.h"
 
@@ -71,6 +73,38 @@ START_TEST(test_ip) {
 }
 END_TEST
 
+/* nameConstraints subtrees as RFC 5280 4.2.1.10 (and Go, OpenSSL) read them. */
+START_TEST(test_subtree) {
+        ck_assert(name_in_subtree(NAME_DNS, "web.a.example", "a.example"));
+        ck_assert(name_in_subtree(NAME_DNS, "a.example", "a.example"));
+        ck_assert(!name_in_subtree(NAME_DNS, "a.example", ".a.example"));
+        ck_assert(!name_in_subtree(NAME_DNS, "web.b.example", "a.example"));
+        ck_assert(!name_in_subtree(NAME_DNS, "xa.example", "a.example"));
+        ck_assert(name_in_subtree(NAME_DNS, "anything.example", "")); /* the excluded-all subtree */
+        ck_assert(name_in_subtree(NAME_IP, "10.0.0.1", "0.0.0.0/0"));
+        ck_assert(!name_in_subtree(NAME_IP, "2001:db8::1", "0.0.0.0/0"));
+        ck_assert(name_in_subtree(NAME_IP, "2001:db8::1", "::/0"));
+        ck_assert(name_in_subtree(NAME_EMAIL, "root@a.example", ""));
+        ck_assert(name_in_subtree(NAME_EMAIL, "root@a.example", "a.example"));
+        ck_assert(!name_in_subtree(NAME_EMAIL, "root@x.a.example", "a.example")); /* a host: that host only */
+        ck_assert(name_in_subtree(NAME_EMAIL, "root@x.a.example", ".a.example"));
+        ck_assert(name_in_subtree(NAME_EMAIL, "Root@A.example", "root@a.example"));
+        ck_assert(!name_in_subtree(NAME_EMAIL, "ops@a.example", "root@a.example"));
+}
+END_TEST
+
+START_TEST(test_escape) {
+        _cleanup_free_ char *s = escape_control("a\nb\x1b[31m\x7f\r\t c\xc3\xa9\\x");
+        char buf[8];
+
+        ck_assert_str_eq(s, "a\\x0ab\\x1b[31m\\x7f\\x0d\\x09 c\xc3\xa9\\x");
+        escape_control_buf("ab\ncd", buf, sizeof(buf));
+        ck_assert_str_eq(buf, "ab\\x0ac"); /* 7 bytes and the NUL */
+        escape_control_buf("abcd\nz", buf, 6);
+        ck_assert_str_eq(buf, "abcd"); /* an escape is never cut */
+}
+END_TEST
+
 static Suite *names_suite(void) {
         Suite *s = suite_create("names");
         TCase *tc = tcase_create("core");
@@ -79,6 +113,8 @@ static Suite *names_suite(void) {
         tcase_add_test(tc, test_dns_within);
         tcase_add_test(tc, test_email);
         tcase_add_test(tc, test_ip);
+        tcase_add_test(tc, test_subtree);
+        tcase_add_test(tc, test_escape);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -48,6 +48,17 @@ static struct csr_info good(void) {
         return ci;
 }
 
+/* good(), for the open policy: CN cn and no other name. */
+static struct csr_info open_request(const char *cn) {
+        struct csr_info ci = good();
+
+        free(ci.cn[0]);
+        ci.cn[0] = strdup(cn);
+        strv_free(ci.dns);
+        ci.dns = NULL;
+        return ci;
+}
+
 static int decide(const char *profile, struct csr_info *ci, struct policy_decision *d) {
         int r = policy_check(cfg, m, profile, ci, d);
         csr_info_done(ci);
@@ -92,6 +103,10 @@ MUT(evil_dns, strv_push(&ci->dns, "db.example"))
 MUT(evil_ip, strv_push(&ci->ip, "192.0.2.11"))
 MUT(evil_email, strv_push(&ci->email, "root@web.example"))
 MUT(no_names, (strv_free(ci->cn), strv_free(ci->dns), ci->cn = ci->dns = NULL))
+MUT(weak_key, strcpy(ci->key_problem, "RSA public exponent 1 is not an odd number of at least 3"))
+MUT(weak_key_bad_sig, (strcpy(ci->key_problem, "RSA public exponent 2 is not"), ci->signature_ok = false))
+MUT(pss_sha1_mgf, strcpy(ci->digest, "RSA-PSS SHA256 with MGF1 SHA1"))
+MUT(long_cn, (free(ci->cn[0]), ci->cn[0] = strdup("a-name-of-sixty-five-characters-is-far-too-long-for-a-cn.web.example")))
 
 static const struct {
         const char *profile;
@@ -112,6 +127,11 @@ static const struct {
         { "web", evil_ip, "IP address '192.0.2.11' is not declared" },
         { "web", evil_email, "email address 'root@web.example' is not declared" },
         { "web", no_names, "carries no names" },
+        { "web", weak_key, "weak key: RSA public exponent 1 is not an odd number" },
+        /* The key's fault is named, not the signature an even exponent cannot make. */
+        { "web", weak_key_bad_sig, "weak key: RSA public exponent 2" },
+        { "web", pss_sha1_mgf, "signed with RSA-PSS SHA256 with MGF1 SHA1; SHA-224 or stronger" },
+        { "web", long_cn, "is longer than 64 characters" },
         { "nope", NULL, "unknown certificate id 'nope' (the manifest has: web, db)" },
         { NULL, NULL, "no certificate id given: request with getcert request -T ID" },
         { "", NULL, "no certificate id given" },
@@ -161,11 +181,7 @@ START_TEST(test_open_policy) {
         ck_assert_int_eq(decide(NULL, &ci, &d), POLICY_REJECTED);
         ck_assert(strstr(d.reason, "subject CN 'web.example' is outside the permitted"));
 
-        ci = good();
-        free(ci.cn[0]);
-        ci.cn[0] = strdup("a.open.example");
-        strv_free(ci.dns);
-        ci.dns = NULL;
+        ci = open_request("a.open.example");
         ck_assert_int_eq(strv_push(&ci.ip, "198.51.101.7"), 0);
         ck_assert_int_eq(decide(NULL, &ci, &d), POLICY_REJECTED);
         ck_assert(strstr(d.reason, "IP address '198.51.101.7' is outside"));
@@ -178,6 +194,97 @@ START_TEST(test_open_policy) {
 }
 END_TEST
 
+/* The subject is the allowed CN alone: what else the CSR's subject says is never issued. */
+START_TEST(test_subject_is_cn_only) {
+        struct csr_info ci = good();
+        struct policy_decision d = {};
+
+        ck_assert_int_eq(strv_push(&ci.subject_other, "O"), 0);
+        ck_assert_int_eq(strv_push(&ci.subject_other, "emailAddress"), 0);
+        ck_assert_int_eq(decide("web", &ci, &d), 0);
+        ck_assert_uint_eq(strv_length(d.cn), 1);
+        ck_assert_str_eq(d.cn[0], "web.example");
+        policy_decision_done(&d);
+}
+END_TEST
+
+/* Open policy: a CN or email must have its kind's syntax, not only a permitted suffix. */
+START_TEST(test_open_checks_syntax) {
+        static const char *const cns[] = { "bad name.open.example", "-x.open.example", "a@@b.open.example",
+                                           "<a>@b.open.example" };
+        struct policy_decision d = {};
+
+        cfg->ca.policy = POLICY_OPEN;
+        for (size_t i = 0; i < ELEMENTSOF(cns); i++) {
+                struct csr_info ci = open_request(cns[i]);
+
+                ck_assert_int_eq(decide(NULL, &ci, &d), POLICY_REJECTED);
+                if (!strstr(d.reason, "subject CN"))
+                        ck_abort_msg("CN '%s': %s", cns[i], d.reason);
+        }
+        struct csr_info ci = open_request("a.open.example");
+
+        ck_assert_int_eq(strv_push(&ci.email, "x y@b.open.example"), 0);
+        ck_assert_int_eq(decide(NULL, &ci, &d), POLICY_REJECTED);
+        ck_assert(strstr(d.reason, "email address 'x y@b.open.example'"));
+        cfg->ca.policy = POLICY_STRICT;
+}
+END_TEST
+
+/* --upstream: what another CA would copy out of the CSR. */
+MUT(up_subject_o, strv_push(&ci->subject_other, "O"))
+MUT(up_aia, strv_push(&ci->other_extensions, "authorityInfoAccess"))
+MUT(up_nc, strv_push(&ci->other_extensions, "nameConstraints (critical)"))
+MUT(up_cert_sign, ci->key_usage = 1U << KU_BIT_DIGITAL_SIGNATURE | 1U << KU_BIT_KEY_CERT_SIGN)
+MUT(up_crl_sign, ci->key_usage = 1U << KU_BIT_CRL_SIGN)
+MUT(up_code_signing, strv_push(&ci->eku, "codeSigning"))
+MUT(up_client_for_server, strv_push(&ci->eku, "clientAuth"))
+
+static const struct {
+        const char *profile;
+        void (*mutate)(struct csr_info *ci);
+        const char *reason; /* NULL: allowed */
+} upstream_cases[] = {
+        { "web", NULL, NULL },
+        { "web", up_subject_o, "CSR subject carries O beyond the CN" },
+        { "web", up_aia, "extension authorityInfoAccess" },
+        { "web", up_nc, "extension nameConstraints (critical)" },
+        { "web", up_cert_sign, "key usage keyCertSign" },
+        { "web", up_crl_sign, "key usage cRLSign" },
+        { "web", up_code_signing, "extended key usage codeSigning, outside the usage of id 'web'" },
+        { "web", up_client_for_server, NULL },
+        { "db", up_client_for_server, "extended key usage clientAuth, outside the usage of id 'db'" },
+};
+
+START_TEST(test_upstream) {
+        struct csr_info ci = good();
+        struct policy_decision d = {};
+        char reason[512] = "";
+        int r;
+
+        strv_free(ci.cn);
+        ci.cn = NULL;
+        ck_assert_int_eq(strv_push(&ci.cn, upstream_cases[_i].profile[0] == 'd' ? "db.example" : "web.example"), 0);
+        strv_free(ci.dns);
+        ci.dns = NULL;
+        ci.key_usage = 1U << KU_BIT_DIGITAL_SIGNATURE | 1U << KU_BIT_KEY_ENCIPHERMENT;
+        ck_assert_int_eq(strv_push(&ci.eku, "serverAuth"), 0);
+        if (upstream_cases[_i].mutate)
+                upstream_cases[_i].mutate(&ci);
+        ck_assert_int_eq(policy_check(cfg, m, upstream_cases[_i].profile, &ci, &d), 0);
+        r = policy_check_upstream(&ci, &d, reason, sizeof(reason));
+        csr_info_done(&ci);
+        policy_decision_done(&d);
+        if (!upstream_cases[_i].reason) {
+                ck_assert_msg(r == 0, "case %d: refused: %s", _i, reason);
+                return;
+        }
+        ck_assert_int_eq(r, POLICY_REJECTED);
+        if (!strstr(reason, upstream_cases[_i].reason))
+                ck_abort_msg("case %d: reason '%s' lacks '%s'", _i, reason, upstream_cases[_i].reason);
+}
+END_TEST
+
 static Suite *policy_suite(void) {
         Suite *s = suite_create("policy");
         TCase *tc = tcase_create("core");
@@ -187,6 +294,9 @@ static Suite *policy_suite(void) {
         tcase_add_loop_test(tc, test_strict_rejects, 0, (int) ELEMENTSOF(cases));
         tcase_add_test(tc, test_rsa2048_allowed);
         tcase_add_test(tc, test_open_policy);
+        tcase_add_test(tc, test_subject_is_cn_only);
+        tcase_add_test(tc, test_open_checks_syntax);
+        tcase_add_loop_test(tc, test_upstream, 0, (int) ELEMENTSOF(upstream_cases));
         suite_add_tcase(s, tc);
         return s;
 }
