@@ -26,6 +26,17 @@ int mkdir_parents(const char *path, mode_t mode);
 int check_private_file(const char *path);
 
 /*
+ * sshd's StrictModes for what only root may control (config, manifest, CA,
+ * state): path, every directory above it and every symbolic link on the way
+ * (and its target, likewise) must be owned by root, and path and the
+ * directories above it must not be writable by group or others; a directory
+ * above it may be when it is root's and sticky (/tmp). type is S_IFREG,
+ * S_IFDIR or 0 (any). 0 when trusted; -EPERM with *ret_why set (the path at
+ * fault, what is wrong and the fix, one line) when not; -ENOENT, -ELOOP, ….
+ */
+int path_check_trusted(const char *path, mode_t type, char **ret_why);
+
+/*
  * flock(2) on a directory (LOCK_SH or LOCK_EX, blocking): readers of a set of
  * files take it shared, whoever replaces the set takes it exclusive. Returns
  * the fd that holds the lock (close it to release) or a negative errno.

@@ -690,25 +690,33 @@ static int yaml_fragment_filter(const struct dirent *de) {
         return de->d_name[0] != '.' && l > 5 && streq(de->d_name + l - 5, ".yaml");
 }
 
-/* Appends path and the fragments of manifest.d beside it, in name order. */
-static int manifest_paths(const char *path, char ***ret) {
+char *manifest_fragment_dir(const char *path) {
+        _cleanup_free_ char *copy = strdup(path);
+
+        return copy ? path_join(dirname(copy), "manifest.d") : NULL;
+}
+
+int manifest_files(const char *path, char ***ret, struct diag_list *diags) {
         _cleanup_(strv_freep) char **v = NULL;
-        _cleanup_free_ char *copy = strdup(path), *dir = NULL;
+        _cleanup_free_ char *dir = manifest_fragment_dir(path);
         struct dirent **list = NULL;
         int n, r = 0;
 
-        if (!copy)
-                return -ENOMEM;
-        dir = path_join(dirname(copy), "manifest.d");
         if (!dir)
                 return -ENOMEM;
         if (access(path, F_OK) >= 0 || errno != ENOENT)
                 r = strv_push(&v, path);
         n = scandir(dir, &list, yaml_fragment_filter, alphasort);
+        /* Every fragment or none: a policy with some of its parts dropped would be a different policy. */
+        if (n > MANIFEST_MAX_FRAGMENTS && r >= 0) {
+                diag_add(diags, DIAG_ERROR, dir, 0, 0, NULL, "%d fragments, more than the %d allowed: merge some",
+                         n, MANIFEST_MAX_FRAGMENTS);
+                r = -E2BIG;
+        }
         for (int i = 0; i < n; i++) {
                 _cleanup_free_ char *p = path_join(dir, list[i]->d_name);
 
-                if (r >= 0 && i < MANIFEST_MAX_FRAGMENTS)
+                if (r >= 0)
                         r = p ? strv_push(&v, p) : -ENOMEM;
                 free(list[i]);
         }
@@ -723,7 +731,7 @@ int manifest_load(const char *path, struct manifest **ret, struct diag_list *dia
         _cleanup_(strv_freep) char **paths = NULL;
         int r;
 
-        r = manifest_paths(path, &paths);
+        r = manifest_files(path, &paths, diags);
         if (r < 0)
                 return r;
         if (!paths) {
