@@ -13,14 +13,42 @@
 #include "fileio.h"
 #include "macro.h"
 
+/*
+ * Opens path for reading if it is a regular file. O_NONBLOCK: opening a FIFO
+ * someone planted where a file is expected must not hang us (it would until
+ * a writer came); the fstat then refuses it, and a device, a socket or a
+ * directory alike.
+ */
+static int open_regular(const char *path) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        struct stat st;
+
+        if (fd < 0)
+                return negative_errno();
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        /* a regular file never blocks; clear the flag anyway so reads mean what they say */
+        if (fcntl(fd, F_SETFL, 0) < 0)
+                return negative_errno();
+        return TAKE_FD(fd);
+}
+
+const char *read_error_str(int error) {
+        return error == -EBADFD ? "not a regular file (a FIFO, device or socket)" : strerror(-error);
+}
+
 int read_file_full(const char *path, size_t max, char **ret, size_t *ret_len) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *buf = NULL;
         size_t len = 0, cap = 0;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        fd = open_regular(path);
         if (fd < 0)
-                return negative_errno();
+                return fd;
 
         /* Read up to max + 1 bytes: one byte past the limit tells "too big" from "exactly max". */
         for (;;) {

@@ -7,8 +7,13 @@
 /* Every file ctrcert reads is bounded: a manifest, a PEM file, a CSR. */
 #define FILEIO_MAX_SIZE (4u * 1024u * 1024u)
 
-/* Reads a whole file, NUL-terminated. -EFBIG past max bytes. */
+/*
+ * Reads a whole file, NUL-terminated. -EFBIG past max bytes; -EBADFD for a
+ * FIFO, device or socket and -EISDIR for a directory, without blocking.
+ */
 int read_file_full(const char *path, size_t max, char **ret, size_t *ret_len);
+/* What a read_file_full() failure means, for a message. */
+const char *read_error_str(int error);
 
 /*
  * Replaces path atomically: temp file in the same directory, fchmod, write,

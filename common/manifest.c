@@ -637,7 +637,7 @@ static int manifest_parse_file(struct manifest *m, const char *path, struct diag
 
         r = read_file_full(path, FILEIO_MAX_SIZE, &buf, &len);
         if (r < 0) {
-                diag_add(diags, DIAG_ERROR, path, 0, 0, NULL, "cannot read: %s", strerror(-r));
+                diag_add(diags, DIAG_ERROR, path, 0, 0, NULL, "cannot read: %s", read_error_str(r));
                 return r;
         }
         return manifest_parse_buffer(m, path, buf, len, diags);

@@ -188,6 +188,6 @@ int helper_load_ca(const struct helper_ctx *ctx, struct ca **ret, struct helper_
                                    failed, dir);
         default:
                 return helper_fail(st, FAIL_UNCONFIGURED, r, "CA file %s cannot be read: %s", failed ? failed : dir,
-                                   strerror(-r));
+                                   read_error_str(r));
         }
 }

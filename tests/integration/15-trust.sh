@@ -9,6 +9,10 @@ make_ca_and_config || exit 1
 write_manifest
 mkdir -p "$T/etc/manifest.d"
 chmod 0711 "$T" # nobody may pass through (as through /etc), not write
+# The helper under a timeout: a FIFO used to hang it for good.
+printf '#!/bin/sh\nexec timeout 20 %s "$@"\n' "$SUBMIT" >"$T/submit"
+chmod 0755 "$T/submit"
+SUBMIT=$T/submit
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 submit() { run_helper SUBMIT CERTMONGER_CA_PROFILE=web CERTMONGER_CSR="$(cat "$DATA/csr-ec.pem")"; }
 lines() { wc -l <"$T/state/ca/index" 2>/dev/null || echo 0; }
@@ -92,6 +96,7 @@ sed -i "s|^state_dir: .*|state_dir: $T/state|" "$CONF"
 
 submit
 check_eq "every file safe again: issued" 0 "$RC"
+issued=$(lines)
 
 # ---- ctrcertctl ca init and ca show ----
 mkdir -m 0777 "$T/ca2"
@@ -112,5 +117,27 @@ chmod g+w "$T/ca2/private"
 out=$("$CTL" ca show "$T/ca2" 2>&1)
 check_eq "ca show of a CA whose private/ the group can write: exit 1" 1 "$?"
 check_contains "… reporting it as unsafe" "UNSAFE: $T/ca2/private is writable by group or others" "$out"
+
+# ---- FIFOs where a file is expected: refused at once, never waited on ----
+mkfifo "$T/etc/manifest.d/fifo.yaml"
+out=$(timeout 10 "$CTL" --config "$CONF" manifest check 2>&1)
+check_eq "manifest check with a FIFO fragment: exit 1, not a hang" 1 "$?"
+check_contains "… naming it" "$T/etc/manifest.d/fifo.yaml: error: cannot read: not a regular file" "$out"
+submit
+refused "the helper with a FIFO fragment" "$T/etc/manifest.d/fifo.yaml is not a regular file"
+rm -f "$T/etc/manifest.d/fifo.yaml"
+mv "$T/etc/ca/root.crt" "$T/root.crt.away"
+mkfifo "$T/etc/ca/root.crt"
+run_helper FETCH-ROOTS
+check_eq "FETCH-ROOTS with a FIFO as root.crt: exit 4, not a hang" 4 "$RC"
+rm -f "$T/etc/ca/root.crt"
+mv "$T/root.crt.away" "$T/etc/ca/root.crt"
+mv "$CONF" "$T/conf.away"
+mkfifo "$CONF"
+submit
+check_eq "a FIFO as the config: exit 4, not a hang" 4 "$RC"
+check_contains "… naming it" "$CONF is not a regular file" "$OUT"
+rm -f "$CONF"
+mv "$T/conf.away" "$CONF"
 
 finish

@@ -24,6 +24,20 @@ static void trusted(const char *path, mode_t type) {
         ck_assert_msg(path_check_trusted(path, type, &why) == 0, "%s: %s", path, why ? why : "?");
 }
 
+/* A FIFO where a file is expected is refused at once: opening it used to wait for a writer forever. */
+START_TEST(test_read_refuses_non_regular) {
+        _cleanup_free_ char *dir = unit_tmpdir(), *fifo = path_join(dir, "fifo"), *buf = NULL;
+
+        ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+        ck_assert_int_eq(read_file_full(fifo, 1024, &buf, NULL), -EBADFD);
+        ck_assert_ptr_null(buf);
+        ck_assert_int_eq(read_file_full(dir, 1024, &buf, NULL), -EISDIR);
+        ck_assert_int_eq(read_file_full("/dev/null", 1024, &buf, NULL), -EBADFD);
+        ck_assert_str_eq(read_error_str(-EBADFD), "not a regular file (a FIFO, device or socket)");
+        rm_rf(dir);
+}
+END_TEST
+
 /* Tests run as root (chown); the tree lives in mkdtemp's 0700 directory under the sticky /tmp. */
 START_TEST(test_trusted_paths) {
         _cleanup_free_ char *dir = unit_tmpdir(), *sub = path_join(dir, "etc"), *f = path_join(sub, "c.yaml"),
@@ -167,6 +181,7 @@ static Suite *fileio_suite(void) {
         tcase_add_test(tc, test_private_file);
         tcase_add_test(tc, test_mkdir_parents_and_join);
         tcase_add_test(tc, test_trusted_paths);
+        tcase_add_test(tc, test_read_refuses_non_regular);
         suite_add_tcase(s, tc);
         return s;
 }
