@@ -183,6 +183,35 @@ START_TEST(test_all_errors_reported) {
 END_TEST
 
 /* manifest.yaml and manifest.d/ merge; ids must be unique across files. */
+/* One fragment past the limit fails the whole load: dropping the last ones silently changed the policy. */
+START_TEST(test_too_many_fragments) {
+        _cleanup_free_ char *dir = unit_tmpdir(), *main_path = NULL, *d_dir = NULL;
+        _cleanup_(diag_list_clear) struct diag_list d = {};
+        struct manifest *m = NULL;
+
+        ck_assert_int_ge(asprintf(&main_path, "%s/manifest.yaml", dir), 0);
+        ck_assert_int_ge(asprintf(&d_dir, "%s/manifest.d", dir), 0);
+        ck_assert_int_eq(mkdir(d_dir, 0755), 0);
+        for (int i = 0; i < 1025; i++) {
+                _cleanup_free_ char *f = NULL, *text = NULL;
+
+                ck_assert_int_ge(asprintf(&f, "%s/%04d.yaml", d_dir, i), 0);
+                ck_assert_int_ge(asprintf(&text, "version: 1\ncertificates:\n  - {id: c%d, cert: /c%d.crt, key: /c%d.key, "
+                                                 "names: {dns: [c%d.example]}}\n", i, i, i, i), 0);
+                write_text(f, text);
+                if (i == 1023) { /* exactly the limit loads */
+                        ck_assert_int_eq(manifest_load(main_path, &m, &d), 0);
+                        ck_assert_uint_eq(m->n_certs, 1024);
+                        manifest_free(TAKE_PTR(m));
+                }
+        }
+        ck_assert_int_eq(manifest_load(main_path, &m, &d), -E2BIG);
+        ck_assert_ptr_null(m);
+        ck_assert(diag_has(&d, DIAG_ERROR, "manifest.d", "1025 fragments, more than the 1024 allowed"));
+        rm_rf(dir);
+}
+END_TEST
+
 START_TEST(test_fragments_merge) {
         _cleanup_free_ char *dir = unit_tmpdir(), *main_path = NULL, *frag = NULL, *frag2 = NULL, *d_dir = NULL;
         _cleanup_(diag_list_clear) struct diag_list d = {};
@@ -225,6 +254,7 @@ static Suite *manifest_suite(void) {
         tcase_add_loop_test(tc, test_errors, 0, (int) ELEMENTSOF(bad));
         tcase_add_test(tc, test_all_errors_reported);
         tcase_add_test(tc, test_fragments_merge);
+        tcase_add_test(tc, test_too_many_fragments);
         suite_add_tcase(s, tc);
         return s;
 }
