@@ -97,6 +97,15 @@ int manifest_files(const char *path, char ***ret, struct diag_list *diags);
 char *manifest_fragment_dir(const char *path);
 /* Loads exactly these files, merged (for `ctrcertctl manifest check FILE…`). */
 int manifest_load_files(char *const *paths, struct manifest **ret, struct diag_list *diags);
+
+enum {
+        /*
+         * The helper: container match: patterns are only bounded in length and
+         * cost, not compiled (matching containers is the agent's business).
+         */
+        MANIFEST_POLICY_ONLY = 1 << 0,
+};
+int manifest_load_files_flags(char *const *paths, unsigned flags, struct manifest **ret, struct diag_list *diags);
 /* Parses one document from memory (fuzzing, tests). */
 int manifest_load_buffer(const char *name, const char *buf, size_t len, struct manifest **ret,
                          struct diag_list *diags);

@@ -101,7 +101,8 @@ int helper_load_manifest(const struct helper_ctx *ctx, struct manifest **ret, st
                 return r;
         /* exactly the files checked; none: manifest_load() says so */
         if (r >= 0)
-                r = files ? manifest_load_files(files, ret, &d) : manifest_load(ctx->config->manifest, ret, &d);
+                r = files ? manifest_load_files_flags(files, MANIFEST_POLICY_ONLY, ret, &d)
+                          : manifest_load(ctx->config->manifest, ret, &d);
         if (r == -ENOENT && ctx->config->ca.policy == POLICY_OPEN) {
                 /* The open policy does not need a manifest: an empty one will do. */
                 *ret = calloc(1, sizeof(struct manifest));

@@ -117,6 +117,16 @@ static const struct {
         { "version: 1\ncertificates:\n  - id: a\n    cert: /c\n    key: /k\n    names: {dns: [a.example]}\n"
           "    containers:\n      - match: '(unclosed'\n",
           "m.yaml:8:9: error: certificates[0].containers[0]", "not a valid regular expression" },
+        /* glibc's regcomp took minutes over this one (a million copies of 'a') */
+        { "version: 1\ncertificates:\n  - id: a\n    cert: /c\n    key: /k\n    names: {dns: [a.example]}\n"
+          "    containers:\n      - match: '((a{100}){100}){100}'\n",
+          "m.yaml:8:9: error: certificates[0].containers[0]", "match repeats too much" },
+        { "version: 1\ncertificates:\n  - id: a\n    cert: /c\n    key: /k\n    names: {dns: [a.example]}\n"
+          "    containers:\n      - match: '(a*)*b\\1'\n",
+          "m.yaml:8:9: error: certificates[0].containers[0]", "match has a back-reference" },
+        { "version: 1\ncertificates:\n  - id: a\n    cert: /c\n    key: /k\n    names: {dns: [a.example]}\n"
+          "    containers:\n      - match: '((((((((((((((((((a))))))))))))))))))'\n",
+          "m.yaml:8:9: error: certificates[0].containers[0]", "match nests groups deeper than 16" },
         { "version: 1\ncertificates:\n  - id: a\n    cert: /c\n    key: /k\n    names: {dns: [a.example]}\n"
           "    containers:\n      - name: x\n        action: exec\n",
           "m.yaml:8:9: error: certificates[0].containers[0]", "action exec needs exec" },
@@ -183,6 +193,64 @@ START_TEST(test_all_errors_reported) {
 END_TEST
 
 /* manifest.yaml and manifest.d/ merge; ids must be unique across files. */
+/* Realistic patterns pass the cost bound; a long one does not. */
+START_TEST(test_match_bounds) {
+        static const char *const fine[] = {
+                "^haproxy-bundle-podman-[0-9]+$", "^(web|api)-[a-z]{1,8}-[0-9]{1,3}$", "[]a{}]{2}x", "(a{50}){50}",
+                "^[[:alnum:]_.-]+$",
+        };
+        char long_one[300];
+
+        for (size_t i = 0; i < ELEMENTSOF(fine); i++) {
+                _cleanup_(diag_list_clear) struct diag_list d = {};
+                _cleanup_(manifest_freep) struct manifest *m = NULL;
+                _cleanup_free_ char *text = NULL;
+
+                ck_assert_int_ge(asprintf(&text, "version: 1\ncertificates:\n  - {id: a, cert: /c, key: /k, names: {dns: [a.x]}, "
+                                                 "containers: [{match: '%s'}]}\n", fine[i]), 0);
+                if (load(text, &m, &d) != 0) {
+                        diag_dump(&d);
+                        ck_abort_msg("'%s' refused", fine[i]);
+                }
+        }
+        memset(long_one, 'a', sizeof(long_one) - 1);
+        long_one[sizeof(long_one) - 1] = '\0';
+        {
+                _cleanup_(diag_list_clear) struct diag_list d = {};
+                _cleanup_(manifest_freep) struct manifest *m = NULL;
+                _cleanup_free_ char *text = NULL;
+
+                ck_assert_int_ge(asprintf(&text, "version: 1\ncertificates:\n  - {id: a, cert: /c, key: /k, names: {dns: [a.x]}, "
+                                                 "containers: [{match: '%s'}]}\n", long_one), 0);
+                ck_assert_int_lt(load(text, &m, &d), 0);
+                ck_assert(diag_has(&d, DIAG_ERROR, NULL, "match is longer than 256 characters"));
+        }
+}
+END_TEST
+
+/* The helper loads the policy only: match: patterns are bounded, not compiled (the agent's business). */
+START_TEST(test_policy_only_skips_regcomp) {
+        _cleanup_free_ char *dir = unit_tmpdir(), *path = NULL;
+        _cleanup_(diag_list_clear) struct diag_list d = {};
+        struct manifest *m = NULL;
+        char *paths[2] = {};
+
+        ck_assert_int_ge(asprintf(&path, "%s/manifest.yaml", dir), 0);
+        paths[0] = path;
+        write_text(path, "version: 1\ncertificates:\n  - {id: a, cert: /c, key: /k, names: {dns: [a.x]}, "
+                         "containers: [{match: '(unclosed'}]}\n");
+        ck_assert_int_lt(manifest_load_files(paths, &m, &d), 0);
+        ck_assert(diag_has(&d, DIAG_ERROR, NULL, "not a valid regular expression"));
+        ck_assert_int_eq(manifest_load_files_flags(paths, MANIFEST_POLICY_ONLY, &m, &d), 0);
+        ck_assert_ptr_nonnull(manifest_find(m, "a"));
+        manifest_free(m);
+        write_text(path, "version: 1\ncertificates:\n  - {id: a, cert: /c, key: /k, names: {dns: [a.x]}, "
+                         "containers: [{match: '((a{100}){100}){100}'}]}\n");
+        ck_assert_int_lt(manifest_load_files_flags(paths, MANIFEST_POLICY_ONLY, &m, &d), 0);
+        rm_rf(dir);
+}
+END_TEST
+
 /* One fragment past the limit fails the whole load: dropping the last ones silently changed the policy. */
 START_TEST(test_too_many_fragments) {
         _cleanup_free_ char *dir = unit_tmpdir(), *main_path = NULL, *d_dir = NULL;
@@ -255,6 +323,8 @@ static Suite *manifest_suite(void) {
         tcase_add_test(tc, test_all_errors_reported);
         tcase_add_test(tc, test_fragments_merge);
         tcase_add_test(tc, test_too_many_fragments);
+        tcase_add_test(tc, test_match_bounds);
+        tcase_add_test(tc, test_policy_only_skips_regcomp);
         suite_add_tcase(s, tc);
         return s;
 }
