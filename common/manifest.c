@@ -273,11 +273,22 @@ static int parse_bundle(struct ywalk *w, const struct ynode *n, const char *fiel
         };
         struct mf_bundle **ret = target;
         struct mf_bundle *b = calloc(1, sizeof(*b));
+        int r;
 
         if (!b)
                 return -ENOMEM;
         *ret = b; /* owned by the certificate from now on, freed with it on error too */
-        return ywalk_mapping(w, n, field, fields, ELEMENTSOF(fields), b);
+        r = ywalk_mapping(w, n, field, fields, ELEMENTSOF(fields), b);
+        if (r < 0 || !b->has_mode)
+                return r;
+        if (b->mode & 07000)
+                return ywalk_error(w, n, field, "mode %04o: no setuid, setgid or sticky bit on a bundle", b->mode);
+        for (size_t i = 0; i < b->n_parts; i++)
+                if (b->parts[i] == PART_KEY && (b->mode & ~0640u))
+                        return ywalk_error(w, n, field,
+                                           "mode %04o: the bundle holds the key, so at most 0640 (owner read-write, group read)",
+                                           b->mode);
+        return 0;
 }
 
 /* ---- containers ---- */
@@ -305,7 +316,12 @@ static int parse_copy_item(struct ywalk *w, const struct ynode *n, const char *f
                 { "owner", yparse_owner, offsetof(struct mf_copy, owner), false },
                 { "mode", parse_copy_mode, offsetof(struct mf_copy, mode), false },
         };
-        return ywalk_mapping(w, n, field, fields, ELEMENTSOF(fields), item);
+        struct mf_copy *c = item;
+        int r = ywalk_mapping(w, n, field, fields, ELEMENTSOF(fields), item);
+
+        if (r >= 0 && c->has_mode && (c->mode & 07000))
+                return ywalk_error(w, n, field, "mode %04o: no setuid, setgid or sticky bit on a copied file", c->mode);
+        return r;
 }
 
 static int parse_copies(struct ywalk *w, const struct ynode *n, const char *field, void *target) {
