@@ -164,6 +164,25 @@ START_TEST(test_duplicate_key_large_mapping) {
 }
 END_TEST
 
+/* libyaml's reader errors carry a byte offset only: they used to be reported at 1:1. */
+START_TEST(test_reader_error_position) {
+        static const char nul[] = "ca:\n  dir: /x\nstate_dir: /a\0b\n";
+        _cleanup_(diag_list_clear) struct diag_list d = {};
+        struct config *c = NULL;
+
+        ck_assert_int_lt(load("ca:\n  dir: /x\nstate_dir: /\xc3\xa9t\xff\n", &c, &d), 0);
+        if (!diag_has(&d, DIAG_ERROR, "c.yaml:3:15: error", "invalid leading UTF-8 octet (0xff at byte 29)")) {
+                diag_dump(&d);
+                ck_abort_msg("bad UTF-8 not reported at 3:15");
+        }
+        ck_assert_int_lt(config_load_buffer("c.yaml", nul, sizeof(nul) - 1, &c, &d), 0);
+        if (!diag_has(&d, DIAG_ERROR, "c.yaml:3:14: error", "control characters are not allowed")) {
+                diag_dump(&d);
+                ck_abort_msg("NUL not reported at 3:14");
+        }
+}
+END_TEST
+
 static Suite *config_suite(void) {
         Suite *s = suite_create("config");
         TCase *tc = tcase_create("core");
@@ -173,6 +192,7 @@ static Suite *config_suite(void) {
         tcase_add_loop_test(tc, test_errors, 0, (int) ELEMENTSOF(bad));
         tcase_add_test(tc, test_missing_file);
         tcase_add_test(tc, test_many_keys);
+        tcase_add_test(tc, test_reader_error_position);
         tcase_add_test(tc, test_duplicate_key_large_mapping);
         suite_add_tcase(s, tc);
         return s;
