@@ -49,6 +49,15 @@ check_eq "… that revoke finds (it used to say no such certificate)" 0 "$?"
 out=$(ctl index check 2>&1)
 check_eq "index check finds no damage" 0 "$?"
 check_contains "… and says so" "no damage" "$out"
+# A line a crash left unfinished (no newline): the next record starts on a line of its own.
+printf '2026-01-01T00:00:00Z\tDEAD' >>"$INDEX"
+n=$(wc -l <"$INDEX")
+issue crashed
+check_eq "after a line left unfinished by a crash a certificate is issued" 0 "$RC"
+s_crashed=$(serial "$T/pki/crashed.crt")
+check_eq "… its record is a whole line" "$s_crashed" "$(tail -1 "$INDEX" | cut -f2)"
+out=$(ctl index check 2>&1)
+check_contains "… and index check names the unfinished line" "$INDEX:$((n + 1)): has the wrong number of fields" "$out"
 umount "$T/state"
 trap cleanup EXIT
 check "the tmpfs is gone" test ! -e "$INDEX"
