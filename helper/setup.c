@@ -160,20 +160,8 @@ static int check_state(struct helper_status *st, const char *state_dir) {
         return r;
 }
 
-int helper_load_ca(const struct helper_ctx *ctx, struct ca **ret, struct helper_status *st) {
-        _cleanup_free_ char *failed = NULL;
-        const char *dir = ctx->config->ca.dir;
-        int r;
-
-        r = check_ca_files(st, dir);
-        if (r >= 0)
-                r = check_state(st, ctx->config->state_dir);
-        if (r < 0)
-                return r;
-        r = ca_load(dir, ret, &failed);
+static int ca_load_error(struct helper_status *st, int r, const char *failed, const char *dir) {
         switch (r) {
-        case 0:
-                return 0;
         case -ENOENT:
                 return helper_fail(st, FAIL_UNCONFIGURED, r,
                                    "CA file %s does not exist; create the CA once with: ctrcertctl ca init %s", failed,
@@ -191,4 +179,25 @@ int helper_load_ca(const struct helper_ctx *ctx, struct ca **ret, struct helper_
                 return helper_fail(st, FAIL_UNCONFIGURED, r, "CA file %s cannot be read: %s", failed ? failed : dir,
                                    read_error_str(r));
         }
+}
+
+/* The CA SUBMIT signs with, and the state its issuances go to: both checked before use. */
+int helper_load_ca(const struct helper_ctx *ctx, struct ca **ret, struct helper_status *st) {
+        _cleanup_(ca_freep) struct ca *ca = NULL;
+        _cleanup_free_ char *failed = NULL;
+        const char *dir = ctx->config->ca.dir;
+        int r;
+
+        r = check_ca_files(st, dir);
+        if (r < 0)
+                return r;
+        r = ca_load(dir, &ca, &failed);
+        if (r < 0)
+                return ca_load_error(st, r, failed, dir);
+        /* only now: without a CA, nothing is made in state_dir */
+        r = check_state(st, ctx->config->state_dir);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(ca);
+        return 0;
 }
