@@ -189,7 +189,10 @@ int check_private_file(const char *path) {
         return 0;
 }
 
-/* Tells why st (of path) may not be trusted, or NULL when it may. final: path itself rather than a directory above it. */
+/*
+ * 0 when st (of path) may be trusted; else -EPERM and why in *ret_why.
+ * final: path itself rather than a directory above it.
+ */
 static int trust_verdict(const char *path, const struct stat *st, bool final, mode_t type, char **ret_why) {
         bool sticky_dir = !final && S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX);
         int r = 0;
@@ -211,7 +214,7 @@ static int trust_verdict(const char *path, const struct stat *st, bool final, mo
         return r < 0 ? -ENOMEM : -EPERM;
 }
 
-/* Where the link at link_path (inside dir) points, followed by rest: the path to walk next. */
+/* Where the link at link_path points, followed by rest (what came after it): the path to walk next. */
 static int link_next(const char *link_path, const char *rest, char **ret) {
         _cleanup_free_ char *copy = strdup(link_path);
         char target[PATH_MAX];
