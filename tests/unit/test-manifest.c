@@ -193,38 +193,34 @@ START_TEST(test_all_errors_reported) {
 END_TEST
 
 /* manifest.yaml and manifest.d/ merge; ids must be unique across files. */
+/* A manifest whose one container matches pattern. */
+static int load_match(const char *pattern, struct diag_list *d) {
+        _cleanup_(manifest_freep) struct manifest *m = NULL;
+        _cleanup_free_ char *text = NULL;
+
+        ck_assert_int_ge(asprintf(&text, "version: 1\ncertificates:\n  - {id: a, cert: /c, key: /k, names: {dns: [a.x]}, "
+                                         "containers: [{match: '%s'}]}\n", pattern), 0);
+        return load(text, &m, d);
+}
+
 /* Realistic patterns pass the cost bound; a long one does not. */
 START_TEST(test_match_bounds) {
         static const char *const fine[] = {
                 "^haproxy-bundle-podman-[0-9]+$", "^(web|api)-[a-z]{1,8}-[0-9]{1,3}$", "[]a{}]{2}x", "(a{50}){50}",
                 "^[[:alnum:]_.-]+$",
         };
+        _cleanup_(diag_list_clear) struct diag_list d = {};
         char long_one[300];
 
-        for (size_t i = 0; i < ELEMENTSOF(fine); i++) {
-                _cleanup_(diag_list_clear) struct diag_list d = {};
-                _cleanup_(manifest_freep) struct manifest *m = NULL;
-                _cleanup_free_ char *text = NULL;
-
-                ck_assert_int_ge(asprintf(&text, "version: 1\ncertificates:\n  - {id: a, cert: /c, key: /k, names: {dns: [a.x]}, "
-                                                 "containers: [{match: '%s'}]}\n", fine[i]), 0);
-                if (load(text, &m, &d) != 0) {
+        for (size_t i = 0; i < ELEMENTSOF(fine); i++)
+                if (load_match(fine[i], &d) != 0) {
                         diag_dump(&d);
                         ck_abort_msg("'%s' refused", fine[i]);
                 }
-        }
         memset(long_one, 'a', sizeof(long_one) - 1);
         long_one[sizeof(long_one) - 1] = '\0';
-        {
-                _cleanup_(diag_list_clear) struct diag_list d = {};
-                _cleanup_(manifest_freep) struct manifest *m = NULL;
-                _cleanup_free_ char *text = NULL;
-
-                ck_assert_int_ge(asprintf(&text, "version: 1\ncertificates:\n  - {id: a, cert: /c, key: /k, names: {dns: [a.x]}, "
-                                                 "containers: [{match: '%s'}]}\n", long_one), 0);
-                ck_assert_int_lt(load(text, &m, &d), 0);
-                ck_assert(diag_has(&d, DIAG_ERROR, NULL, "match is longer than 256 characters"));
-        }
+        ck_assert_int_lt(load_match(long_one, &d), 0);
+        ck_assert(diag_has(&d, DIAG_ERROR, NULL, "match is longer than 256 characters"));
 }
 END_TEST
 
