@@ -114,9 +114,9 @@ static int outstanding(const struct config *cfg, const char *dir, size_t *ret) {
         if (r < 0)
                 return log_error_errno(r, "%s: %m", path);
         o.issuer = fp;
-        r = index_read_revoked(cfg->state_dir, note_revoked, &o);
+        r = index_read_revoked(cfg->state_dir, note_revoked, cli_index_bad_line, &o);
         if (r >= 0 || r == -ENOENT)
-                r = index_read(cfg->state_dir, count_outstanding, &o);
+                r = index_read(cfg->state_dir, count_outstanding, cli_index_bad_line, &o);
         strv_free(o.revoked);
         if (r < 0 && r != -ENOENT)
                 return log_error_errno(r, "cannot read %s/ca/index: %m", cfg->state_dir);

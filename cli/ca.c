@@ -78,6 +78,66 @@ static int parse_key_type(const char *s, int *ret) {
         return -EINVAL;
 }
 
+/*
+ * A directory that already exists before `ca init` writes into it: the helper
+ * trusts only what root alone controls, so one owned by another user is
+ * refused, and group/other write (or, for private/, any access) is removed.
+ */
+static int ca_dir_secure(const char *path, mode_t forbidden) {
+        struct stat st;
+
+        if (stat(path, &st) < 0)
+                return errno == ENOENT ? 0 : log_error_errno(negative_errno(), "%s: %m", path);
+        if (!S_ISDIR(st.st_mode))
+                return log_error_errno(-ENOTDIR, "%s exists and is not a directory", path);
+        if (st.st_uid != 0)
+                return log_error_errno(-EPERM, "%s is owned by uid %u: ctrcert-submit trusts only what root owns; "
+                                       "chown root %s, or choose another directory", path, (unsigned) st.st_uid, path);
+        if (!(st.st_mode & forbidden))
+                return 0;
+        if (chmod(path, st.st_mode & 07777 & ~forbidden) < 0)
+                return log_error_errno(negative_errno(), "cannot chmod %s: %m", path);
+        printf("%s was mode %04o, now %04o\n", path, (unsigned) (st.st_mode & 07777),
+               (unsigned) (st.st_mode & 07777 & ~forbidden));
+        return 0;
+}
+
+static int ca_dirs_secure(const char *dir) {
+        _cleanup_free_ char *priv = path_join(dir, "private");
+        int r;
+
+        if (!priv)
+                return -ENOMEM;
+        r = ca_dir_secure(dir, S_IWGRP | S_IWOTH);
+        return r < 0 ? r : ca_dir_secure(priv, S_IRWXG | S_IRWXO);
+}
+
+/* What ctrcert-submit will say of the CA's directories and key (sshd's StrictModes); 0 when it trusts them. */
+static int ca_trust_report(const char *dir, bool quiet) {
+        static const struct { const char *name; mode_t type; } files[] = {
+                { "", S_IFDIR }, { "private", S_IFDIR }, { "private/ca.key", S_IFREG },
+        };
+        int unsafe = 0;
+
+        /* the first problem only: one directory above is the same problem for all */
+        for (size_t i = 0; i < ELEMENTSOF(files) && !unsafe; i++) {
+                _cleanup_free_ char *p = files[i].name[0] ? path_join(dir, files[i].name) : strdup(dir), *why = NULL;
+                int r;
+
+                if (!p)
+                        return -ENOMEM;
+                r = path_check_trusted(p, files[i].type, &why);
+                if (r == -EPERM) {
+                        printf("UNSAFE: %s: ctrcert-submit will refuse the CA\n", why);
+                        unsafe = -EPERM;
+                }
+        }
+        if (!unsafe && !quiet)
+                printf("ownership: %s, private/ and the key are root's, and only root can change them or the "
+                       "directories above\n", dir);
+        return unsafe;
+}
+
 static int ca_init(const char *dir, int key_type, const char *subject, bool force) {
         _cleanup_(ca_material_done) struct ca_material m = {};
         _cleanup_free_ char *existing = NULL;
@@ -91,12 +151,16 @@ static int ca_init(const char *dir, int key_type, const char *subject, bool forc
                           "use --force if that is what you want", existing);
                 return CLI_FAILED;
         }
+        if (ca_dirs_secure(dir) < 0)
+                return CLI_FAILED;
         r = ca_make(key_type, subject, 1, &m);
         if (r < 0)
                 return r == -EINVAL ? CLI_USAGE : CLI_FAILED;
         if (ca_write(dir, &m) < 0)
                 return CLI_FAILED;
         printf("created root and issuing CA (%s) in %s\n", key_type_names[key_type], dir);
+        /* a directory above that others can write is not ours to change: say so now, not at the first SUBMIT */
+        (void) ca_trust_report(dir, true);
         return CLI_OK;
 }
 
@@ -246,6 +310,8 @@ static int ca_show(const char *dir) {
         r = check_private_file(key);
         printf("issuing key: %s: %s\n", key,
                r == 0 ? "private (0600)" : r == -EPERM ? "UNSAFE: readable by group or others" : strerror(-r));
+        if (r == 0)
+                r = ca_trust_report(dir, false);
         if (ca_has_previous(dir)) {
                 _cleanup_free_ char *proot = path_join(dir, "previous/root.crt"), *pca = path_join(dir, "previous/ca.crt");
 

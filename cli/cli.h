@@ -23,5 +23,9 @@ int cli_manifest(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_agent(const struct cli_ctx *ctx, int argc, char **argv);
 /* audit: what running containers mount against the manifest's bindings. */
 int cli_audit(const struct cli_ctx *ctx, int argc, char **argv);
+/* index check: the issuance index against the CA; exit 1 on damage. */
+int cli_index(const struct cli_ctx *ctx, int argc, char **argv);
+/* Readers of the index pass this: a damaged line is a warning with its number, and reading goes on. */
+void cli_index_bad_line(const char *path, unsigned line, const char *why, void *userdata);
 /* revoke SERIAL…|--id ID [--reason R], crl [--out PATH]. */
 int cli_revoke(const struct cli_ctx *ctx, int argc, char **argv);

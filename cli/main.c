@@ -25,6 +25,7 @@ static const struct {
         { "audit", cli_audit },
         { "revoke", cli_revoke },
         { "crl", cli_revoke },
+        { "index", cli_index },
 };
 
 static void help(void) {
@@ -42,6 +43,7 @@ static void help(void) {
                "  revoke SERIAL…|--id ID [--reason R]\n"
                "                         revoke issued certificates and write the CRL anew\n"
                "  crl [--out PATH]       write the CRL (state_dir/ca/crl.pem) signed by the issuing CA\n"
+               "  index check            the issuance index against the CA: damaged lines, duplicate serials, unknown issuers\n"
                "  status                 bindings, jobs, the last result per container, certificate expiry\n"
                "  jobs                   the agent's waiting, queued, running and held jobs\n"
                "  release CONTAINER      run a job held by the restart budget\n"

@@ -1,10 +1,59 @@
 /* SPDX-License-Identifier: MIT */
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "log.h"
 #include "manifest.h"
 #include "strv.h"
+
+/* The name in spec ("user", "user:group", "uid:gid") that this host's databases do not know, or NULL. */
+static const char *owner_unknown(const char *spec, char buf[static 64]) {
+        const char *colon = strchr(spec, ':');
+        size_t ulen = colon ? (size_t) (colon - spec) : strlen(spec);
+
+        snprintf(buf, 64, "%.*s", (int) ulen, spec);
+        if (strspn(buf, "0123456789") != ulen && !getpwnam(buf))
+                return buf;
+        if (colon && strspn(colon + 1, "0123456789") != strlen(colon + 1) && !getgrnam(colon + 1)) {
+                snprintf(buf, 64, "%s", colon + 1);
+                return buf;
+        }
+        return NULL;
+}
+
+/*
+ * Owners are host-dependent, so the loader does not look them up; this does.
+ * A bundle's owner is resolved on this host when the agent writes it: an
+ * unknown name is an error now rather than a failed job later. A copy's owner
+ * goes into the tar stream by name and the container's own tar resolves it:
+ * a name this host does not know is only a warning (uid:gid is exact).
+ */
+static void check_owners(const struct manifest *m, struct diag_list *d) {
+        char buf[64];
+        const char *u;
+
+        for (size_t i = 0; i < m->n_certs; i++) {
+                const struct mf_cert *c = &m->certs[i];
+
+                if (c->bundle && c->bundle->owner && (u = owner_unknown(c->bundle->owner, buf)))
+                        diag_add(d, DIAG_ERROR, c->pos.file, c->pos.line, c->pos.column, c->id,
+                                 "bundle owner '%s': no user or group '%s' on this host", c->bundle->owner, u);
+                for (size_t j = 0; j < c->n_containers; j++) {
+                        const struct mf_container *k = &c->containers[j];
+
+                        for (size_t l = 0; l < k->n_copies; l++)
+                                if (k->copies[l].owner && (u = owner_unknown(k->copies[l].owner, buf)))
+                                        diag_add(d, DIAG_WARNING, k->pos.file, k->pos.line, k->pos.column, c->id,
+                                                 "copy owner '%s': '%s' is not known on this host; the container's "
+                                                 "tar resolves it (give uid:gid to be exact)",
+                                                 k->copies[l].owner, u);
+                }
+        }
+}
 
 /* Prints every diagnostic and a summary; exit 1 on errors, 0 with warnings only. */
 static int manifest_check(const struct cli_ctx *ctx, char **files) {
@@ -23,6 +72,11 @@ static int manifest_check(const struct cli_ctx *ctx, char **files) {
         }
         if (r == -ENOMEM)
                 return log_error_errno(r, "out of memory"), CLI_FAILED;
+        if (m) {
+                check_owners(m, &d);
+                if (d.n_errors > 0)
+                        r = -EINVAL;
+        }
         diag_list_print(&d, stdout);
         if (m)
                 printf("%zu certificate%s, ", m->n_certs, m->n_certs == 1 ? "" : "s");

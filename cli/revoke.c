@@ -177,9 +177,9 @@ static int write_crl(const struct config *cfg, const char *out) {
 
         if (!path || !prev || strmap_new(64, &e.by_serial) < 0)
                 return -ENOMEM;
-        r = index_read_revoked(cfg->state_dir, collect, &e);
+        r = index_read_revoked(cfg->state_dir, collect, cli_index_bad_line, &e);
         if (r >= 0)
-                r = index_read(cfg->state_dir, note_issuer, &e);
+                r = index_read(cfg->state_dir, note_issuer, cli_index_bad_line, &e);
         if (r < 0 && r != -ENOENT)
                 return log_error_errno(r, "cannot read %s/ca: %m", cfg->state_dir);
         r = next_crl_number(cfg->state_dir, &number);
@@ -203,7 +203,7 @@ static int write_crl(const struct config *cfg, const char *out) {
 /* ---- the commands ---- */
 
 static int revoke_selected(const struct config *cfg, struct selection *s, int reason) {
-        int r = index_read(cfg->state_dir, pick, s);
+        int r = index_read(cfg->state_dir, pick, cli_index_bad_line, s);
 
         if (r < 0 && r != -ENOENT)
                 return log_error_errno(r, "cannot read %s/ca/index: %m", cfg->state_dir);
@@ -219,13 +219,13 @@ static int revoke_selected(const struct config *cfg, struct selection *s, int re
         if (s->id && !s->found)
                 return log_error_errno(-ENOENT, "%s: no unexpired certificate of this id in %s/ca/index", s->id,
                                        cfg->state_dir);
-        r = index_read_revoked(cfg->state_dir, note_revoked, s);
+        r = index_read_revoked(cfg->state_dir, note_revoked, cli_index_bad_line, s);
         if (r < 0 && r != -ENOENT)
                 return log_error_errno(r, "cannot read %s/ca/revoked: %m", cfg->state_dir);
         STRV_FOREACH(f, s->found) {
                 if (strv_contains(s->revoked, *f))
                         continue; /* revoking twice changes nothing */
-                r = index_revoke(cfg->state_dir, &(struct revocation) { *f, time(NULL), reason }, cfg->ca.lock_timeout_usec);
+                r = index_revoke(cfg->state_dir, &(struct revocation) { .serial = *f, .when = time(NULL), .reason = reason }, cfg->ca.lock_timeout_usec);
                 if (r < 0)
                         return log_error_errno(r, "cannot record the revocation of %s: %m", *f);
         }

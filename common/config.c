@@ -251,7 +251,7 @@ int config_load(const char *path, struct config **ret, struct diag_list *diags) 
         if (r == -ENOENT)
                 return r;
         if (r < 0) {
-                diag_add(diags, DIAG_ERROR, path, 0, 0, NULL, "cannot read: %s", strerror(-r));
+                diag_add(diags, DIAG_ERROR, path, 0, 0, NULL, "cannot read: %s", read_error_str(r));
                 return r;
         }
         return config_load_buffer(path, buf, len, ret, diags);

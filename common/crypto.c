@@ -905,26 +905,42 @@ static int ca_load_key(const char *path, const struct cert *cert, struct key **r
  * chain.pem is handed to certmonger as it is, not parsed: every certificate
  * parse costs a pass through OpenSSL 3's decoder framework, the larger part
  * of a SUBMIT (measured with callgrind, see bench/RESULTS.md). It must at
- * least hold PEM certificates and nothing else.
+ * least hold PEM certificates and nothing else: no text around or between
+ * them, nothing but base64 inside their armor.
  */
-static int chain_load(const char *path, char **ret) {
+static bool only_pem_certificates(const char *p) {
         static const char begin[] = "-----BEGIN CERTIFICATE-----", end[] = "-----END CERTIFICATE-----";
+        int n = 0;
+
+        /* armored blocks and blank space between them, nothing else */
+        for (;; n++) {
+                const char *e;
+
+                p += strspn(p, " \t\r\n");
+                if (!*p)
+                        return n > 0;
+                if (strncmp(p, begin, sizeof(begin) - 1) != 0)
+                        return false;
+                p += sizeof(begin) - 1;
+                e = strstr(p, end);
+                /* inside: base64 of a DER SEQUENCE ("MI…"), in lines */
+                if (!e || strncmp(p + strspn(p, "\r\n"), "MI", 2) != 0)
+                        return false;
+                if (p + strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\r\n") != e)
+                        return false;
+                p = e + sizeof(end) - 1;
+        }
+}
+
+static int chain_load(const char *path, char **ret) {
         _cleanup_free_ char *buf = NULL;
-        const char *p;
         size_t len;
-        int r, n = 0;
+        int r;
 
         r = read_file_full(path, FILEIO_MAX_SIZE, &buf, &len);
         if (r < 0)
                 return r;
-        if (strlen(buf) != len)
-                return -EBADMSG;
-        for (p = buf; (p = strstr(p, begin)); n++) {
-                p = strstr(p, end);
-                if (!p)
-                        return -EBADMSG;
-        }
-        if (n == 0 || strstr(buf, "PRIVATE KEY"))
+        if (strlen(buf) != len || !only_pem_certificates(buf))
                 return -EBADMSG;
         *ret = TAKE_PTR(buf);
         return 0;

@@ -7,8 +7,13 @@
 /* Every file ctrcert reads is bounded: a manifest, a PEM file, a CSR. */
 #define FILEIO_MAX_SIZE (4u * 1024u * 1024u)
 
-/* Reads a whole file, NUL-terminated. -EFBIG past max bytes. */
+/*
+ * Reads a whole file, NUL-terminated. -EFBIG past max bytes; -EBADFD for a
+ * FIFO, device or socket and -EISDIR for a directory, without blocking.
+ */
 int read_file_full(const char *path, size_t max, char **ret, size_t *ret_len);
+/* What a read_file_full() failure means, for a message. */
+const char *read_error_str(int error);
 
 /*
  * Replaces path atomically: temp file in the same directory, fchmod, write,
@@ -24,6 +29,17 @@ int mkdir_parents(const char *path, mode_t mode);
 
 /* -EPERM when the file is readable by group or others (a private key must not be). */
 int check_private_file(const char *path);
+
+/*
+ * sshd's StrictModes for what only root may control (config, manifest, CA,
+ * state): path, every directory above it and every symbolic link on the way
+ * (and its target, likewise) must be owned by root, and path and the
+ * directories above it must not be writable by group or others; a directory
+ * above it may be when it is root's and sticky (/tmp). type is S_IFREG,
+ * S_IFDIR or 0 (any). 0 when trusted; -EPERM with *ret_why set (the path at
+ * fault, what is wrong and the fix, one line) when not; -ENOENT, -ELOOP, ….
+ */
+int path_check_trusted(const char *path, mode_t type, char **ret_why);
 
 /*
  * flock(2) on a directory (LOCK_SH or LOCK_EX, blocking): readers of a set of

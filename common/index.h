@@ -18,6 +18,7 @@ struct index_record {
         const char *subject;
         const char *sha256;
         const char *issuer; /* SHA-256 of the issuing CA's certificate; "" in records older than rollover */
+        unsigned line;      /* where index_read() found it (from 1) */
 };
 
 /* -EWOULDBLOCK when another issuer held the lock for longer than timeout_usec. */
@@ -25,9 +26,16 @@ int index_append(const char *state_dir, const struct index_record *rec, uint64_t
 /* "<state_dir>/ca/index" */
 char *index_path(const char *state_dir);
 
+/*
+ * A line that is not a record (a NUL byte, a field missing or malformed): the
+ * file, its line number (from 1) and why. Readers report it (bad may be NULL)
+ * and go on with the next line.
+ */
+typedef void (*index_bad_line_t)(const char *path, unsigned line, const char *why, void *userdata);
+
 /* Every record of the index, in order (the strings live until cb returns). -ENOENT: none issued yet. */
 typedef int (*index_record_t)(const struct index_record *rec, void *userdata);
-int index_read(const char *state_dir, index_record_t cb, void *userdata);
+int index_read(const char *state_dir, index_record_t cb, index_bad_line_t bad, void *userdata);
 
 /*
  * Revocations: <state_dir>/ca/revoked, one "SERIAL<TAB>TIME<TAB>REASON" line
@@ -38,8 +46,9 @@ struct revocation {
         const char *serial;
         time_t when;
         int reason;
+        unsigned line; /* where index_read_revoked() found it (from 1) */
 };
 int index_revoke(const char *state_dir, const struct revocation *rev, uint64_t timeout_usec);
 typedef int (*index_revocation_t)(const struct revocation *rev, void *userdata);
 /* -ENOENT: nothing revoked yet. */
-int index_read_revoked(const char *state_dir, index_revocation_t cb, void *userdata);
+int index_read_revoked(const char *state_dir, index_revocation_t cb, index_bad_line_t bad, void *userdata);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <ctype.h>
 #include <dirent.h>
 #include <libgen.h>
 #include <regex.h>
@@ -273,11 +274,22 @@ static int parse_bundle(struct ywalk *w, const struct ynode *n, const char *fiel
         };
         struct mf_bundle **ret = target;
         struct mf_bundle *b = calloc(1, sizeof(*b));
+        int r;
 
         if (!b)
                 return -ENOMEM;
         *ret = b; /* owned by the certificate from now on, freed with it on error too */
-        return ywalk_mapping(w, n, field, fields, ELEMENTSOF(fields), b);
+        r = ywalk_mapping(w, n, field, fields, ELEMENTSOF(fields), b);
+        if (r < 0 || !b->has_mode)
+                return r;
+        if (b->mode & 07000)
+                return ywalk_error(w, n, field, "mode %04o: no setuid, setgid or sticky bit on a bundle", b->mode);
+        for (size_t i = 0; i < b->n_parts; i++)
+                if (b->parts[i] == PART_KEY && (b->mode & ~0640u))
+                        return ywalk_error(w, n, field,
+                                           "mode %04o: the bundle holds the key, so at most 0640 (owner read-write, group read)",
+                                           b->mode);
+        return 0;
 }
 
 /* ---- containers ---- */
@@ -305,7 +317,12 @@ static int parse_copy_item(struct ywalk *w, const struct ynode *n, const char *f
                 { "owner", yparse_owner, offsetof(struct mf_copy, owner), false },
                 { "mode", parse_copy_mode, offsetof(struct mf_copy, mode), false },
         };
-        return ywalk_mapping(w, n, field, fields, ELEMENTSOF(fields), item);
+        struct mf_copy *c = item;
+        int r = ywalk_mapping(w, n, field, fields, ELEMENTSOF(fields), item);
+
+        if (r >= 0 && c->has_mode && (c->mode & 07000))
+                return ywalk_error(w, n, field, "mode %04o: no setuid, setgid or sticky bit on a copied file", c->mode);
+        return r;
 }
 
 static int parse_copies(struct ywalk *w, const struct ynode *n, const char *field, void *target) {
@@ -402,24 +419,133 @@ static int parse_verify(struct ywalk *w, const struct ynode *n, const char *fiel
         return 0;
 }
 
+/* A manifest walk: ywalk plus what the caller asked the loader to check (MANIFEST_*). */
+struct mf_walk {
+        struct ywalk w; /* first: the parsers get &w */
+        unsigned flags;
+};
+
+static unsigned mf_flags(const struct ywalk *w) {
+        return ((const struct mf_walk *) w)->flags;
+}
+
+#define MATCH_MAX_LENGTH 256
+#define MATCH_MAX_DEPTH 16
+#define MATCH_MAX_WEIGHT 10000
+
+/* The length of a bracket expression starting at p ('['), or 0 when it does not end. */
+static size_t bracket_length(const char *p) {
+        size_t i = 1;
+
+        if (p[i] == '^')
+                i++;
+        if (p[i] == ']')
+                i++;
+        for (; p[i] && p[i] != ']'; i++)
+                if (p[i] == '[' && (p[i + 1] == ':' || p[i + 1] == '.' || p[i + 1] == '=')) {
+                        const char *end = strchr(p + i + 2, ']');
+
+                        if (!end)
+                                return 0;
+                        i = (size_t) (end - p);
+                }
+        return p[i] ? i + 1 : 0;
+}
+
+/* The copies a bound {m}, {m,} or {m,n} at p makes (its largest count), and its length; 0 when p is no bound. */
+static unsigned long bound_count(const char *p, size_t *ret_len) {
+        char *end;
+        unsigned long m, n;
+
+        if (p[0] != '{' || !isdigit((unsigned char) p[1]))
+                return 0;
+        m = n = strtoul(p + 1, &end, 10);
+        if (*end == ',') {
+                end++;
+                if (isdigit((unsigned char) *end))
+                        n = strtoul(end, &end, 10);
+        }
+        if (*end != '}')
+                return 0;
+        *ret_len = (size_t) (end - p) + 1;
+        return n > m ? n : m > 0 ? m : 1; /* {0} counts as one: it is not free to compile either */
+}
+
+/*
+ * What regcomp() makes of a pattern grows with the product of nested bounded
+ * repetitions: ((a{100}){100}){100} is a million copies and takes glibc
+ * minutes. The weight is that size (atoms, each bound multiplying what it
+ * repeats); NULL when the pattern is cheap enough, else why not.
+ */
+static const char *match_too_costly(const char *p) {
+        unsigned long sum[MATCH_MAX_DEPTH + 1] = {}, last = 0;
+        unsigned depth = 0;
+
+        if (strlen(p) > MATCH_MAX_LENGTH)
+                return "is longer than 256 characters";
+        for (size_t i = 0, len; p[i]; i++) {
+                unsigned long count;
+
+                if (p[i] == '\\' && p[i + 1] >= '1' && p[i + 1] <= '9')
+                        return "has a back-reference (matching one can take exponential time)";
+                if (p[i] == '(') {
+                        if (++depth > MATCH_MAX_DEPTH)
+                                return "nests groups deeper than 16";
+                        sum[depth] = 0;
+                        continue;
+                }
+                if (p[i] == ')' && depth > 0) {
+                        last = sum[depth--];
+                } else if ((count = bound_count(p + i, &len)) > 0) {
+                        if (last > MATCH_MAX_WEIGHT / count)
+                                return "repeats too much (nested {m,n} bounds expand to more than 10000 atoms)";
+                        sum[depth] += last * (count - 1);
+                        last *= count;
+                        i += len - 1;
+                        continue;
+                } else {
+                        if (p[i] == '[' && (len = bracket_length(p + i)) > 0)
+                                i += len - 1;
+                        else if (p[i] == '\\' && p[i + 1])
+                                i++;
+                        last = 1;
+                }
+                sum[depth] += last;
+                if (sum[depth] > MATCH_MAX_WEIGHT)
+                        return "repeats too much (nested {m,n} bounds expand to more than 10000 atoms)";
+        }
+        return NULL;
+}
+
+/* A match: pattern: bounded in cost always, compiled unless the caller only needs the policy. */
+static int match_check(struct ywalk *w, const struct ynode *n, const char *field, const char *match) {
+        const char *costly = match_too_costly(match);
+        regex_t re;
+        int e;
+
+        if (costly)
+                return ywalk_error(w, n, field, "match %s", costly);
+        if (mf_flags(w) & MANIFEST_POLICY_ONLY)
+                return 0;
+        e = regcomp(&re, match, REG_EXTENDED | REG_NOSUB);
+        if (e != 0) {
+                char buf[128];
+
+                regerror(e, &re, buf, sizeof(buf));
+                return ywalk_error(w, n, field, "match '%s' is not a valid regular expression: %s", match, buf);
+        }
+        regfree(&re);
+        return 0;
+}
+
 /* What one container entry says must hold together; checked after its keys. */
 static int container_check(struct ywalk *w, const struct ynode *n, const char *field, struct mf_container *c) {
         int ret = 0;
 
         if (!!c->name == !!c->match)
                 ret = ywalk_error(w, n, field, "give exactly one of name and match");
-        if (c->match) {
-                regex_t re;
-                int e = regcomp(&re, c->match, REG_EXTENDED | REG_NOSUB);
-
-                if (e != 0) {
-                        char buf[128];
-                        regerror(e, &re, buf, sizeof(buf));
-                        ret = ywalk_error(w, n, field, "match '%s' is not a valid regular expression: %s", c->match,
-                                          buf);
-                } else
-                        regfree(&re);
-        }
+        if (c->match && match_check(w, n, field, c->match) < 0)
+                ret = -EINVAL;
         if ((c->action == ACTION_EXEC) != !!c->exec)
                 ret = ywalk_error(w, n, field, c->exec ? "exec is given but action is not exec"
                                                        : "action exec needs exec: [program, arg, …]");
@@ -620,29 +746,29 @@ static int manifest_check_all(const struct manifest *m, struct diag_list *d) {
 
 /* ---- loading ---- */
 
-static int manifest_parse_buffer(struct manifest *m, const char *name, const char *buf, size_t len,
+static int manifest_parse_buffer(struct manifest *m, const char *name, const char *buf, size_t len, unsigned flags,
                                  struct diag_list *diags) {
         _cleanup_(ydoc_freep) struct ydoc *doc = NULL;
-        struct ywalk w = { .file = name, .diags = diags };
+        struct mf_walk w = { .w = { .file = name, .diags = diags }, .flags = flags };
         int r;
 
         r = ydoc_parse(name, buf, len, &doc, diags);
         if (r < 0)
                 return r;
-        return manifest_parse_doc(&w, doc, m);
+        return manifest_parse_doc(&w.w, doc, m);
 }
 
-static int manifest_parse_file(struct manifest *m, const char *path, struct diag_list *diags) {
+static int manifest_parse_file(struct manifest *m, const char *path, unsigned flags, struct diag_list *diags) {
         _cleanup_free_ char *buf = NULL;
         size_t len;
         int r;
 
         r = read_file_full(path, FILEIO_MAX_SIZE, &buf, &len);
         if (r < 0) {
-                diag_add(diags, DIAG_ERROR, path, 0, 0, NULL, "cannot read: %s", strerror(-r));
+                diag_add(diags, DIAG_ERROR, path, 0, 0, NULL, "cannot read: %s", read_error_str(r));
                 return r;
         }
-        return manifest_parse_buffer(m, path, buf, len, diags);
+        return manifest_parse_buffer(m, path, buf, len, flags, diags);
 }
 
 static int manifest_finish(struct manifest *m, struct diag_list *diags, size_t errors_before, struct manifest **ret) {
@@ -659,13 +785,17 @@ static int manifest_finish(struct manifest *m, struct diag_list *diags, size_t e
 }
 
 int manifest_load_files(char *const *paths, struct manifest **ret, struct diag_list *diags) {
+        return manifest_load_files_flags(paths, 0, ret, diags);
+}
+
+int manifest_load_files_flags(char *const *paths, unsigned flags, struct manifest **ret, struct diag_list *diags) {
         struct manifest *m = calloc(1, sizeof(*m));
         size_t errors_before = diags->n_errors;
 
         if (!m)
                 return -ENOMEM;
         STRV_FOREACH(p, paths)
-                if (manifest_parse_file(m, *p, diags) == -ENOMEM) {
+                if (manifest_parse_file(m, *p, flags, diags) == -ENOMEM) {
                         manifest_free(m);
                         return -ENOMEM;
                 }
@@ -679,7 +809,7 @@ int manifest_load_buffer(const char *name, const char *buf, size_t len, struct m
 
         if (!m)
                 return -ENOMEM;
-        if (manifest_parse_buffer(m, name, buf, len, diags) == -ENOMEM) {
+        if (manifest_parse_buffer(m, name, buf, len, 0, diags) == -ENOMEM) {
                 manifest_free(m);
                 return -ENOMEM;
         }
@@ -692,25 +822,33 @@ static int yaml_fragment_filter(const struct dirent *de) {
         return de->d_name[0] != '.' && l > 5 && streq(de->d_name + l - 5, ".yaml");
 }
 
-/* Appends path and the fragments of manifest.d beside it, in name order. */
-static int manifest_paths(const char *path, char ***ret) {
+char *manifest_fragment_dir(const char *path) {
+        _cleanup_free_ char *copy = strdup(path);
+
+        return copy ? path_join(dirname(copy), "manifest.d") : NULL;
+}
+
+int manifest_files(const char *path, char ***ret, struct diag_list *diags) {
         _cleanup_(strv_freep) char **v = NULL;
-        _cleanup_free_ char *copy = strdup(path), *dir = NULL;
+        _cleanup_free_ char *dir = manifest_fragment_dir(path);
         struct dirent **list = NULL;
         int n, r = 0;
 
-        if (!copy)
-                return -ENOMEM;
-        dir = path_join(dirname(copy), "manifest.d");
         if (!dir)
                 return -ENOMEM;
         if (access(path, F_OK) >= 0 || errno != ENOENT)
                 r = strv_push(&v, path);
         n = scandir(dir, &list, yaml_fragment_filter, alphasort);
+        /* Every fragment or none: a policy with some of its parts dropped would be a different policy. */
+        if (n > MANIFEST_MAX_FRAGMENTS && r >= 0) {
+                diag_add(diags, DIAG_ERROR, dir, 0, 0, NULL, "%d fragments, more than the %d allowed: merge some",
+                         n, MANIFEST_MAX_FRAGMENTS);
+                r = -E2BIG;
+        }
         for (int i = 0; i < n; i++) {
                 _cleanup_free_ char *p = path_join(dir, list[i]->d_name);
 
-                if (r >= 0 && i < MANIFEST_MAX_FRAGMENTS)
+                if (r >= 0)
                         r = p ? strv_push(&v, p) : -ENOMEM;
                 free(list[i]);
         }
@@ -725,7 +863,7 @@ int manifest_load(const char *path, struct manifest **ret, struct diag_list *dia
         _cleanup_(strv_freep) char **paths = NULL;
         int r;
 
-        r = manifest_paths(path, &paths);
+        r = manifest_files(path, &paths, diags);
         if (r < 0)
                 return r;
         if (!paths) {

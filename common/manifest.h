@@ -89,8 +89,25 @@ struct manifest {
  * errors; warnings alone do not fail.
  */
 int manifest_load(const char *path, struct manifest **ret, struct diag_list *diags);
+/*
+ * The files manifest_load() reads: path when it exists, then manifest.d/ *.yaml
+ * in name order (*ret NULL when none). More fragments than the limit (1024)
+ * are an error in diags and -E2BIG, never a silent drop.
+ */
+int manifest_files(const char *path, char ***ret, struct diag_list *diags);
+/* The manifest.d/ directory beside path. */
+char *manifest_fragment_dir(const char *path);
 /* Loads exactly these files, merged (for `ctrcertctl manifest check FILE…`). */
 int manifest_load_files(char *const *paths, struct manifest **ret, struct diag_list *diags);
+
+enum {
+        /*
+         * The helper: container match: patterns are only bounded in length and
+         * cost, not compiled (matching containers is the agent's business).
+         */
+        MANIFEST_POLICY_ONLY = 1 << 0,
+};
+int manifest_load_files_flags(char *const *paths, unsigned flags, struct manifest **ret, struct diag_list *diags);
 /* Parses one document from memory (fuzzing, tests). */
 int manifest_load_buffer(const char *name, const char *buf, size_t len, struct manifest **ret,
                          struct diag_list *diags);

@@ -22,6 +22,8 @@ struct arena_chunk {
 struct builder {
         yaml_parser_t parser;
         const char *file;
+        const char *buf; /* the input, for the position of a reader error */
+        size_t len;
         struct diag_list *diags;
         size_t n_nodes;
         struct arena_chunk **chunks;
@@ -104,9 +106,34 @@ static int ynode_append(struct builder *b, struct ynode *parent, struct ynode *c
         return 0;
 }
 
+/*
+ * libyaml's reader (bad UTF-8, a NUL or other control character) reports a
+ * byte offset and leaves problem_mark at 0:0: the line and column (in
+ * characters, as in every other mark) come from the input itself.
+ */
+static int reader_error(struct builder *b) {
+        size_t offset = b->parser.problem_offset < b->len ? b->parser.problem_offset : b->len;
+        unsigned line = 1, column = 1;
+
+        for (size_t i = 0; i < offset; i++) {
+                unsigned char c = (unsigned char) b->buf[i];
+
+                if (c == '\n') {
+                        line++;
+                        column = 1;
+                } else if ((c & 0xc0) != 0x80) /* not a UTF-8 continuation byte */
+                        column++;
+        }
+        diag_add(b->diags, DIAG_ERROR, b->file, line, column, NULL, "YAML: %s (0x%02x at byte %zu)",
+                 b->parser.problem ? b->parser.problem : "unreadable input", (unsigned) b->parser.problem_value, offset);
+        return -EBADMSG;
+}
+
 static int syntax_error(struct builder *b) {
         const yaml_mark_t *m = &b->parser.problem_mark;
 
+        if (b->parser.error == YAML_READER_ERROR)
+                return reader_error(b);
         diag_add(b->diags, DIAG_ERROR, b->file, (unsigned) m->line + 1, (unsigned) m->column + 1, NULL,
                  "YAML syntax: %s%s%s", b->parser.problem ? b->parser.problem : "parse error",
                  b->parser.context ? " " : "", b->parser.context ? b->parser.context : "");
@@ -235,7 +262,7 @@ static int parse_stream(struct builder *b, struct ynode **ret_root) {
 }
 
 int ydoc_parse(const char *file, const char *buf, size_t len, struct ydoc **ret, struct diag_list *diags) {
-        struct builder b = { .file = file, .diags = diags };
+        struct builder b = { .file = file, .buf = buf, .len = len, .diags = diags };
         struct ydoc *doc;
         int r;
 

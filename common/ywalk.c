@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strmap.h"
 #include "strv.h"
 #include "ywalk.h"
 
@@ -87,29 +88,64 @@ static int unknown_key(struct ywalk *w, const struct ynode *key, const char *fie
         return ywalk_error(w, key, field, "unknown key '%s' (expected one of: %s)", key->value, known);
 }
 
-/* Returns the index of an earlier identical key, or -1. */
-static ssize_t earlier_key(const struct ynode *map, size_t i) {
-        for (size_t j = 0; j < i; j += 2)
-                if (map->items[j]->kind == YNODE_SCALAR && streq(map->items[j]->value, map->items[i]->value))
-                        return (ssize_t) j;
-        return -1;
+/*
+ * The keys seen so far in one mapping. A schema mapping has a handful: a
+ * linear scan is cheapest. A hostile file can have a million, and a scan per
+ * key would be quadratic: past a few, a hash map.
+ */
+#define KEYS_SCAN_MAX 16
+
+struct keys_seen {
+        const struct ynode *map;
+        struct strmap *by_name; /* name → key node, for large mappings */
+};
+
+/* The earlier key node with the same name as map->items[i] (NULL: none), recording this one. */
+static int keys_seen_add(struct keys_seen *k, size_t i, const struct ynode **ret_earlier) {
+        const struct ynode *key = k->map->items[i];
+        void *earlier = NULL;
+
+        *ret_earlier = NULL;
+        if (!k->by_name) {
+                for (size_t j = 0; j < i; j += 2)
+                        if (k->map->items[j]->kind == YNODE_SCALAR && streq(k->map->items[j]->value, key->value)) {
+                                *ret_earlier = k->map->items[j];
+                                break;
+                        }
+                return 0;
+        }
+        if (strmap_put(k->by_name, key->value, (void *) key, &earlier) < 0)
+                return -ENOMEM;
+        *ret_earlier = earlier;
+        return 0;
+}
+
+static bool keys_seen_has(const struct keys_seen *k, const char *name) {
+        if (k->by_name)
+                return strmap_get(k->by_name, name);
+        for (size_t i = 0; i + 1 < k->map->n_items; i += 2)
+                if (k->map->items[i]->kind == YNODE_SCALAR && streq(k->map->items[i]->value, name))
+                        return true;
+        return false;
 }
 
 static int ywalk_key(struct ywalk *w, const struct ynode *map, size_t i, const char *field,
-                     const struct yfield *fields, size_t n_fields, void *target) {
-        const struct ynode *key = map->items[i], *value = map->items[i + 1];
+                     const struct yfield *fields, size_t n_fields, void *target, struct keys_seen *seen) {
+        const struct ynode *key = map->items[i], *value = map->items[i + 1], *prev;
         const struct yfield *f;
         _cleanup_free_ char *path = NULL;
-        ssize_t prev;
+        int r;
 
         if (key->kind != YNODE_SCALAR)
                 return ywalk_error(w, key, field, "mapping keys must be scalars");
         path = yfield_path(field, key->value);
         if (!path)
                 return -ENOMEM;
-        prev = earlier_key(map, i);
-        if (prev >= 0)
-                return ywalk_error(w, key, path, "duplicate key (first at line %u)", map->items[prev]->line);
+        r = keys_seen_add(seen, i, &prev);
+        if (r < 0)
+                return r;
+        if (prev)
+                return ywalk_error(w, key, path, "duplicate key (first at line %u)", prev->line);
         f = yfield_find(fields, n_fields, key->value);
         if (!f)
                 return unknown_key(w, key, path, fields, n_fields);
@@ -118,31 +154,30 @@ static int ywalk_key(struct ywalk *w, const struct ynode *map, size_t i, const c
 
 int ywalk_mapping(struct ywalk *w, const struct ynode *map, const char *field, const struct yfield *fields,
                   size_t n_fields, void *target) {
+        struct keys_seen seen = { .map = map };
         int r, ret = 0;
 
         r = ywalk_expect(w, map, field, YNODE_MAPPING);
         if (r < 0)
                 return r;
+        if (ynode_map_size(map) > KEYS_SCAN_MAX && strmap_new(ynode_map_size(map), &seen.by_name) < 0)
+                return -ENOMEM;
 
         for (size_t i = 0; i + 1 < map->n_items; i += 2) {
-                r = ywalk_key(w, map, i, field, fields, n_fields, target);
-                if (r == -ENOMEM)
-                        return r;
+                r = ywalk_key(w, map, i, field, fields, n_fields, target, &seen);
+                if (r == -ENOMEM) {
+                        ret = r;
+                        break;
+                }
                 if (r < 0)
                         ret = r;
         }
 
-        for (size_t k = 0; k < n_fields; k++) {
-                bool found = false;
-
-                if (!fields[k].required)
-                        continue;
-                for (size_t i = 0; i + 1 < map->n_items && !found; i += 2)
-                        found = map->items[i]->kind == YNODE_SCALAR && streq(map->items[i]->value, fields[k].key);
-                if (!found)
+        for (size_t k = 0; k < n_fields && ret != -ENOMEM; k++)
+                if (fields[k].required && !keys_seen_has(&seen, fields[k].key))
                         ret = ywalk_error(w, map, field[0] ? field : "(top level)", "missing required key '%s'",
                                           fields[k].key);
-        }
+        strmap_free(seen.by_name);
         return ret;
 }
 

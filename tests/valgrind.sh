@@ -27,6 +27,14 @@ vg "FETCH-ROOTS" 0 CERTMONGER_OPERATION=FETCH-ROOTS
 vg "GET-SUPPORTED-TEMPLATES" 0 CERTMONGER_OPERATION=GET-SUPPORTED-TEMPLATES
 chmod 0644 "$T/etc/ca/private/ca.key"
 vg "unsafe CA key" 4 CERTMONGER_OPERATION=SUBMIT CERTMONGER_CA_PROFILE=web CERTMONGER_CSR="$(cat "$DATA/csr-ec.pem")"
+chmod 0600 "$T/etc/ca/private/ca.key"
+chmod g+w "$CONF"
+vg "a config the group can write" 4 CERTMONGER_OPERATION=SUBMIT CERTMONGER_CA_PROFILE=web CERTMONGER_CSR="$(cat "$DATA/csr-ec.pem")"
+chmod g-w "$CONF"
+printf 'x\0y\n' >>"$T/state/ca/index"
+"${VG[@]}" "$CTL" --config "$CONF" index check >/dev/null 2>"$T/vg.err"
+rc=$?
+if [ "$rc" -eq 1 ]; then ok "valgrind: index check with a damaged line"; else not_ok "valgrind: index check (exit $rc)"; head -20 "$T/vg.err"; fi
 
 printf 'version: 1\ncertificates:\n  - {id: a, cert: rel, key: /k, names: {dns: [..]}, bogus: 1}\n' >"$T/bad.yaml"
 "${VG[@]}" "$CTL" manifest check "$T/bad.yaml" >/dev/null 2>"$T/vg.err"

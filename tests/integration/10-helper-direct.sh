@@ -141,6 +141,22 @@ check_contains "missing CA: names the file and the command" \
 check "missing CA: the helper creates no CA" test ! -e "$T/etc/ca/ca.crt"
 mv "$T/ca.crt.away" "$T/etc/ca/ca.crt"
 
+# chain.pem goes to certmonger as it is: nothing but PEM certificates in it.
+cp -p "$T/etc/ca/chain.pem" "$T/chain.pem.good"
+printf 'trailing text\n' >>"$T/etc/ca/chain.pem"
+run_helper SUBMIT CERTMONGER_CA_PROFILE=web CERTMONGER_CSR="$(csr csr-ec.pem)"
+check_eq "chain.pem with trailing text: exit 4" 4 "$RC"
+check_contains "… naming it" "CA file $T/etc/ca/chain.pem is not valid PEM" "$OUT"
+sed '2i this is not base64!' "$T/chain.pem.good" >"$T/etc/ca/chain.pem"
+run_helper SUBMIT CERTMONGER_CA_PROFILE=web CERTMONGER_CSR="$(csr csr-ec.pem)"
+check_eq "chain.pem with garbage inside the armor: exit 4" 4 "$RC"
+{ printf 'leading words\n'; cat "$T/chain.pem.good"; } >"$T/etc/ca/chain.pem"
+run_helper SUBMIT CERTMONGER_CA_PROFILE=web CERTMONGER_CSR="$(csr csr-ec.pem)"
+check_eq "chain.pem with text before the first certificate: exit 4" 4 "$RC"
+cp -p "$T/chain.pem.good" "$T/etc/ca/chain.pem"
+run_helper SUBMIT CERTMONGER_CA_PROFILE=web CERTMONGER_CSR="$(csr csr-ec.pem)"
+check_eq "chain.pem as ca init wrote it: issued" 0 "$RC"
+
 echo "version: 1" >"$T/etc/manifest.yaml"
 run_helper SUBMIT CERTMONGER_CA_PROFILE=web CERTMONGER_CSR="$(csr csr-ec.pem)"
 check_eq "broken manifest: exit 4" 4 "$RC"

@@ -93,6 +93,51 @@ check_contains "relative path: file:line:col and field" "$T/bad.yaml:4:11: error
 check_contains "bad action: file:line:col and field" "$T/bad.yaml:8:31: error: certificates[0].containers[0].action" "$out"
 check_contains "the summary of a failed check" "invalid: 2 errors, 1 warning" "$out"
 
+# Modes that expose a key or carry special bits, owners this host does not know.
+cat >"$T/modes.yaml" <<EOM
+version: 1
+certificates:
+  - id: web
+    cert: /etc/pki/tls/certs/web.crt
+    key: /etc/pki/tls/private/web.key
+    names: {dns: [web.example]}
+    bundle: {path: /etc/pki/tls/private/web.pem, parts: [cert, key], mode: "0644"}
+    containers:
+      - name: web-1
+        copy: [{from: cert, to: /c.crt, mode: "4755"}]
+  - id: api
+    cert: /etc/pki/tls/certs/api.crt
+    key: /etc/pki/tls/private/api.key
+    names: {dns: [api.example]}
+    bundle: {path: /etc/pki/tls/private/api.pem, parts: [cert], mode: "2644"}
+EOM
+out=$("$CTL" manifest check "$T/modes.yaml")
+check_eq "a bundle mode beyond 0640 with the key, a setuid copy: exit 1" 1 "$?"
+check_contains "the bundle that exposes its key" \
+        "$T/modes.yaml:7:13: error: certificates[0].bundle: mode 0644: the bundle holds the key, so at most 0640" "$out"
+check_contains "the setuid copy" \
+        "error: certificates[0].containers[0].copy[0]: mode 4755: no setuid, setgid or sticky bit on a copied file" "$out"
+check_contains "the setgid bundle" "error: certificates[1].bundle: mode 2644: no setuid, setgid or sticky bit on a bundle" "$out"
+cat >"$T/owners.yaml" <<EOM
+version: 1
+certificates:
+  - id: web
+    cert: /etc/pki/tls/certs/web.crt
+    key: /etc/pki/tls/private/web.key
+    names: {dns: [web.example]}
+    bundle: {path: /etc/pki/tls/private/web.pem, parts: [cert, key], owner: "root:nosuchgroup-ctrcert", mode: "0640"}
+    containers:
+      - name: web-1
+        copy: [{from: cert, to: /c.crt, owner: nosuchuser-ctrcert}, {from: cert, to: /d.crt, owner: "4242:4343"}]
+EOM
+out=$("$CTL" manifest check "$T/owners.yaml")
+check_eq "a bundle owner this host does not know: exit 1 at manifest check" 1 "$?"
+check_contains "… naming it" \
+        "$T/owners.yaml:3:5: error: web: bundle owner 'root:nosuchgroup-ctrcert': no user or group 'nosuchgroup-ctrcert' on this host" "$out"
+check_contains "a copy owner by an unknown name: a warning (the container's tar resolves it)" \
+        "$T/owners.yaml:9:9: warning: web: copy owner 'nosuchuser-ctrcert': 'nosuchuser-ctrcert' is not known on this host" "$out"
+check_contains "… and numeric owners pass" "1 certificate, 1 error, 1 warning" "$out"
+
 # Without files: the configured manifest and manifest.d/ beside it.
 mkdir -p "$T/etc/manifest.d"
 cp "$T/good.yaml" "$T/etc/manifest.d/10-web.yaml"
@@ -104,8 +149,10 @@ check_contains "the duplicate names both places" "20-again.yaml:3:5: error: web:
 
 # ---- the shipped samples and man pages ----
 check "data/manifest.yaml is a valid manifest" "$CTL" manifest check "$SRC/data/manifest.yaml"
+# (a copy: the helper trusts only a config root alone controls, and a checkout may be anyone's)
+cp "$SRC/data/ctrcert.yaml" "$T/sample.yaml"
 check "data/ctrcert.yaml is a valid config" \
-        env CERTMONGER_OPERATION=GET-DEFAULT-TEMPLATE "$SUBMIT" --config "$SRC/data/ctrcert.yaml"
+        env CERTMONGER_OPERATION=GET-DEFAULT-TEMPLATE "$SUBMIT" --config "$T/sample.yaml"
 for page in "$SRC"/man/*.[58]; do
         check_eq "$(basename "$page") renders without warnings" "" "$(LC_ALL=C.UTF-8 groff -man -ww -z "$page" 2>&1)"
 done

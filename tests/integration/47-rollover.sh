@@ -96,7 +96,7 @@ check_eq "FETCH-ROOTS is back to one root" 1 "$(grep -c 'BEGIN CERTIFICATE' <<<"
 check_contains "--finish without a rollover is an error" "no rollover of $CA is in progress" \
         "$(ctl ca rollover --finish "$CA" 2>&1)"
 
-printf '2020-01-01T00:00:00Z\t0A1B2C\t2099-01-01T00:00:00Z\tlegacy\tCN=old\tAB\n' >>"$T/state/ca/index"
+printf '2020-01-01T00:00:00Z\t0A1B2C\t2099-01-01T00:00:00Z\tlegacy\tCN=old\tabababababababababababababababababababababababababababababababab\n' >>"$T/state/ca/index"
 ctl ca rollover "$CA" >/dev/null
 out=$(ctl ca rollover --finish "$CA" 2>&1)
 check_contains "a record older than the issuer field counts as the previous CA's" "serial 0A1B2C" "$out"

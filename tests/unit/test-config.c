@@ -119,6 +119,70 @@ START_TEST(test_missing_file) {
 }
 END_TEST
 
+/*
+ * A mapping of 100,000 keys (a hostile or broken file) is checked in linear
+ * time: the duplicate-key scan used to compare each key with every earlier
+ * one, 5e9 comparisons here (past Check's timeout). Duplicates are still found.
+ */
+START_TEST(test_many_keys) {
+        _cleanup_(diag_list_clear) struct diag_list d = {};
+        _cleanup_free_ char *text = NULL;
+        struct config *c = NULL;
+        size_t n = 100000, len = 0;
+        FILE *f = open_memstream(&text, &len);
+
+        ck_assert_ptr_nonnull(f);
+        fputs("agent:\n", f);
+        for (size_t i = 0; i < n; i++)
+                fprintf(f, "  k%zu: 1\n", i);
+        fputs("  k17: 2\n  debounce: 1s\n", f);
+        ck_assert_int_eq(fclose(f), 0);
+        ck_assert_int_lt(config_load_buffer("c.yaml", text, len, &c, &d), 0);
+        ck_assert_ptr_null(c);
+        ck_assert(diag_has(&d, DIAG_ERROR, "agent.k0", "unknown key 'k0'"));
+        ck_assert_uint_eq(d.n_errors, n + 1);
+        /* the duplicate of k17 comes after 100,000 unknown keys: counted, though no longer kept */
+}
+END_TEST
+
+START_TEST(test_duplicate_key_large_mapping) {
+        _cleanup_(diag_list_clear) struct diag_list d = {};
+        _cleanup_free_ char *text = NULL;
+        struct config *c = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+
+        /* 20 known-or-not keys make a mapping large enough for the hash map; the duplicate is reported */
+        ck_assert_ptr_nonnull(f);
+        fputs("agent:\n  debounce: 1s\n", f);
+        for (int i = 0; i < 20; i++)
+                fprintf(f, "  x%d: 1\n", i);
+        fputs("  debounce: 2s\n", f);
+        ck_assert_int_eq(fclose(f), 0);
+        ck_assert_int_lt(config_load_buffer("c.yaml", text, len, &c, &d), 0);
+        ck_assert(diag_has(&d, DIAG_ERROR, "c.yaml:23:3: error: agent.debounce", "duplicate key (first at line 2)"));
+}
+END_TEST
+
+/* libyaml's reader errors carry a byte offset only: they used to be reported at 1:1. */
+START_TEST(test_reader_error_position) {
+        static const char nul[] = "ca:\n  dir: /x\nstate_dir: /a\0b\n";
+        _cleanup_(diag_list_clear) struct diag_list d = {};
+        struct config *c = NULL;
+
+        ck_assert_int_lt(load("ca:\n  dir: /x\nstate_dir: /\xc3\xa9t\xff\n", &c, &d), 0);
+        if (!diag_has(&d, DIAG_ERROR, "c.yaml:3:15: error", "invalid leading UTF-8 octet (0xff at byte 29)")) {
+                diag_dump(&d);
+                ck_abort_msg("bad UTF-8 not reported at 3:15");
+        }
+        ck_assert_int_lt(config_load_buffer("c.yaml", nul, sizeof(nul) - 1, &c, &d), 0);
+        if (!diag_has(&d, DIAG_ERROR, "c.yaml:3:14: error", "control characters are not allowed")) {
+                diag_dump(&d);
+                ck_abort_msg("NUL not reported at 3:14");
+        }
+}
+END_TEST
+
 static Suite *config_suite(void) {
         Suite *s = suite_create("config");
         TCase *tc = tcase_create("core");
@@ -127,6 +191,9 @@ static Suite *config_suite(void) {
         tcase_add_test(tc, test_full);
         tcase_add_loop_test(tc, test_errors, 0, (int) ELEMENTSOF(bad));
         tcase_add_test(tc, test_missing_file);
+        tcase_add_test(tc, test_many_keys);
+        tcase_add_test(tc, test_reader_error_position);
+        tcase_add_test(tc, test_duplicate_key_large_mapping);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -117,6 +117,16 @@ static const struct {
         { "version: 1\ncertificates:\n  - id: a\n    cert: /c\n    key: /k\n    names: {dns: [a.example]}\n"
           "    containers:\n      - match: '(unclosed'\n",
           "m.yaml:8:9: error: certificates[0].containers[0]", "not a valid regular expression" },
+        /* glibc's regcomp took minutes over this one (a million copies of 'a') */
+        { "version: 1\ncertificates:\n  - id: a\n    cert: /c\n    key: /k\n    names: {dns: [a.example]}\n"
+          "    containers:\n      - match: '((a{100}){100}){100}'\n",
+          "m.yaml:8:9: error: certificates[0].containers[0]", "match repeats too much" },
+        { "version: 1\ncertificates:\n  - id: a\n    cert: /c\n    key: /k\n    names: {dns: [a.example]}\n"
+          "    containers:\n      - match: '(a*)*b\\1'\n",
+          "m.yaml:8:9: error: certificates[0].containers[0]", "match has a back-reference" },
+        { "version: 1\ncertificates:\n  - id: a\n    cert: /c\n    key: /k\n    names: {dns: [a.example]}\n"
+          "    containers:\n      - match: '((((((((((((((((((a))))))))))))))))))'\n",
+          "m.yaml:8:9: error: certificates[0].containers[0]", "match nests groups deeper than 16" },
         { "version: 1\ncertificates:\n  - id: a\n    cert: /c\n    key: /k\n    names: {dns: [a.example]}\n"
           "    containers:\n      - name: x\n        action: exec\n",
           "m.yaml:8:9: error: certificates[0].containers[0]", "action exec needs exec" },
@@ -183,6 +193,89 @@ START_TEST(test_all_errors_reported) {
 END_TEST
 
 /* manifest.yaml and manifest.d/ merge; ids must be unique across files. */
+/* A manifest whose one container matches pattern. */
+static int load_match(const char *pattern, struct diag_list *d) {
+        _cleanup_(manifest_freep) struct manifest *m = NULL;
+        _cleanup_free_ char *text = NULL;
+
+        ck_assert_int_ge(asprintf(&text, "version: 1\ncertificates:\n  - {id: a, cert: /c, key: /k, names: {dns: [a.x]}, "
+                                         "containers: [{match: '%s'}]}\n", pattern), 0);
+        return load(text, &m, d);
+}
+
+/* Realistic patterns pass the cost bound; a long one does not. */
+START_TEST(test_match_bounds) {
+        static const char *const fine[] = {
+                "^haproxy-bundle-podman-[0-9]+$", "^(web|api)-[a-z]{1,8}-[0-9]{1,3}$", "[]a{}]{2}x", "(a{50}){50}",
+                "^[[:alnum:]_.-]+$",
+        };
+        _cleanup_(diag_list_clear) struct diag_list d = {};
+        char long_one[300];
+
+        for (size_t i = 0; i < ELEMENTSOF(fine); i++)
+                if (load_match(fine[i], &d) != 0) {
+                        diag_dump(&d);
+                        ck_abort_msg("'%s' refused", fine[i]);
+                }
+        memset(long_one, 'a', sizeof(long_one) - 1);
+        long_one[sizeof(long_one) - 1] = '\0';
+        ck_assert_int_lt(load_match(long_one, &d), 0);
+        ck_assert(diag_has(&d, DIAG_ERROR, NULL, "match is longer than 256 characters"));
+}
+END_TEST
+
+/* The helper loads the policy only: match: patterns are bounded, not compiled (the agent's business). */
+START_TEST(test_policy_only_skips_regcomp) {
+        _cleanup_free_ char *dir = unit_tmpdir(), *path = NULL;
+        _cleanup_(diag_list_clear) struct diag_list d = {};
+        struct manifest *m = NULL;
+        char *paths[2] = {};
+
+        ck_assert_int_ge(asprintf(&path, "%s/manifest.yaml", dir), 0);
+        paths[0] = path;
+        write_text(path, "version: 1\ncertificates:\n  - {id: a, cert: /c, key: /k, names: {dns: [a.x]}, "
+                         "containers: [{match: '(unclosed'}]}\n");
+        ck_assert_int_lt(manifest_load_files(paths, &m, &d), 0);
+        ck_assert(diag_has(&d, DIAG_ERROR, NULL, "not a valid regular expression"));
+        ck_assert_int_eq(manifest_load_files_flags(paths, MANIFEST_POLICY_ONLY, &m, &d), 0);
+        ck_assert_ptr_nonnull(manifest_find(m, "a"));
+        manifest_free(m);
+        write_text(path, "version: 1\ncertificates:\n  - {id: a, cert: /c, key: /k, names: {dns: [a.x]}, "
+                         "containers: [{match: '((a{100}){100}){100}'}]}\n");
+        ck_assert_int_lt(manifest_load_files_flags(paths, MANIFEST_POLICY_ONLY, &m, &d), 0);
+        rm_rf(dir);
+}
+END_TEST
+
+/* One fragment past the limit fails the whole load: dropping the last ones silently changed the policy. */
+START_TEST(test_too_many_fragments) {
+        _cleanup_free_ char *dir = unit_tmpdir(), *main_path = NULL, *d_dir = NULL;
+        _cleanup_(diag_list_clear) struct diag_list d = {};
+        struct manifest *m = NULL;
+
+        ck_assert_int_ge(asprintf(&main_path, "%s/manifest.yaml", dir), 0);
+        ck_assert_int_ge(asprintf(&d_dir, "%s/manifest.d", dir), 0);
+        ck_assert_int_eq(mkdir(d_dir, 0755), 0);
+        for (int i = 0; i < 1025; i++) {
+                _cleanup_free_ char *f = NULL, *text = NULL;
+
+                ck_assert_int_ge(asprintf(&f, "%s/%04d.yaml", d_dir, i), 0);
+                ck_assert_int_ge(asprintf(&text, "version: 1\ncertificates:\n  - {id: c%d, cert: /c%d.crt, key: /c%d.key, "
+                                                 "names: {dns: [c%d.example]}}\n", i, i, i, i), 0);
+                write_text(f, text);
+                if (i == 1023) { /* exactly the limit loads */
+                        ck_assert_int_eq(manifest_load(main_path, &m, &d), 0);
+                        ck_assert_uint_eq(m->n_certs, 1024);
+                        manifest_free(TAKE_PTR(m));
+                }
+        }
+        ck_assert_int_eq(manifest_load(main_path, &m, &d), -E2BIG);
+        ck_assert_ptr_null(m);
+        ck_assert(diag_has(&d, DIAG_ERROR, "manifest.d", "1025 fragments, more than the 1024 allowed"));
+        rm_rf(dir);
+}
+END_TEST
+
 START_TEST(test_fragments_merge) {
         _cleanup_free_ char *dir = unit_tmpdir(), *main_path = NULL, *frag = NULL, *frag2 = NULL, *d_dir = NULL;
         _cleanup_(diag_list_clear) struct diag_list d = {};
@@ -225,6 +318,9 @@ static Suite *manifest_suite(void) {
         tcase_add_loop_test(tc, test_errors, 0, (int) ELEMENTSOF(bad));
         tcase_add_test(tc, test_all_errors_reported);
         tcase_add_test(tc, test_fragments_merge);
+        tcase_add_test(tc, test_too_many_fragments);
+        tcase_add_test(tc, test_match_bounds);
+        tcase_add_test(tc, test_policy_only_skips_regcomp);
         suite_add_tcase(s, tc);
         return s;
 }
