@@ -9,6 +9,7 @@ struct loaded {
         char keys[8][128];
         char ids[8][256];
         int held[8];
+        int64_t expires[8];
         int n;
 };
 
@@ -19,6 +20,7 @@ static void collect(const struct job_record *rec, void *userdata) {
         ck_assert_int_lt(l->n, 8);
         snprintf(l->keys[l->n], sizeof(l->keys[0]), "%s", rec->key);
         snprintf(l->ids[l->n], sizeof(l->ids[0]), "%s", ids);
+        l->expires[l->n] = rec->expires;
         l->held[l->n++] = rec->held;
 }
 
@@ -47,21 +49,24 @@ START_TEST(test_save_load_remove) {
 
         ck_assert_int_ge(asprintf(&sub, "%s/state/agent", dir), 0);
         ck_assert_int_eq(jobstore_open(sub, &s), 0); /* creates the directory and its parents */
-        ck_assert_int_eq(jobstore_save(s, &(struct job_record) { "podman/ctr-a", false, ids_a }), 0);
-        ck_assert_int_eq(jobstore_save(s, &(struct job_record) { "podman/~^web-[0-9]+$", true, ids_b }), 0);
+        ck_assert_int_eq(jobstore_save(s, &(struct job_record) { .key = "podman/ctr-a", .held = false,
+                                                                  .expires = 1796083200, .ids = ids_a }), 0);
+        ck_assert_int_eq(jobstore_save(s, &(struct job_record) { .key = "podman/~^web-[0-9]+$", .held = true, .ids = ids_b }), 0);
         ck_assert_int_eq(jobstore_load_all(s, collect, &l), 0);
         ck_assert_int_eq(l.n, 2);
         i = find(&l, "podman/ctr-a");
         ck_assert_int_ge(i, 0);
         ck_assert_str_eq(l.ids[i], "web-a,extra");
         ck_assert_int_eq(l.held[i], 0);
+        ck_assert_int_eq(l.expires[i], 1796083200); /* the expiry of the certificate in use, for windows */
         i = find(&l, "podman/~^web-[0-9]+$");
         ck_assert_int_ge(i, 0);
         ck_assert_str_eq(l.ids[i], "db");
         ck_assert_int_eq(l.held[i], 1);
+        ck_assert_int_eq(l.expires[i], 0); /* unknown: no line written, none read */
 
         /* Saving again replaces; removing forgets; removing twice is fine. */
-        ck_assert_int_eq(jobstore_save(s, &(struct job_record) { "podman/ctr-a", false, ids_b }), 0);
+        ck_assert_int_eq(jobstore_save(s, &(struct job_record) { .key = "podman/ctr-a", .held = false, .ids = ids_b }), 0);
         ck_assert_int_eq(jobstore_remove(s, "podman/~^web-[0-9]+$"), 0);
         ck_assert_int_eq(jobstore_remove(s, "podman/~^web-[0-9]+$"), 0);
         memset(&l, 0, sizeof(l));
@@ -78,7 +83,7 @@ START_TEST(test_bad_records_skipped) {
         struct loaded l = {};
 
         ck_assert_int_eq(jobstore_open(dir, &s), 0);
-        ck_assert_int_eq(jobstore_save(s, &(struct job_record) { "podman/good", false, ids }), 0);
+        ck_assert_int_eq(jobstore_save(s, &(struct job_record) { .key = "podman/good", .held = false, .ids = ids }), 0);
         snprintf(path, sizeof(path), "%s/0000000000000001.job", dir);
         write_text(path, "ctrcert-job 1\nkey podman/x\nheld 0\nbogus line\n");
         snprintf(path, sizeof(path), "%s/0000000000000002.job", dir);
@@ -101,10 +106,10 @@ START_TEST(test_record_is_private) {
         char *ids[] = { "web", NULL }, cmd[600];
 
         ck_assert_int_eq(jobstore_open(dir, &s), 0);
-        ck_assert_int_eq(jobstore_save(s, &(struct job_record) { "podman/a", false, ids }), 0);
+        ck_assert_int_eq(jobstore_save(s, &(struct job_record) { .key = "podman/a", .held = false, .ids = ids }), 0);
         snprintf(cmd, sizeof(cmd), "test \"$(stat -c %%a %s/*.job)\" = 600", dir);
         ck_assert_int_eq(system(cmd), 0);
-        ck_assert_int_eq(jobstore_save(s, &(struct job_record) { "bad\nkey", false, ids }), -EINVAL);
+        ck_assert_int_eq(jobstore_save(s, &(struct job_record) { .key = "bad\nkey", .held = false, .ids = ids }), -EINVAL);
 }
 END_TEST
 
