@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 """A stand-in for ctrcert-agent on the test's bus whose replies carry control characters, as a
 container runtime's error text or a hostile container name can: ctrcertctl must print them
-escaped. GetStatus and ListJobs return one hostile row, Release fails with a hostile message."""
+escaped. GetStatus and ListJobs return one hostile row, GetPause a hostile reason, Release fails
+with a hostile message."""
 import dbus
 import dbus.mainloop.glib
 import dbus.service
@@ -28,6 +29,10 @@ class Agent(dbus.service.Object):
     @dbus.service.method(IFACE, out_signature="a(ssx)")
     def ListCertificates(self):
         return dbus.Array([], signature="(ssx)")
+
+    @dbus.service.method(IFACE, out_signature="sx")
+    def GetPause(self):
+        return ("deploy \x1b[2Jnow", 0)
 
     @dbus.service.method(IFACE, in_signature="s")
     def Release(self, container):

@@ -116,11 +116,12 @@ check_eq "… nor a second line" 1 "$(wc -l <"$T/helper.err")"
 start_bus || exit 1
 /usr/bin/python3 "$SRC/tests/fake-agent.py" 2>"$T/fake-agent.err" &
 PIDS+=("$!")
-for _ in $(seq 200); do bus_has_owner org.ctrcert.Agent1 && break; sleep 0.05; done
+wait_until 30 bus_has_owner org.ctrcert.Agent1
 out=$("$CTL" status 2>&1)
 check_contains "ctrcertctl status prints a runtime's error text escaped" \
         'runtime said \x1b[2J\x1b[31mOK\x0d\x0aforged: line\x07' "$out"
 check_contains "… and a container name too" 'ctr\x1b]0;title\x07' "$out"
+check_contains "… and a pause's reason" 'PAUSED: deploy \x1b[2Jnow' "$out"
 check "… with no control character left" lacks $'[\e\r\a]' "$out"
 out=$("$CTL" release ctr-x 2>&1)
 check_contains "an agent's error message is escaped too" 'Release: runtime said \x1b[2J' "$out"
