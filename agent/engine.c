@@ -20,6 +20,7 @@
 #include "window.h"
 
 #define METRICS_DELAY_USEC (1000 * 1000ULL)
+#define METRICS_REFRESH_USEC (60 * 1000 * 1000ULL) /* timestamps and gauges never staler than this */
 #define SEEN_DELAY_USEC (1000 * 1000ULL)
 #define USEC_PER_SEC 1000000ULL
 
@@ -328,7 +329,10 @@ static int ctr_arm(struct ctr *c) {
 static bool ctr_may_restart(void *userdata) {
         struct ctr *c = userdata;
 
-        return sched_may_restart(&c->engine->sched, &c->s, now_usec(c->engine->event));
+        if (!sched_may_restart(&c->engine->sched, &c->s, now_usec(c->engine->event)))
+                return false;
+        c->counts.restart_attempts++;
+        return true;
 }
 
 static void ctr_restarted(void *userdata) {
@@ -375,6 +379,8 @@ static void ctr_job_finished(struct job *j, enum job_result result, const char *
 
         set_last(c, report.result, message);
         c->counts.jobs[result]++;
+        if (result == JOB_OK)
+                c->counts.last_success = (int64_t) time(NULL);
         c->counts.verify_failures += job_verify_failures(j);
         e->on_finished(&report, e->userdata);
         c->job = NULL;
@@ -445,42 +451,113 @@ static int64_t cert_not_after(const char *path) {
         return (int64_t) na;
 }
 
+static enum metrics_job_state ctr_metrics_state(const struct ctr *c) {
+        switch (c->s.state) {
+        case SCHED_WAITING:
+                return MJ_WAITING;
+        case SCHED_QUEUED:
+                return c->s.gated                                  ? MJ_WINDOW
+                       : !sched_eligible(&c->engine->sched, &c->s) ? MJ_PAUSED
+                                                                   : MJ_QUEUED;
+        case SCHED_RUNNING:
+                return MJ_RUNNING;
+        case SCHED_HELD:
+                return MJ_HELD;
+        default:
+                return _MJ_MAX;
+        }
+}
+
+/* The keys of the containers the current manifest binds: series of containers it dropped disappear. */
+static int bound_keys(const struct manifest *m, struct strmap **ret_map, char ***ret_keys) {
+        _cleanup_(strv_freep) char **keys = NULL;
+        struct strmap *map = NULL;
+        int r = 0;
+
+        for (size_t i = 0; i < m->n_certs && r >= 0; i++)
+                for (size_t k = 0; k < m->certs[i].n_containers && r >= 0; k++) {
+                        _cleanup_free_ char *key = NULL, *label = NULL;
+
+                        r = ctr_key(&m->certs[i].containers[k], &key, &label);
+                        if (r >= 0)
+                                r = strv_push(&keys, key);
+                }
+        if (r >= 0)
+                r = strmap_new(strv_length(keys), &map);
+        STRV_FOREACH(k, keys)
+                if (r >= 0)
+                        r = strmap_put(map, *k, *k, NULL) < 0 ? -ENOMEM : 0;
+        if (r < 0) {
+                strmap_free(map);
+                return r;
+        }
+        *ret_map = map;
+        *ret_keys = TAKE_PTR(keys);
+        return 0;
+}
+
 static int engine_write_metrics(struct engine *e) {
         const struct manifest *m = bindings_manifest(e->current);
         _cleanup_free_ struct metrics_ctr *ctrs = NULL;
         _cleanup_free_ struct metrics_cert *certs = calloc(m->n_certs + 1, sizeof(*certs));
+        _cleanup_(strv_freep) char **keys = NULL;
+        struct metrics out = { .version = PACKAGE_VERSION };
+        struct strmap *bound = NULL;
         size_t n = 0;
+        int r;
 
         for (struct ctr *c = e->ctrs; c; c = c->next)
                 n++;
         ctrs = calloc(n + 1, sizeof(*ctrs));
         if (!ctrs || !certs)
                 return -ENOMEM;
-        n = 0;
-        for (struct ctr *c = e->ctrs; c; c = c->next)
-                ctrs[n++] = c->counts;
+        r = bound_keys(m, &bound, &keys);
+        if (r < 0)
+                return r;
+        for (struct ctr *c = e->ctrs; c; c = c->next) {
+                enum metrics_job_state st = ctr_metrics_state(c);
+
+                if (st < _MJ_MAX)
+                        out.jobs_by_state[st]++;
+                if (strmap_get(bound, c->key))
+                        ctrs[out.n_ctrs++] = c->counts;
+        }
+        strmap_free(bound);
         for (size_t i = 0; i < m->n_certs; i++)
                 certs[i] = (struct metrics_cert) { m->certs[i].id, cert_not_after(m->certs[i].cert) };
-        return metrics_write(e->cfg->agent.metrics, ctrs, n, certs, m->n_certs, time(NULL));
+        out.ctrs = ctrs;
+        out.certs = certs;
+        out.n_certs = m->n_certs;
+        return metrics_write(e->cfg->agent.metrics, &out);
 }
 
 static int on_metrics(sd_event_source *s, uint64_t usec, void *userdata) {
         struct engine *e = userdata;
         int r;
 
-        e->metrics_timer = sd_event_source_disable_unref(e->metrics_timer);
         r = engine_write_metrics(e);
         if (r < 0)
                 log_warning_errno(r, "cannot write the metrics file %s: %m", e->cfg->agent.metrics);
+        /* Again in a minute, events or not: expiry and state are read anew each time. */
+        if (sd_event_source_set_time_relative(s, METRICS_REFRESH_USEC) < 0 ||
+            sd_event_source_set_enabled(s, SD_EVENT_ONESHOT) < 0)
+                log_warning("cannot schedule refreshing the metrics file");
         return 0;
 }
 
 /* Written at most once a second: a mass renewal finishes many jobs at once. */
 static void engine_metrics_soon(struct engine *e) {
-        if (!e->cfg->agent.metrics[0] || e->metrics_timer)
+        uint64_t due = now_usec(e->event) + METRICS_DELAY_USEC, at = 0;
+
+        if (!e->cfg->agent.metrics[0])
                 return;
-        if (sd_event_add_time_relative(e->event, &e->metrics_timer, CLOCK_MONOTONIC, METRICS_DELAY_USEC, 1000,
-                                       on_metrics, e) < 0)
+        if (e->metrics_timer) {
+                if (sd_event_source_get_time(e->metrics_timer, &at) >= 0 && at > due)
+                        (void) sd_event_source_set_time(e->metrics_timer, due);
+                (void) sd_event_source_set_enabled(e->metrics_timer, SD_EVENT_ONESHOT);
+                return;
+        }
+        if (sd_event_add_time(e->event, &e->metrics_timer, CLOCK_MONOTONIC, due, 1000, on_metrics, e) < 0)
                 log_warning("cannot schedule writing the metrics file");
 }
 

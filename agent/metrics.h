@@ -7,14 +7,19 @@
 
 /*
  * The agent's Prometheus text-format file, for node_exporter's textfile
- * collector (agent.metrics). Written atomically: the collector never reads
- * half a file.
+ * collector (agent.metrics). Written atomically (the collector never reads
+ * half a file), after jobs finish and every minute, so its timestamps and
+ * gauges are never older than that. Every series is documented in
+ * ctrcert-agent(8), METRICS.
  */
+
+enum metrics_job_state { MJ_WAITING, MJ_QUEUED, MJ_WINDOW, MJ_PAUSED, MJ_RUNNING, MJ_HELD, _MJ_MAX };
 
 struct metrics_ctr {
         const char *container;
         uint64_t jobs[3]; /* by enum job_result: ok, failed, held */
-        uint64_t restarts, verify_failures;
+        uint64_t restarts, restart_attempts, verify_failures;
+        int64_t last_success; /* seconds since the epoch of its last ok job; 0: none since the agent started */
 };
 
 struct metrics_cert {
@@ -22,5 +27,13 @@ struct metrics_cert {
         int64_t not_after; /* -1: the file is missing or unreadable */
 };
 
-int metrics_write(const char *path, const struct metrics_ctr *ctrs, size_t n_ctrs, const struct metrics_cert *certs,
-                  size_t n_certs, time_t now);
+struct metrics {
+        const struct metrics_ctr *ctrs; /* the containers the manifest binds now */
+        size_t n_ctrs;
+        const struct metrics_cert *certs;
+        size_t n_certs;
+        unsigned jobs_by_state[_MJ_MAX];
+        const char *version;
+};
+
+int metrics_write(const char *path, const struct metrics *m);

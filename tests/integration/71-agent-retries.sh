@@ -78,6 +78,8 @@ check_contains "ctrcertctl jobs shows it held" "held" "$(ctl jobs | grep '^b1 ')
 metrics_say() { grep -qF "$1" "$T/metrics/ctrcert.prom" 2>/dev/null; } # written at most once a second
 check "metrics: held jobs" wait_until 30 metrics_say 'ctrcert_jobs_total{container="b1",result="held"} 1'
 check "metrics: restarts per container" wait_until 30 metrics_say 'ctrcert_restarts_total{container="b1"} 2'
+check "metrics: restarts attempted (the held one was not)" metrics_say 'ctrcert_restart_attempts_total{container="b1"} 2'
+check "metrics: the held job in the state gauge" metrics_say 'ctrcert_jobs{state="held"} 1'
 kill_agent && start_agent
 check_contains "a held job stays held across an agent restart" "held" "$(ctl jobs | grep '^b1 ')"
 check "releasing an unknown container is refused" bash -c "! '$CTL' --config '$CONF' release no-such"

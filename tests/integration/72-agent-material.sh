@@ -85,7 +85,21 @@ check "status has a JOB section" grep -q '^CONTAINER .*JOB' <<<"$st"
 metrics_say() { grep -qF "$1" "$T/metrics/ctrcert.prom" 2>/dev/null; } # written at most once a second
 check "metrics: jobs by result" wait_until 30 metrics_say 'ctrcert_jobs_total{container="s1",result="failed"} 1'
 check "metrics: a verification failure per attempt" wait_until 30 metrics_say 'ctrcert_verify_failures_total{container="s1"} 3'
-check "metrics: seconds to expiry" metrics_say 'ctrcert_certificate_expiry_seconds{id="web"} '
+check "metrics: each certificate's notAfter as a timestamp" \
+        metrics_say "ctrcert_certificate_not_after_timestamp_seconds{id=\"web\"} $(date -d "$(openssl x509 -in "$P/web.crt" -noout -enddate | cut -d= -f2)" +%s)"
+check "metrics: when a container's last job succeeded" metrics_say 'ctrcert_last_success_timestamp_seconds{container="c1"} '
+check "metrics: the agent's version" metrics_say 'ctrcert_build_info{version="'
+check "promtool finds the metrics file well formed" promtool check metrics <"$T/metrics/ctrcert.prom"
+# A container the manifest no longer binds leaves the file at the next write.
+ctl notify "$P/fleet.crt" >/dev/null
+check "k1 gets a job" wait_jobs k1 1
+check "… and its series" wait_until 30 metrics_say 'ctrcert_jobs_total{container="k1",result="ok"} 1'
+sed -i '/name: k1, action: exec/d; /^  - id: fleet$/,/names:/d' "$T/etc/manifest.yaml"
+check "the manifest without k1 reloads" ctl reload
+gc resubmit -i web >/dev/null
+wait_jobs c1 2
+metrics_lack() { ! grep -qF "$1" "$T/metrics/ctrcert.prom"; }
+check "k1's series are gone after the reload" wait_until 30 metrics_lack 'container="k1"'
 
 kill -TERM "$AGENT_PID"
 finish

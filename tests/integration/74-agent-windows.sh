@@ -21,6 +21,7 @@ agent:
   windows: ["daily $win_start-$win_end"]
   windows_for: all
   expiry_margin: 1d
+  metrics: $T/metrics.prom
 EOC
 {
         echo "version: 1"
@@ -47,6 +48,8 @@ gc resubmit -i any >/dev/null
 check "a binding with windows: [] runs at any time" wait_jobs a1 1
 check "w1's job waits for the window, saying when it opens" wait_until 30 jobs_say w1 "maintenance window, opening .*$win_start"
 check_eq "… and w1 was not restarted" "$w0" "$(started_at w1)"
+metrics_say() { grep -qF "$1" "$T/metrics.prom" 2>/dev/null; }
+check "metrics: one job waiting for its window" wait_until 30 metrics_say 'ctrcert_jobs{state="window"} 1'
 check "the agent stops" bash -c "kill -TERM $AGENT_PID; while kill -0 $AGENT_PID 2>/dev/null; do sleep 0.1; done"
 check "… and starts again" start_agent
 check "the waiting job is still there after a restart, still waiting" wait_until 30 jobs_say w1 "maintenance window"
@@ -83,6 +86,7 @@ a_jobs=$(jobs_for a1)
 gc resubmit -i any >/dev/null
 check "a job waits while paused, saying why" wait_until 30 jobs_say a1 "agent paused: deploy in progress"
 check_contains "status shows the pause and its reason" "PAUSED: deploy in progress" "$(ctl status)"
+check "metrics: one job held by the pause" wait_until 30 metrics_say 'ctrcert_jobs{state="paused"} 1'
 check "the agent stops while paused" bash -c "kill -TERM $AGENT_PID; while kill -0 $AGENT_PID 2>/dev/null; do sleep 0.1; done"
 check "… and starts again" start_agent
 check "still paused after the restart, the job still waiting" wait_until 30 jobs_say a1 "agent paused"
