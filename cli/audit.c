@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fileio.h"
 #include "log.h"
 #include "manifest.h"
 #include "strv.h"
@@ -26,40 +27,6 @@
 #define CAPTURE_MAX (16u * 1024u * 1024u)
 
 extern char **environ;
-
-/* Reads fd to EOF into a NUL-terminated buffer; -EFBIG past max bytes. */
-static int read_all(int fd, size_t max, char **ret, size_t *ret_len) {
-        _cleanup_free_ char *out = NULL;
-        size_t len = 0, size = 0;
-
-        for (;;) {
-                ssize_t n;
-
-                if (len == size) {
-                        char *p;
-
-                        size = size ? size * 2 : 65536;
-                        p = realloc(out, size + 1);
-                        if (!p)
-                                return -ENOMEM;
-                        out = p; /* realloc freed the old block when it moved it */
-                }
-                n = read(fd, out + len, size - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return negative_errno();
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-                if (len > max)
-                        return -EFBIG;
-        }
-        out[len] = '\0';
-        *ret_len = len;
-        *ret = TAKE_PTR(out);
-        return 0;
-}
 
 /*
  * Runs argv (no shell) and returns its stdout; stderr goes to ours. -EIO on
@@ -84,7 +51,7 @@ static int capture(char *const argv[], char **ret) {
                 close(fds[0]);
                 return r;
         }
-        r = read_all(fds[0], CAPTURE_MAX, &out, &len);
+        r = read_fd_full(fds[0], CAPTURE_MAX, &out, &len);
         close(fds[0]);
         if (r < 0)
                 (void) kill(pid, SIGKILL); /* it would block on a full pipe, or run on unread */

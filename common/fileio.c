@@ -42,13 +42,16 @@ const char *read_error_str(int error) {
 }
 
 int read_file_full(const char *path, size_t max, char **ret, size_t *ret_len) {
-        _cleanup_close_ int fd = -1;
-        _cleanup_free_ char *buf = NULL;
-        size_t len = 0, cap = 0;
+        _cleanup_close_ int fd = open_regular(path);
 
-        fd = open_regular(path);
         if (fd < 0)
                 return fd;
+        return read_fd_full(fd, max, ret, ret_len);
+}
+
+int read_fd_full(int fd, size_t max, char **ret, size_t *ret_len) {
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0, cap = 0;
 
         /* Read up to max + 1 bytes: one byte past the limit tells "too big" from "exactly max". */
         for (;;) {

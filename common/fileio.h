@@ -12,6 +12,8 @@
  * FIFO, device or socket and -EISDIR for a directory, without blocking.
  */
 int read_file_full(const char *path, size_t max, char **ret, size_t *ret_len);
+/* Reads fd to its end (a pipe too), NUL-terminated. -EFBIG past max bytes: the caller stops the writer. */
+int read_fd_full(int fd, size_t max, char **ret, size_t *ret_len);
 /* What a read_file_full() failure means, for a message. */
 const char *read_error_str(int error);
 
