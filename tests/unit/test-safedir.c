@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "safedir.h"
+#include "unit.h"
+
+/*
+ * Directories under /tmp (world-writable) are "not root's alone", as a
+ * service account's directory is: no symlink below them is followed.
+ */
+
+static void join(char *buf, size_t size, const char *a, const char *b) {
+        snprintf(buf, size, "%s/%s", a, b);
+}
+
+START_TEST(test_planted_dir_link_is_not_followed) {
+        _cleanup_free_ char *dir = unit_tmpdir(), *buf = NULL;
+        char victim[512], link[512], through[512];
+
+        join(victim, sizeof(victim), dir, "victim");
+        join(link, sizeof(link), dir, "sub");
+        join(through, sizeof(through), dir, "sub/file");
+        ck_assert_int_eq(mkdir(victim, 0755), 0);
+        ck_assert_int_eq(symlink(victim, link), 0);
+
+        ck_assert_int_eq(write_file_atomic(through, "x", 1, 0644), -ELOOP);
+        ck_assert_int_eq(access(victim, F_OK), 0);
+        join(victim, sizeof(victim), dir, "victim/file");
+        ck_assert_int_eq(access(victim, F_OK), -1);
+        ck_assert_int_eq(read_file_safe(through, 1024, &buf, NULL), -ELOOP);
+        join(through, sizeof(through), dir, "sub/new/dir");
+        ck_assert_int_eq(mkdir_parents(through, 0700), -ELOOP);
+        rm_rf(dir);
+}
+END_TEST
+
+START_TEST(test_fifo_is_replaced_not_opened) {
+        _cleanup_free_ char *dir = unit_tmpdir(), *buf = NULL;
+        char p[512];
+        struct stat st;
+
+        join(p, sizeof(p), dir, "crl.pem");
+        ck_assert_int_eq(mkfifo(p, 0644), 0);
+        /* Opening a FIFO without a writer would block for good. */
+        ck_assert_int_eq(read_file_safe(p, 1024, &buf, NULL), -EBADFD);
+        ck_assert_int_eq(write_file_atomic(p, "crl", 3, 0644), 0);
+        ck_assert_int_eq(lstat(p, &st), 0);
+        ck_assert(S_ISREG(st.st_mode));
+        ck_assert_int_eq(read_file_safe(p, 1024, &buf, NULL), 0);
+        ck_assert_str_eq(buf, "crl");
+        rm_rf(dir);
+}
+END_TEST
+
+START_TEST(test_final_link_is_replaced_not_followed) {
+        _cleanup_free_ char *dir = unit_tmpdir(), *buf = NULL;
+        char target[512], p[512];
+        struct stat st;
+
+        join(target, sizeof(target), dir, "target");
+        join(p, sizeof(p), dir, "bundle.pem");
+        write_text(target, "root's\n");
+        ck_assert_int_eq(symlink(target, p), 0);
+        ck_assert_int_eq(read_file_safe(p, 1024, &buf, NULL), -ELOOP);
+        ck_assert_int_eq(write_file_atomic(p, "new", 3, 0600), 0);
+        ck_assert_int_eq(lstat(p, &st), 0);
+        ck_assert(S_ISREG(st.st_mode));
+        ck_assert_int_eq(read_file_full(target, 1024, &buf, NULL), 0);
+        ck_assert_str_eq(buf, "root's\n");
+        rm_rf(dir);
+}
+END_TEST
+
+START_TEST(test_directory_at_path_fails) {
+        _cleanup_free_ char *dir = unit_tmpdir(), *buf = NULL;
+        char p[512];
+
+        join(p, sizeof(p), dir, "d");
+        ck_assert_int_eq(mkdir(p, 0755), 0);
+        ck_assert_int_eq(read_file_safe(p, 1024, &buf, NULL), -EISDIR);
+        ck_assert_int_lt(write_file_atomic(p, "x", 1, 0644), 0);
+        ck_assert_int_eq(write_file_atomic("relative/x", "x", 1, 0644), -EINVAL);
+        ck_assert_int_eq(write_file_atomic("/", "x", 1, 0644), -EISDIR);
+        rm_rf(dir);
+}
+END_TEST
+
+/* A link only root could have made (in a chain of root-owned, root-only directories) is followed. */
+START_TEST(test_root_link_is_followed) {
+        char cwd[256], base[300], real[400], link[400], p[480];
+        _cleanup_free_ char *buf = NULL;
+        _cleanup_close_ int fd = -1;
+
+        ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+        snprintf(base, sizeof(base), "%s/safedir-test.XXXXXX", cwd);
+        ck_assert_ptr_nonnull(mkdtemp(base));
+        if (geteuid() != 0 || safedir_open(base, false, 0, &fd) < 0 || chmod(base, 0755) < 0) {
+                rm_rf(base);
+                return; /* not a root-only chain of directories here: nothing to show */
+        }
+        join(real, sizeof(real), base, "real");
+        join(link, sizeof(link), base, "link");
+        ck_assert_int_eq(mkdir(real, 0755), 0);
+        ck_assert_int_eq(symlink("real", link), 0);
+        join(p, sizeof(p), base, "link/f");
+        ck_assert_int_eq(write_file_atomic(p, "ok", 2, 0644), 0);
+        ck_assert_int_eq(read_file_safe(p, 1024, &buf, NULL), 0);
+        ck_assert_str_eq(buf, "ok");
+        join(p, sizeof(p), base, "link/a/b");
+        ck_assert_int_eq(mkdir_parents(p, 0700), 0);
+        join(p, sizeof(p), base, "real/a/b");
+        ck_assert_int_eq(access(p, F_OK), 0);
+
+        /* Once root's directory is writable by others, the same link is no longer followed. */
+        ck_assert_int_eq(chmod(base, 0777), 0);
+        join(p, sizeof(p), base, "link/g");
+        ck_assert_int_eq(write_file_atomic(p, "no", 2, 0644), -ELOOP);
+        rm_rf(base);
+}
+END_TEST
+
+static Suite *safedir_suite(void) {
+        Suite *s = suite_create("safedir");
+        TCase *tc = tcase_create("core");
+
+        tcase_add_test(tc, test_planted_dir_link_is_not_followed);
+        tcase_add_test(tc, test_fifo_is_replaced_not_opened);
+        tcase_add_test(tc, test_final_link_is_replaced_not_followed);
+        tcase_add_test(tc, test_directory_at_path_fails);
+        tcase_add_test(tc, test_root_link_is_followed);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+UNIT_MAIN(safedir_suite)
