@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -89,8 +91,15 @@ static int tmp_create(int dfd, const char *name, char **ret_tmp, int *ret_fd) {
                 char suffix[sizeof(rnd) + 1];
                 int fd;
 
-                if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t) sizeof(rnd))
-                        return -EAGAIN;
+                /* Early at boot the pool may not be ready: O_EXCL keeps a guessable name safe, as in mkostemp. */
+                if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t) sizeof(rnd)) {
+                        struct timespec ts;
+
+                        clock_gettime(CLOCK_MONOTONIC, &ts);
+                        for (size_t i = 0; i < sizeof(rnd); i++)
+                                rnd[i] = (unsigned char) ((uint64_t) ts.tv_nsec >> (i * 5)) ^ (unsigned char) (getpid() >> i) ^
+                                         (unsigned char) (attempt * 7u + i);
+                }
                 for (size_t i = 0; i < sizeof(rnd); i++)
                         suffix[i] = chars[rnd[i] % (sizeof(chars) - 1)];
                 suffix[sizeof(rnd)] = '\0';
