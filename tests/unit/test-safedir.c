@@ -16,6 +16,15 @@ static void join(char *buf, size_t size, const char *a, const char *b) {
         snprintf(buf, size, "%s/%s", a, b);
 }
 
+/* Writing text to p leaves a regular file there, whatever stood at p before. */
+static void write_replaces(const char *p, const char *text, mode_t mode) {
+        struct stat st;
+
+        ck_assert_int_eq(write_file_atomic(p, text, strlen(text), mode), 0);
+        ck_assert_int_eq(lstat(p, &st), 0);
+        ck_assert(S_ISREG(st.st_mode));
+}
+
 START_TEST(test_planted_dir_link_is_not_followed) {
         _cleanup_free_ char *dir = unit_tmpdir(), *buf = NULL;
         char victim[512], link[512], through[512];
@@ -37,37 +46,36 @@ START_TEST(test_planted_dir_link_is_not_followed) {
 }
 END_TEST
 
-START_TEST(test_fifo_is_replaced_not_opened) {
-        _cleanup_free_ char *dir = unit_tmpdir(), *buf = NULL;
-        char p[512];
-        struct stat st;
-
-        join(p, sizeof(p), dir, "crl.pem");
-        ck_assert_int_eq(mkfifo(p, 0644), 0);
-        /* Opening a FIFO without a writer would block for good. */
-        ck_assert_int_eq(read_file_safe(p, 1024, &buf, NULL), -EBADFD);
-        ck_assert_int_eq(write_file_atomic(p, "crl", 3, 0644), 0);
-        ck_assert_int_eq(lstat(p, &st), 0);
-        ck_assert(S_ISREG(st.st_mode));
-        ck_assert_int_eq(read_file_safe(p, 1024, &buf, NULL), 0);
-        ck_assert_str_eq(buf, "crl");
-        rm_rf(dir);
+/* What a directory's owner may plant at the path: reading refuses it without opening it, writing replaces it. */
+static int plant_fifo(const char *p, const char *target) {
+        return mkfifo(p, 0644);
 }
-END_TEST
 
-START_TEST(test_final_link_is_replaced_not_followed) {
+static int plant_link(const char *p, const char *target) {
+        return symlink(target, p);
+}
+
+static const struct {
+        int (*plant)(const char *p, const char *target);
+        int read_error;
+} planted[] = {
+        { plant_fifo, -EBADFD }, /* opened without a writer, it would block for good */
+        { plant_link, -ELOOP },
+};
+
+START_TEST(test_planted_file_is_replaced_not_opened) {
         _cleanup_free_ char *dir = unit_tmpdir(), *buf = NULL;
         char target[512], p[512];
-        struct stat st;
 
         join(target, sizeof(target), dir, "target");
-        join(p, sizeof(p), dir, "bundle.pem");
+        join(p, sizeof(p), dir, "crl.pem");
         write_text(target, "root's\n");
-        ck_assert_int_eq(symlink(target, p), 0);
-        ck_assert_int_eq(read_file_safe(p, 1024, &buf, NULL), -ELOOP);
-        ck_assert_int_eq(write_file_atomic(p, "new", 3, 0600), 0);
-        ck_assert_int_eq(lstat(p, &st), 0);
-        ck_assert(S_ISREG(st.st_mode));
+        ck_assert_int_eq(planted[_i].plant(p, target), 0);
+        ck_assert_int_eq(read_file_safe(p, 1024, &buf, NULL), planted[_i].read_error);
+        write_replaces(p, "new", 0644);
+        ck_assert_int_eq(read_file_safe(p, 1024, &buf, NULL), 0);
+        ck_assert_str_eq(buf, "new");
+        free(TAKE_PTR(buf));
         ck_assert_int_eq(read_file_full(target, 1024, &buf, NULL), 0);
         ck_assert_str_eq(buf, "root's\n");
         rm_rf(dir);
@@ -127,8 +135,7 @@ static Suite *safedir_suite(void) {
         TCase *tc = tcase_create("core");
 
         tcase_add_test(tc, test_planted_dir_link_is_not_followed);
-        tcase_add_test(tc, test_fifo_is_replaced_not_opened);
-        tcase_add_test(tc, test_final_link_is_replaced_not_followed);
+        tcase_add_loop_test(tc, test_planted_file_is_replaced_not_opened, 0, (int) ELEMENTSOF(planted));
         tcase_add_test(tc, test_directory_at_path_fails);
         tcase_add_test(tc, test_root_link_is_followed);
         suite_add_tcase(s, tc);
