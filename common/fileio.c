@@ -117,6 +117,15 @@ static int tmp_create(int dfd, const char *name, char **ret_tmp, int *ret_fd) {
         return -EEXIST;
 }
 
+/* dfd is an O_PATH fd (safedir.h): fsync needs the directory opened for reading. */
+static int fsync_dir(int dfd) {
+        _cleanup_close_ int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd < 0 || fsync(fd) < 0)
+                return negative_errno();
+        return 0;
+}
+
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode) {
         return write_file_atomic_owned(path, data, len, mode, (uid_t) -1, (gid_t) -1);
 }
@@ -148,7 +157,7 @@ int write_file_atomic_owned(const char *path, const void *data, size_t len, mode
                 unlinkat(dfd, tmp, 0);
                 return r;
         }
-        return fsync(dfd) < 0 ? negative_errno() : 0;
+        return fsync_dir(dfd);
 }
 
 int read_file_safe(const char *path, size_t max, char **ret, size_t *ret_len) {

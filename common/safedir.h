@@ -16,7 +16,11 @@
  * nothing.
  */
 
-/* Opens directory path (O_RDONLY|O_DIRECTORY); missing components are created with mode when create is set. */
+/*
+ * Opens directory path as an O_PATH fd (for *at() calls and fstat; reopen "." to read or fsync it):
+ * walking needs only search permission, as the kernel's own walk does. Missing components are
+ * created with mode when create is set.
+ */
 int safedir_open(const char *path, bool create, mode_t mode, int *ret_fd);
 
 /*
