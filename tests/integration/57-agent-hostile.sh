@@ -99,11 +99,15 @@ check_eq "… and nothing else was written there" "web.pem" "$(ls "$T/rootonly")
 
 # ---- a second agent on the same state ----
 state_now() { (cd "$T/state" && find . -printf '%p %s %T@\n' | sort && find . -type f -exec md5sum {} + | sort); }
+# A job record the running agent has not read (it reads them at start): one that resumed the queue
+# would take it up and store it under its own name.
+printf 'ctrcert-job 1\nkey web-ctr\nheld 0\ncert web\n' >"$T/state/agent/by-hand.job"
 before=$(state_now)
 out=$(timeout 30 "$AGENT" --config "$CONF" 2>&1)
 check_eq "a second agent on the same state exits 1" 1 "$?"
 check_contains "… naming the lock and its holder" "another ctrcert-agent holds $T/state/agent/lock (pid $AGENT_PID)" "$out"
-check_eq "… and changes nothing in the state" "$before" "$(state_now)"
+check_eq "… and changes nothing in the state (the job queue is not resumed)" "$before" "$(state_now)"
+rm -f "$T/state/agent/by-hand.job"
 check "the first agent runs on" kill -0 "$AGENT_PID"
 # Another state, the same bus: the name is taken (this crashed in api_detach, rc 139).
 sed "s|^state_dir: .*|state_dir: $T/state2|" "$CONF" >"$T/c2.yaml"
