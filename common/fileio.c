@@ -81,28 +81,34 @@ static int write_all(int fd, const void *data, size_t len) {
         return 0;
 }
 
-/* An empty file name.tmpXXXXXX beside name in dfd, opened for writing; never an existing entry. */
-static int tmp_create(int dfd, const char *name, char **ret_tmp, int *ret_fd) {
-        static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+#define TMP_SUFFIX_LEN 6
 
+/* Six characters of [A-Za-z0-9]: random, or (early at boot, no entropy yet) from the clock, as mkostemp does. */
+static void tmp_suffix(char ret[TMP_SUFFIX_LEN + 1], unsigned attempt) {
+        static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        unsigned char rnd[TMP_SUFFIX_LEN];
+
+        if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t) sizeof(rnd)) {
+                struct timespec ts;
+
+                clock_gettime(CLOCK_MONOTONIC, &ts);
+                for (size_t i = 0; i < sizeof(rnd); i++)
+                        rnd[i] = (unsigned char) ((uint64_t) ts.tv_nsec >> (i * 5)) ^ (unsigned char) (getpid() >> i) ^
+                                 (unsigned char) (attempt * 7u + i);
+        }
+        for (size_t i = 0; i < sizeof(rnd); i++)
+                ret[i] = chars[rnd[i] % (sizeof(chars) - 1)];
+        ret[TMP_SUFFIX_LEN] = '\0';
+}
+
+/* An empty file name.tmpXXXXXX beside name in dfd, opened for writing; never an existing entry (O_EXCL keeps even a guessed name safe). */
+static int tmp_create(int dfd, const char *name, char **ret_tmp, int *ret_fd) {
         for (unsigned attempt = 0; attempt < 100; attempt++) {
                 _cleanup_free_ char *tmp = NULL;
-                unsigned char rnd[6];
-                char suffix[sizeof(rnd) + 1];
+                char suffix[TMP_SUFFIX_LEN + 1];
                 int fd;
 
-                /* Early at boot the pool may not be ready: O_EXCL keeps a guessable name safe, as in mkostemp. */
-                if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t) sizeof(rnd)) {
-                        struct timespec ts;
-
-                        clock_gettime(CLOCK_MONOTONIC, &ts);
-                        for (size_t i = 0; i < sizeof(rnd); i++)
-                                rnd[i] = (unsigned char) ((uint64_t) ts.tv_nsec >> (i * 5)) ^ (unsigned char) (getpid() >> i) ^
-                                         (unsigned char) (attempt * 7u + i);
-                }
-                for (size_t i = 0; i < sizeof(rnd); i++)
-                        suffix[i] = chars[rnd[i] % (sizeof(chars) - 1)];
-                suffix[sizeof(rnd)] = '\0';
+                tmp_suffix(suffix, attempt);
                 if (asprintf(&tmp, "%s.tmp%s", name, suffix) < 0)
                         return -ENOMEM;
                 fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
