@@ -339,8 +339,12 @@ int bus_start(struct bus *bus) {
         }
         dbus_connection_set_exit_on_disconnect(bus->conn, FALSE);
         r = bus_integrate(bus);
-        if (r >= 0 && bus->on_connected)
+        if (r >= 0 && bus->on_connected) {
                 r = bus->on_connected(bus, bus->conn, bus->userdata);
+                /* What on_connected attached to the connection is detached while the connection still exists. */
+                if (r < 0 && bus->on_disconnected)
+                        bus->on_disconnected(bus, bus->userdata);
+        }
         if (r < 0)
                 bus_drop(bus);
         return r;

@@ -32,6 +32,8 @@ struct request {
 struct certmonger {
         DBusConnection *conn;
         char *owner;
+        bool owner_checked; /* the bus told the owner's uid */
+        bool owner_root;    /* … and it is 0: only then does anything it says count */
         const struct certmonger_hooks *hooks;
         void *userdata;
         struct strmap *by_path; /* request.path → request */
@@ -159,14 +161,51 @@ static void call_done(struct certmonger *cm, DBusPendingCall *pending) {
 
 static void list_requests(struct certmonger *cm);
 
+/*
+ * The bus policy should let only root own certmonger's name, but it is not
+ * the only guard: the owner's uid is asked once per owner. The bus answers
+ * before any reply certmonger sends to a call made after the question, so
+ * every GetAll reply finds the answer there.
+ */
+static void on_owner_uid(DBusPendingCall *pending, void *data) {
+        struct certmonger *cm = data;
+        DBusMessage *reply = dbus_pending_call_steal_reply(pending);
+        dbus_uint32_t uid = 0;
+
+        cm->owner_checked = true;
+        cm->owner_root = reply && !dbus_message_get_error_name(reply) &&
+                         dbus_message_get_args(reply, NULL, DBUS_TYPE_UINT32, &uid, DBUS_TYPE_INVALID) && uid == 0;
+        if (!cm->owner_root)
+                log_warning("org.fedorahosted.certmonger is owned by %s, %s: everything it sends is ignored", cm->owner,
+                            reply && !dbus_message_get_error_name(reply) ? "not a root process" : "whose uid the bus did not tell");
+        if (reply)
+                dbus_message_unref(reply);
+        call_done(cm, pending);
+}
+
+static void ask_owner_uid(struct certmonger *cm) {
+        DBusMessage *m = dbus_message_new_method_call(DBUS_SERVICE_DBUS, DBUS_PATH_DBUS, DBUS_INTERFACE_DBUS,
+                                                      "GetConnectionUnixUser");
+        const char *owner = cm->owner;
+
+        if (!m || !dbus_message_append_args(m, DBUS_TYPE_STRING, &owner, DBUS_TYPE_INVALID) ||
+            call_send(cm, m, on_owner_uid, cm, NULL) < 0)
+                log_warning("cannot ask the bus for certmonger's uid: its signals are ignored");
+        if (m)
+                dbus_message_unref(m);
+}
+
 static void set_owner(struct certmonger *cm, const char *owner) {
         free(cm->owner);
         cm->owner = owner && owner[0] ? strdup(owner) : NULL;
+        cm->owner_checked = cm->owner_root = false;
         calls_cancel(cm);
         requests_reset(cm);
         log_info("certmonger is %s%s", cm->owner ? "at " : "not running", cm->owner ? cm->owner : "");
-        if (cm->owner)
-                list_requests(cm);
+        if (!cm->owner)
+                return;
+        ask_owner_uid(cm);
+        list_requests(cm);
 }
 
 static bool from_certmonger(const struct certmonger *cm, DBusMessage *m) {
@@ -269,7 +308,10 @@ static void on_getall(DBusPendingCall *pending, void *data) {
         const char *error = reply ? dbus_message_get_error_name(reply) : NULL;
         struct request_props p = {};
 
-        if (reply && !error && parse_getall(reply, &p) >= 0) {
+        if (!call->cm->owner_root) {
+                if (call->saved)
+                        log_warning("ignored SavedCertificate for %s: certmonger's name is not owned by root", call->path);
+        } else if (reply && !error && parse_getall(reply, &p) >= 0) {
                 request_learn(call->cm, call->path, &p);
                 if (call->saved)
                         report_saved(call->cm, call->path, &p);
@@ -344,7 +386,13 @@ static void on_saved_signal(struct certmonger *cm, DBusMessage *m) {
                             sender ? sender : "?", cm->owner ? cm->owner : "not running");
                 return;
         }
+        if (cm->owner_checked && !cm->owner_root) {
+                log_warning("ignored SavedCertificate for %s from %s: certmonger's name is not owned by root", path ? path : "?",
+                            sender ? sender : "?");
+                return;
+        }
         log_debug("certmonger saved %s", path);
+        /* The owner's uid may still be on its way: on_getall looks at it. */
         if (request_getall(cm, path, true) < 0)
                 log_warning("certmonger request %s: cannot ask for its properties", path);
 }
@@ -356,7 +404,7 @@ static void on_props_signal(struct certmonger *cm, DBusMessage *m) {
         struct request *req;
         DBusMessageIter it;
 
-        if (!path || !from_certmonger(cm, m) || !dbus_message_iter_init(m, &it) ||
+        if (!path || !from_certmonger(cm, m) || !cm->owner_root || !dbus_message_iter_init(m, &it) ||
             dbus_message_iter_get_arg_type(&it) != DBUS_TYPE_STRING)
                 return;
         dbus_message_iter_get_basic(&it, &iface);

@@ -15,14 +15,23 @@ struct crlpub {
         sd_event_source *watch;
 };
 
-/* Writes data to path unless it holds exactly that already (each publish would wake its readers). */
+/*
+ * Writes data to path unless it holds exactly that already (each publish would
+ * wake its readers). The directory may be a web server's: what its owner put
+ * at path (a FIFO, a symlink) is never opened, only replaced.
+ */
 static int publish_one(const char *path, const char *data, size_t len) {
         _cleanup_free_ char *old = NULL;
         size_t old_len = 0;
+        int r = read_file_safe(path, FILEIO_MAX_SIZE, &old, &old_len);
+        bool odd = r == -EBADFD || r == -ELOOP;
 
-        if (read_file_full(path, FILEIO_MAX_SIZE, &old, &old_len) >= 0 && old_len == len && memcmp(old, data, len) == 0)
+        if (r >= 0 && old_len == len && memcmp(old, data, len) == 0)
                 return 0;
-        return write_file_atomic(path, data, len, 0644);
+        r = write_file_atomic(path, data, len, 0644);
+        if (r >= 0 && odd)
+                log_warning("%s was not a regular file (a FIFO, device, socket or symlink): replaced it", path);
+        return r;
 }
 
 static void publish(struct crlpub *p) {
@@ -30,7 +39,7 @@ static void publish(struct crlpub *p) {
         size_t len = 0;
         int r, n;
 
-        r = read_file_full(p->source, FILEIO_MAX_SIZE, &data, &len);
+        r = read_file_safe(p->source, FILEIO_MAX_SIZE, &data, &len);
         if (r == -ENOENT)
                 return; /* nothing revoked yet */
         if (r < 0) {

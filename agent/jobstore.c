@@ -135,7 +135,7 @@ static void load_one(struct jobstore *s, const char *path, jobstore_load_t cb, v
         unsigned line = 0;
         int r;
 
-        r = read_file_full(path, JOB_MAX_SIZE, &text, NULL);
+        r = read_file_safe(path, JOB_MAX_SIZE, &text, NULL);
         if (r >= 0)
                 r = record_parse(text, &rec, &ids, &line);
         if (r == -EBADMSG) {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "bindings.h"
@@ -20,8 +21,10 @@
 #include "crlpub.h"
 #include "crypto.h"
 #include "engine.h"
+#include "fileio.h"
 #include "log.h"
 #include "report.h"
+#include "statelock.h"
 
 struct agent {
         const char *config_path;
@@ -33,7 +36,7 @@ struct agent {
         struct certmonger *cm;
         struct api *api;
         struct crlpub *crlpub;
-        bool ready;
+        int lock_fd; /* STATE_DIR/agent/lock, held while we run */
 };
 
 /* ---- manifest ---- */
@@ -134,15 +137,7 @@ static int on_connected(struct bus *bus, DBusConnection *conn, void *userdata) {
         if (r < 0)
                 return log_error_errno(r, "cannot register %s: %m", API_PATH);
         engine_set_bus(a->engine, conn);
-        /* READY only once the name is ours: callers may rely on it from then on. */
-        r = request_name(conn);
-        if (r < 0)
-                return r;
-        if (!a->ready) {
-                sd_notifyf(0, "READY=1\nSTATUS=watching %zu bindings", bindings_count(engine_bindings(a->engine)));
-                a->ready = true;
-        }
-        return 0;
+        return request_name(conn);
 }
 
 static void on_disconnected(struct bus *bus, void *userdata) {
@@ -256,6 +251,24 @@ static int load_config(struct agent *a) {
         return r;
 }
 
+/* Before any state is read or written: a second agent on the same state would act twice on everything. */
+static int lock_state(struct agent *a) {
+        _cleanup_free_ char *dir = path_join(a->cfg->state_dir, "agent");
+        pid_t holder = 0;
+        int r;
+
+        if (!dir)
+                return -ENOMEM;
+        r = statelock_take(dir, &a->lock_fd, &holder);
+        if (r == -EBUSY && holder > 0)
+                log_error("another ctrcert-agent holds %s/lock (pid %ld)", dir, (long) holder);
+        else if (r == -EBUSY)
+                log_error("another ctrcert-agent holds %s/lock", dir);
+        else if (r < 0)
+                log_error_errno(r, "cannot lock %s/lock: %m", dir);
+        return r;
+}
+
 /*
  * Work a previous agent left: its unfinished jobs (killed, crashed, host
  * rebooted), and certificates saved while no agent ran at all (stopped,
@@ -285,10 +298,12 @@ static void agent_done(struct agent *a) {
         engine_free(a->engine);
         sd_event_unref(a->event);
         config_free(a->cfg);
+        if (a->lock_fd >= 0)
+                close(a->lock_fd); /* last: until here, this agent still acts on the state */
 }
 
 int main(int argc, char **argv) {
-        struct agent a = { .config_path = CTRCERT_CONFIG_PATH, .bus_spec = "system" };
+        struct agent a = { .config_path = CTRCERT_CONFIG_PATH, .bus_spec = "system", .lock_fd = -1 };
         struct bindings *b = NULL;
         int r;
 
@@ -304,27 +319,37 @@ int main(int argc, char **argv) {
                 agent_done(&a);
                 return 1;
         }
-        /* 2. One event loop; the engine turns saved certificates into jobs. */
+        /* 2. The state is ours alone, or we change nothing and stop. */
+        r = lock_state(&a);
+        if (r < 0) {
+                bindings_unref(b);
+                log_error("not starting");
+                agent_done(&a);
+                return 1;
+        }
+        /* 3. One event loop; the engine turns saved certificates into jobs. */
         r = setup_loop(&a);
         if (r >= 0)
                 r = engine_new(a.event, a.cfg, b, on_job_finished, &a, &a.engine);
         else
                 bindings_unref(b);
-        /* What a previous agent left: unfinished jobs, certificates saved while none ran. */
-        if (r >= 0)
-                r = pick_up_work(&a);
-        if (r >= 0)
-                r = crlpub_new(a.event, a.cfg->state_dir, a.cfg->agent.crl_publish, &a.crlpub);
-        /* 3. The bus: certmonger's signals in, our API out. */
+        /* 4. The bus: certmonger's signals in, our API out; the name is ours before any work starts. */
         if (r >= 0)
                 r = bus_new(a.event, a.bus_spec, on_connected, on_disconnected, &a, &a.bus);
         if (r >= 0)
                 r = bus_start(a.bus);
+        /* 5. What a previous agent left: unfinished jobs, certificates saved while none ran. */
+        if (r >= 0)
+                r = pick_up_work(&a);
+        if (r >= 0)
+                r = crlpub_new(a.event, a.cfg->state_dir, a.cfg->agent.crl_publish, &a.crlpub);
         if (r < 0) {
                 log_error_errno(r, "cannot start: %m");
                 agent_done(&a);
                 return 1;
         }
+        /* READY only now: the name is ours, the previous agent's work is picked up, the CRL published. */
+        sd_notifyf(0, "READY=1\nSTATUS=watching %zu bindings", bindings_count(engine_bindings(a.engine)));
         log_info("watching %zu bindings on the %s bus", bindings_count(engine_bindings(a.engine)), a.bus_spec);
         r = sd_event_loop(a.event);
         agent_done(&a);

@@ -53,7 +53,9 @@ int material_read(const struct mf_cert *c, int source, const char *ca_bundle, ch
                 snprintf(errbuf, errlen, "%s has no bundle to copy", c->id);
                 return -EINVAL;
         }
-        r = read_file_full(path, FILEIO_MAX_SIZE, ret, ret_len);
+        /* The bundle's directory may be a service account's: no FIFO or symlink it planted is read. */
+        r = source == COPY_BUNDLE ? read_file_safe(path, FILEIO_MAX_SIZE, ret, ret_len)
+                                  : read_file_full(path, FILEIO_MAX_SIZE, ret, ret_len);
         if (r < 0)
                 snprintf(errbuf, errlen, "%s: %s", path, strerror(-r));
         return r;

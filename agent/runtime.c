@@ -31,16 +31,17 @@ static int argv_build(char ***ret, const char *first, ...) {
         return 0;
 }
 
+/* "--" before every name: whatever a name looks like, podman and docker never take it for an option. */
 int runtime_action_argv(const struct config *cfg, const struct mf_container *b, const char *name, char ***ret) {
         const char *cli = runtime_cli(cfg, b->runtime);
         char sig[16];
 
         switch (b->action) {
         case ACTION_RESTART:
-                return argv_build(ret, cli, "restart", name, NULL);
+                return argv_build(ret, cli, "restart", "--", name, NULL);
         case ACTION_RELOAD:
                 snprintf(sig, sizeof(sig), "%d", b->signal);
-                return argv_build(ret, cli, "kill", "--signal", sig, name, NULL);
+                return argv_build(ret, cli, "kill", "--signal", sig, "--", name, NULL);
         case ACTION_EXEC:
                 return runtime_exec_argv(cfg, b->runtime, name, b->exec, ret);
         default:
@@ -53,7 +54,7 @@ int runtime_exec_argv(const struct config *cfg, int runtime, const char *name, c
         int r;
 
         /* On the host for a systemd unit; never through a shell: the manifest's argv goes to exec as it is. */
-        r = runtime == RUNTIME_SYSTEMD ? 0 : argv_build(ret, runtime_cli(cfg, runtime), "exec", name, NULL);
+        r = runtime == RUNTIME_SYSTEMD ? 0 : argv_build(ret, runtime_cli(cfg, runtime), "exec", "--", name, NULL);
         STRV_FOREACH(a, cmd)
                 if (r >= 0)
                         r = strv_push(ret, *a);
@@ -61,7 +62,7 @@ int runtime_exec_argv(const struct config *cfg, int runtime, const char *name, c
 }
 
 int runtime_copy_argv(const struct config *cfg, int runtime, const char *name, char ***ret) {
-        return argv_build(ret, runtime_cli(cfg, runtime), "exec", "-i", name, "tar", "-x", "-p", "-f", "-", "-C", "/",
+        return argv_build(ret, runtime_cli(cfg, runtime), "exec", "-i", "--", name, "tar", "-x", "-p", "-f", "-", "-C", "/",
                           NULL);
 }
 

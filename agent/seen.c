@@ -61,7 +61,7 @@ static int load(struct seen *s) {
         _cleanup_free_ char *text = NULL;
         char *line, *save = NULL;
         size_t lineno = 1;
-        int r = read_file_full(s->file, FILEIO_MAX_SIZE, &text, NULL);
+        int r = read_file_safe(s->file, FILEIO_MAX_SIZE, &text, NULL);
 
         if (r == -ENOENT)
                 return 0;

@@ -3,15 +3,19 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <libgen.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fileio.h"
 #include "macro.h"
+#include "safedir.h"
 
 /*
  * Opens path for reading if it is a regular file. O_NONBLOCK: opening a FIFO
@@ -108,16 +112,53 @@ static int write_all(int fd, const void *data, size_t len) {
         return 0;
 }
 
-static int fsync_parent_dir(const char *path) {
-        _cleanup_free_ char *copy = strdup(path);
-        _cleanup_close_ int dfd = -1;
+#define TMP_SUFFIX_LEN 6
 
-        if (!copy)
-                return -ENOMEM;
-        dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
-                return negative_errno();
-        if (fsync(dfd) < 0)
+/* Six characters of [A-Za-z0-9]: random, or (early at boot, no entropy yet) from the clock, as mkostemp does. */
+static void tmp_suffix(char ret[TMP_SUFFIX_LEN + 1], unsigned attempt) {
+        static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        unsigned char rnd[TMP_SUFFIX_LEN];
+
+        if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t) sizeof(rnd)) {
+                struct timespec ts;
+
+                clock_gettime(CLOCK_MONOTONIC, &ts);
+                for (size_t i = 0; i < sizeof(rnd); i++)
+                        rnd[i] = (unsigned char) ((uint64_t) ts.tv_nsec >> (i * 5)) ^ (unsigned char) (getpid() >> i) ^
+                                 (unsigned char) (attempt * 7u + i);
+        }
+        for (size_t i = 0; i < sizeof(rnd); i++)
+                ret[i] = chars[rnd[i] % (sizeof(chars) - 1)];
+        ret[TMP_SUFFIX_LEN] = '\0';
+}
+
+/* An empty file name.tmpXXXXXX beside name in dfd, opened for writing; never an existing entry (O_EXCL keeps even a guessed name safe). */
+static int tmp_create(int dfd, const char *name, char **ret_tmp, int *ret_fd) {
+        for (unsigned attempt = 0; attempt < 100; attempt++) {
+                _cleanup_free_ char *tmp = NULL;
+                char suffix[TMP_SUFFIX_LEN + 1];
+                int fd;
+
+                tmp_suffix(suffix, attempt);
+                if (asprintf(&tmp, "%s.tmp%s", name, suffix) < 0)
+                        return -ENOMEM;
+                fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+                if (fd >= 0) {
+                        *ret_tmp = TAKE_PTR(tmp);
+                        *ret_fd = fd;
+                        return 0;
+                }
+                if (errno != EEXIST)
+                        return negative_errno();
+        }
+        return -EEXIST;
+}
+
+/* dfd is an O_PATH fd (safedir.h): fsync needs the directory opened for reading. */
+static int fsync_dir(int dfd) {
+        _cleanup_close_ int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd < 0 || fsync(fd) < 0)
                 return negative_errno();
         return 0;
 }
@@ -128,14 +169,16 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 
 int write_file_atomic_owned(const char *path, const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid) {
         _cleanup_free_ char *tmp = NULL;
-        _cleanup_close_ int fd = -1;
+        _cleanup_close_ int dfd = -1, fd = -1;
+        const char *name;
         int r;
 
-        if (asprintf(&tmp, "%s.tmpXXXXXX", path) < 0)
-                return -ENOMEM;
-        fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0)
-                return negative_errno();
+        /* Everything from here on is relative to this directory: swapping it for a link later changes nothing. */
+        r = safedir_open_parent(path, &dfd, &name);
+        if (r >= 0)
+                r = tmp_create(dfd, name, &tmp, &fd);
+        if (r < 0)
+                return r;
 
         /* Owner and mode are set before any byte is written: a key is never readable by others. */
         if ((uid != (uid_t) -1 || gid != (gid_t) -1) && fchown(fd, uid, gid) < 0)
@@ -144,13 +187,27 @@ int write_file_atomic_owned(const char *path, const void *data, size_t len, mode
                 r = negative_errno();
         else if ((r = write_all(fd, data, len)) >= 0 && fsync(fd) < 0)
                 r = negative_errno();
-        if (r >= 0 && rename(tmp, path) < 0)
+        /* rename replaces whatever is at name (a FIFO, a link) without opening it. */
+        if (r >= 0 && renameat(dfd, tmp, dfd, name) < 0)
                 r = negative_errno();
         if (r < 0) {
-                unlink(tmp);
+                unlinkat(dfd, tmp, 0);
                 return r;
         }
-        return fsync_parent_dir(path);
+        return fsync_dir(dfd);
+}
+
+int read_file_safe(const char *path, size_t max, char **ret, size_t *ret_len) {
+        _cleanup_close_ int dfd = -1, fd = -1;
+        const char *name;
+        int r;
+
+        r = safedir_open_parent(path, &dfd, &name);
+        if (r >= 0)
+                r = safedir_open_regular(dfd, name, &fd);
+        if (r < 0)
+                return r;
+        return read_fd_full(fd, max, ret, ret_len);
 }
 
 int lock_dir(const char *path, int operation) {
@@ -165,21 +222,9 @@ int lock_dir(const char *path, int operation) {
 }
 
 int mkdir_parents(const char *path, mode_t mode) {
-        _cleanup_free_ char *p = strdup(path);
+        _cleanup_close_ int fd = -1;
 
-        if (!p)
-                return -ENOMEM;
-        for (char *s = p + 1; *s; s++) {
-                if (*s != '/')
-                        continue;
-                *s = '\0';
-                if (mkdir(p, mode) < 0 && errno != EEXIST)
-                        return negative_errno();
-                *s = '/';
-        }
-        if (mkdir(p, mode) < 0 && errno != EEXIST)
-                return negative_errno();
-        return 0;
+        return safedir_open(path, true, mode, &fd);
 }
 
 int check_private_file(const char *path) {

@@ -12,21 +12,31 @@
  * FIFO, device or socket and -EISDIR for a directory, without blocking.
  */
 int read_file_full(const char *path, size_t max, char **ret, size_t *ret_len);
-/* Reads fd to its end (a pipe too), NUL-terminated. -EFBIG past max bytes: the caller stops the writer. */
+/* Reads fd to its end (a pipe too), NUL-terminated; the caller closes it. -EFBIG past max bytes: the
+ * caller stops a writer. */
 int read_fd_full(int fd, size_t max, char **ret, size_t *ret_len);
 /* What a read_file_full() failure means, for a message. */
 const char *read_error_str(int error);
+/*
+ * Reads a file in a directory others than root may own (see safedir.h):
+ * no symlink they planted is followed, the file itself is never a symlink
+ * (-ELOOP), and a FIFO, device or socket is refused without waiting on it
+ * (-EBADFD).
+ */
+int read_file_safe(const char *path, size_t max, char **ret, size_t *ret_len);
 
 /*
  * Replaces path atomically: temp file in the same directory, fchmod, write,
  * fsync, rename, fsync of the directory. Readers see the old or the new file,
- * never a half-written one.
+ * never a half-written one. The directory is resolved as safedir.h says (no
+ * symlink a non-root owner planted is followed), and whatever was at path (a
+ * FIFO, a symlink) is replaced, never opened.
  */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 /* The same, owned by uid:gid ((uid_t) -1 / (gid_t) -1 leave one unchanged). */
 int write_file_atomic_owned(const char *path, const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid);
 
-/* Creates a directory and its parents (missing ones get mode). */
+/* Creates a directory and its parents (missing ones get mode), resolved as safedir.h says. */
 int mkdir_parents(const char *path, mode_t mode);
 
 /* -EPERM when the file is readable by group or others (a private key must not be). */

@@ -538,12 +538,84 @@ static int match_check(struct ywalk *w, const struct ynode *n, const char *field
         return 0;
 }
 
+/* ---- names handed to runtimes: never an option, never a path ---- */
+
+#define RUNTIME_NAME_MAX 255
+
+static bool ascii_alnum(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* podman's rule, [a-zA-Z0-9][a-zA-Z0-9_.-]* (docker's is the same but for a second character). */
+static bool container_name_valid(const char *s) {
+        if (!ascii_alnum(s[0]) || strlen(s) > RUNTIME_NAME_MAX)
+                return false;
+        for (; *s; s++)
+                if (!ascii_alnum(*s) && !strchr("_.-", *s))
+                        return false;
+        return true;
+}
+
+/* systemd's rule: PREFIX[@INSTANCE].TYPE of [a-zA-Z0-9:_.\\-], the instance not empty (a template cannot be restarted). */
+static bool unit_name_valid(const char *s) {
+        static const char *const types[] = { "service", "socket", "target", "device", "mount", "automount",
+                                             "swap", "timer", "path", "slice", "scope" };
+        const char *dot = strrchr(s, '.'), *at = strchr(s, '@');
+        bool type_ok = false;
+
+        if (!dot || dot == s || strlen(s) > RUNTIME_NAME_MAX)
+                return false;
+        for (size_t i = 0; i < ELEMENTSOF(types); i++)
+                type_ok = type_ok || streq(dot + 1, types[i]);
+        if (!type_ok || (at && (at == s || at + 1 >= dot || strchr(at + 1, '@'))))
+                return false;
+        for (const char *p = s; p < dot; p++)
+                if (!ascii_alnum(*p) && !strchr(":_.\\-@", *p))
+                        return false;
+        return true;
+}
+
+static const struct ynode *mapping_value(const struct ynode *map, const char *key) {
+        for (size_t i = 0; map->kind == YNODE_MAPPING && i + 1 < map->n_items; i += 2)
+                if (map->items[i]->kind == YNODE_SCALAR && streq(map->items[i]->value, key))
+                        return map->items[i + 1];
+        return map;
+}
+
+static bool printable(const char *s) {
+        for (; *s; s++)
+                if ((unsigned char) *s < 0x20 || *s == 0x7f)
+                        return false;
+        return true;
+}
+
+/* The name goes to a runtime's command line or to systemd: its syntax is checked against the runtime's own rule. */
+static int container_name_check(struct ywalk *w, const struct ynode *n, const char *field, const struct mf_container *c) {
+        _cleanup_free_ char *path = yfield_path(field, "name");
+        bool unit = c->runtime == RUNTIME_SYSTEMD;
+        const char *what, *rule;
+
+        if (!path)
+                return -ENOMEM;
+        if (unit ? unit_name_valid(c->name) : container_name_valid(c->name))
+                return 0;
+        what = unit ? "systemd unit name" : c->runtime == RUNTIME_DOCKER ? "docker container name" : "podman container name";
+        rule = unit ? "PREFIX[@INSTANCE].TYPE of letters, digits and :_.\\-, e.g. httpd.service"
+                    : "a letter or digit, then letters, digits, _ . or -";
+        if (!printable(c->name))
+                return ywalk_error(w, mapping_value(n, "name"), path, "a name with control characters is not a valid %s (%s)",
+                                   what, rule);
+        return ywalk_error(w, mapping_value(n, "name"), path, "'%s' is not a valid %s (%s)", c->name, what, rule);
+}
+
 /* What one container entry says must hold together; checked after its keys. */
 static int container_check(struct ywalk *w, const struct ynode *n, const char *field, struct mf_container *c) {
-        int ret = 0;
+        int r, ret = 0;
 
         if (!!c->name == !!c->match)
                 ret = ywalk_error(w, n, field, "give exactly one of name and match");
+        else if (c->name && (r = container_name_check(w, n, field, c)) < 0)
+                ret = r;
         if (c->match && match_check(w, n, field, c->match) < 0)
                 ret = -EINVAL;
         if ((c->action == ACTION_EXEC) != !!c->exec)

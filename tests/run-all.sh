@@ -66,7 +66,7 @@ mkdir -p "$ASAN_BUILD"
 out=$(verdict "sanitizer build" $?)
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 out+=$'\n'$(unit_tests "$ASAN_BUILD" asan-unit)
-for t in 10-helper-direct 30-concurrency 40-ctrcertctl 42-audit-bounds 50-agent 52-agent-burst 70-agent-durable 71-agent-retries 72-agent-material 73-agent-after 75-podman-api; do
+for t in 10-helper-direct 30-concurrency 40-ctrcertctl 42-audit-bounds 50-agent 52-agent-burst 57-agent-hostile 70-agent-durable 71-agent-retries 72-agent-material 73-agent-after 75-podman-api; do
         out+=$'\n'$(BUILD=$ASAN_BUILD bash "$TOP/tests/integration/$t.sh" 2>&1 | sed 's/^\(not \)\{0,1\}ok - /&asan: /')
 done
 tally "$out"

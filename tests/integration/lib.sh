@@ -94,6 +94,20 @@ entry() { printf '  - id: %s\n    cert: %s/%s.crt\n    key: %s/%s.key\n    names
 # sleeper NAME [PODMAN-RUN-OPTIONS…]: a container that only sleeps, started with --init.
 sleeper() { podman run -d --init --name "$1" "${@:2}" localhost/ctrcert-tls sleep 100000 >/dev/null; }
 
+# stop_agent: SIGTERM to AGENT_PID and its exit within 10 s; an agent that does not stop is killed
+# and the function fails.
+stop_agent() {
+        kill -TERM "$AGENT_PID" 2>/dev/null
+        for _ in $(seq 100); do kill -0 "$AGENT_PID" 2>/dev/null || break; sleep 0.1; done
+        if kill -0 "$AGENT_PID" 2>/dev/null; then
+                kill -KILL "$AGENT_PID"
+                wait "$AGENT_PID" 2>/dev/null
+                return 1
+        fi
+        wait "$AGENT_PID" 2>/dev/null
+        return 0
+}
+
 # ---- watching the agent ----
 
 # watch_jobs: records the agent's JobFinished signals in $T/jobs.log (dbus-monitor).
@@ -120,3 +134,29 @@ ctl() { "$CTL" --config "$CONF" "$@"; }
 # wait_jobs CONTAINER N: until N finished jobs name CONTAINER (60 s).
 has_jobs() { [ "$(jobs_for "$1")" -ge "$2" ]; }
 wait_jobs() { wait_until 60 has_jobs "$@"; }
+
+# ---- what the agent's surroundings see of it ----
+
+# listen_notify SOCKET LOG: a datagram socket like systemd's NOTIFY_SOCKET; each message it
+# receives is appended to LOG.
+listen_notify() {
+        /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a") as log:
+    while True:
+        log.write(s.recv(4096).decode() + "\n")
+        log.flush()
+' "$1" "$2" &
+        PIDS+=("$!")
+        for _ in $(seq 100); do [ -S "$1" ] && return 0; sleep 0.05; done
+        return 1
+}
+
+# make_recorder PATH: a runtime CLI for agent.podman/agent.docker that appends its argv (one
+# line) to PATH.argv and its environment to PATH.env, then runs podman with the same arguments.
+make_recorder() {
+        printf '#!/bin/sh\nprintf "%%s\\n" "$*" >>"%s.argv"\nenv >>"%s.env"\nexec podman "$@"\n' "$1" "$1" >"$1"
+        chmod +x "$1"
+}

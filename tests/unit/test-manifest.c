@@ -30,7 +30,7 @@ static const char full[] =
         "      - match: '^haproxy-bundle-podman-[0-9]+$'\n"
         "        action: reload\n"
         "        after: [rabbitmq-bundle-podman-0]\n"
-        "      - name: httpd\n"
+        "      - name: httpd.service\n"
         "        runtime: systemd\n"
         "        action: reload\n"
         "        signal: USR1\n";
@@ -310,6 +310,57 @@ START_TEST(test_fragments_merge) {
 }
 END_TEST
 
+/* Names go to a runtime's command line or to systemd: never an option, never a control character. */
+static const struct {
+        const char *name, *runtime;
+        bool valid;
+} runtime_names_cases[] = {
+        { "--all", "podman", false },
+        { "-l", "podman", false },
+        { "", "podman", false },
+        { "a\\tb", "podman", false },
+        { "a\\nb", "docker", false },
+        { "a/b", "podman", false },
+        { "a b", "docker", false },
+        { ".hidden", "podman", false },
+        { "ctr-1.web_x", "podman", true },
+        { "0abc", "docker", true },
+        { "httpd", "systemd", false },
+        { "--all.service", "systemd", true }, /* systemd's own rule; it goes over D-Bus, never a command line */
+        { "foo@.service", "systemd", false },
+        { "a b.service", "systemd", false },
+        { "httpd.service", "systemd", true },
+        { "getty@tty1.service", "systemd", true },
+        { "system-x\\x2dy.slice", "systemd", true },
+};
+
+START_TEST(test_runtime_names) {
+        _cleanup_(diag_list_clear) struct diag_list d = {};
+        _cleanup_free_ char *text = NULL;
+        struct manifest *m = NULL;
+        int r;
+
+        ck_assert_int_ge(asprintf(&text,
+                                  "version: 1\ncertificates:\n  - id: a\n    cert: /c\n    key: /k\n"
+                                  "    names: {dns: [a.example]}\n    containers:\n      - runtime: %s\n"
+                                  "        name: \"%s\"\n",
+                                  runtime_names_cases[_i].runtime, runtime_names_cases[_i].name),
+                         0);
+        r = load(text, &m, &d);
+        if (runtime_names_cases[_i].valid) {
+                ck_assert_int_eq(r, 0);
+                manifest_free(m);
+                return;
+        }
+        ck_assert_int_lt(r, 0);
+        if (!diag_has(&d, DIAG_ERROR, "m.yaml:9:15: error: certificates[0].containers[0].name", "is not a valid")) {
+                diag_dump(&d);
+                ck_abort_msg("'%s' (%s) was not refused at its position", runtime_names_cases[_i].name,
+                             runtime_names_cases[_i].runtime);
+        }
+}
+END_TEST
+
 static Suite *manifest_suite(void) {
         Suite *s = suite_create("manifest");
         TCase *tc = tcase_create("core");
@@ -321,6 +372,7 @@ static Suite *manifest_suite(void) {
         tcase_add_test(tc, test_too_many_fragments);
         tcase_add_test(tc, test_match_bounds);
         tcase_add_test(tc, test_policy_only_skips_regcomp);
+        tcase_add_loop_test(tc, test_runtime_names, 0, (int) ELEMENTSOF(runtime_names_cases));
         suite_add_tcase(s, tc);
         return s;
 }
