@@ -2,8 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdbool.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -11,9 +9,8 @@
 
 #include "log.h"
 #include "macro.h"
+#include "process.h"
 #include "spawn.h"
-
-extern char **environ;
 
 struct spawn {
         pid_t pid;
@@ -94,62 +91,6 @@ static int on_timeout(sd_event_source *src, uint64_t usec, void *userdata) {
         return 0;
 }
 
-/*
- * The agent's environment without what systemd gave the agent alone: under
- * systemd a child that saw NOTIFY_SOCKET (podman does) would speak for the
- * agent, WATCHDOG_* would have it ping for us, LISTEN_* claim our sockets.
- */
-static char **child_environ(void) {
-        static const char *const agent_only[] = { "NOTIFY_SOCKET=", "WATCHDOG_PID=", "WATCHDOG_USEC=",
-                                                  "LISTEN_PID=", "LISTEN_FDS=", "LISTEN_FDNAMES=" };
-        size_t n = 0, k = 0;
-        char **env;
-
-        while (environ[n])
-                n++;
-        env = calloc(n + 1, sizeof(*env));
-        if (!env)
-                return NULL;
-        for (size_t i = 0; i < n; i++) {
-                bool keep = true;
-
-                for (size_t j = 0; j < ELEMENTSOF(agent_only) && keep; j++)
-                        keep = strncmp(environ[i], agent_only[j], strlen(agent_only[j])) != 0;
-                if (keep)
-                        env[k++] = environ[i];
-        }
-        return env;
-}
-
-static int spawn_child(char *const argv[], int in_fd, int out_fd, pid_t *ret_pid) {
-        _cleanup_free_ char **env = child_environ();
-        posix_spawn_file_actions_t fa;
-        posix_spawnattr_t attr;
-        sigset_t none, defaults;
-        int r;
-
-        if (!env)
-                return -ENOMEM;
-        sigemptyset(&none);
-        sigfillset(&defaults);
-        posix_spawn_file_actions_init(&fa);
-        posix_spawnattr_init(&attr);
-        if (in_fd >= 0)
-                posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
-        else
-                posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-        posix_spawn_file_actions_adddup2(&fa, out_fd, 2);
-        /* Our blocked signals (SIGCHLD, SIGTERM, …) and handlers are ours, not the child's. */
-        posix_spawnattr_setsigmask(&attr, &none);
-        posix_spawnattr_setsigdefault(&attr, &defaults);
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-        r = posix_spawnp(ret_pid, argv[0], &fa, &attr, argv, env);
-        posix_spawn_file_actions_destroy(&fa);
-        posix_spawnattr_destroy(&attr);
-        return -r;
-}
-
 int spawn_start(sd_event *event, char *const argv[], int in_fd, uint64_t timeout_usec, spawn_done_t done,
                 void *userdata, struct spawn **ret) {
         struct spawn *s = calloc(1, sizeof(*s));
@@ -165,7 +106,7 @@ int spawn_start(sd_event *event, char *const argv[], int in_fd, uint64_t timeout
                 return negative_errno();
         }
         s->out_fd = fds[0];
-        r = spawn_child(argv, in_fd, fds[1], &s->pid);
+        r = process_spawn(argv, &(struct process_fds) { .in = in_fd, .out = fds[1], .err = fds[1] }, &s->pid);
         close(fds[1]);
         if (r >= 0)
                 r = sd_event_add_child(event, &s->child, s->pid, WEXITED, on_child, s);

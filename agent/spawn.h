@@ -5,10 +5,10 @@
 #include <systemd/sd-event.h>
 
 /*
- * The one place the agent starts programs: posix_spawn (never a shell), the
- * child reaped through sd-event, its output (stdout and stderr, bounded)
- * kept for the report, and a timeout after which it is killed.
- * SIGCHLD must be blocked (main does it).
+ * The agent's children on its event loop: started by process_spawn()
+ * (common/process.c, never a shell, no notify socket), reaped through
+ * sd-event, their output (stdout and stderr, bounded) kept for the report,
+ * and killed after a timeout. SIGCHLD must be blocked (main does it).
  */
 
 #define SPAWN_OUTPUT_MAX 16384

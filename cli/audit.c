@@ -8,60 +8,23 @@
  * on a container that never sees the renewal.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <regex.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "cli.h"
-#include "fileio.h"
+#include "process.h"
 #include "log.h"
 #include "manifest.h"
 #include "strv.h"
 
 #define CAPTURE_MAX (16u * 1024u * 1024u)
 
-extern char **environ;
 
-/*
- * Runs argv (no shell) and returns its stdout; stderr goes to ours. -EIO on
- * a non-zero exit, -EFBIG when the output passes CAPTURE_MAX (the child is
- * killed then: a runtime must not make us hold unbounded memory).
- */
+/* Runs argv (no shell) and returns its stdout, at most CAPTURE_MAX bytes. */
 static int capture(char *const argv[], char **ret) {
-        _cleanup_free_ char *out = NULL;
-        posix_spawn_file_actions_t fa;
-        size_t len = 0;
-        int fds[2], status = 0, r;
-        pid_t pid;
-
-        if (pipe2(fds, O_CLOEXEC) < 0)
-                return negative_errno();
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-        r = -posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        close(fds[1]);
-        if (r < 0) {
-                close(fds[0]);
-                return r;
-        }
-        r = read_fd_full(fds[0], CAPTURE_MAX, &out, &len);
-        close(fds[0]);
-        if (r < 0)
-                (void) kill(pid, SIGKILL); /* it would block on a full pipe, or run on unread */
-        (void) waitpid(pid, &status, 0);
-        if (r < 0)
-                return r;
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                return -EIO;
-        *ret = TAKE_PTR(out);
-        return 0;
+        return process_capture(argv, CAPTURE_MAX, ret);
 }
 
 /* One running container and the host paths it mounts. */
