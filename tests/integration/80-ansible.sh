@@ -143,6 +143,10 @@ out=$(ANSIBLE_LIBRARY= ansible -i localhost, -c local -e ansible_python_interpre
         -m ctrcert.certmonger.certificate \
         -a "id=web2 template=web cert_file=$T/pki/web/web2.crt key_file=$T/pki/web/web2.key dns=evil.example" 2>&1)
 check_contains "a CA refusal fails the module with certmonger's ca-error" "not declared" "$out"
+out=$(ANSIBLE_LIBRARY= ansible -i localhost, -c local -e ansible_python_interpreter=/usr/bin/python3 localhost \
+        -m ctrcert.certmonger.certificate \
+        -a "id=web3 template=web cert_file=$T/pki/web/web3.crt key_file=$T/pki/web/web3.key dns=www.example principal=host/www.example@EXAMPLE" 2>&1)
+check_contains "a principal reaches the CA (getcert -K), which ctrcert refuses" "otherName" "$out"
 
 # Two hosts (both local, each with its own directories). No host holds a CA and none is named:
 # the role refuses to make a root on whichever comes first.
@@ -282,6 +286,10 @@ out=$(CTRCERT_MODULE_NO_DBUS=1 ansible -i localhost, -c local -e ansible_python_
         -m ctrcert.certmonger.certificate --check \
         -a "id=web cert_file=$T/pki/web/web.crt key_file=$T/pki/web/private/web.key dns=other.example organization=Example" 2>&1)
 check_contains "… and a changed one is changed" '"changed": true' "$out"
+out=$(ansible -i localhost, -c local -e ansible_python_interpreter=/usr/bin/python3 localhost -m ctrcert.certmonger.certificate \
+        -a "id=web cert_file=$T/pki/web/web.crt key_file=$T/pki/web/private/web.key dns=www.example organization=Example auto_renew=false" 2>&1)
+check_contains "auto_renew: false changes the request" '"changed": true' "$out"
+check_contains "… certmonger no longer renews it" "auto-renew: no" "$(gc list -i web)"
 
 # ca.crl_url, the host's trust store and the services, through a stand-in systemctl (no systemd
 # manager runs here): the first CRL is written, ctrcert-crl.timer and the agent enabled and started,

@@ -269,7 +269,7 @@ class Certmonger(object):
             "cert_owner": str(p.get("cert-owner", "")),
             "key_mode": "%04o" % int(p["key-perms"]) if "key-perms" in p else "",
             "cert_mode": "%04o" % int(p["cert-perms"]) if "cert-perms" in p else "",
-            "principal": sorted(str(x) for x in p.get("template-principal", [])),
+            "principal": sorted(str(x) for x in p.get("principal", p.get("template-principal", []))),
             "auto_renew": bool(p["autorenew"]) if "autorenew" in p else None,
         }
 
@@ -328,7 +328,8 @@ def parse_getcert_list(text):
         "cert_owner": "",
         "key_mode": "",
         "cert_mode": "",
-        "principal": names("principal name"),
+        # Not every certmonger lists it: unknown (None) is not compared.
+        "principal": names("principal name") if re.search(r"^\s+principal name:", text, re.M) else None,
         "auto_renew": {"yes": True, "no": False}.get(field("auto-renew")),
     }
 
@@ -387,7 +388,10 @@ def differences(current, want):
     """Fields that differ; fields getcert list cannot show (empty in current) are not compared."""
     out = []
     for k in RECREATE + REISSUE + UPDATE:
-        if k in UPDATE + ("key_type", "key_size") and (current[k] in ("", 0, None) or want[k] in ("", 0, None)):
+        # Unknown (None) is never compared; False is a value, not an unknown 0.
+        if current[k] is None or want[k] is None:
+            continue
+        if k in UPDATE + ("key_type", "key_size") and not isinstance(want[k], bool) and (current[k] in ("", 0) or want[k] in ("", 0)):
             continue
         if k == "subject" and subject_rdns(current[k]) == subject_rdns(want[k]):
             continue
