@@ -319,6 +319,13 @@ check_eq "… and the trust store was updated once" 1 "$(grep -c updated "$T/tru
 services_play
 check_eq "a second run changes nothing" 0 "$(recap_changed)"
 check_eq "… and updates the trust store no more" 1 "$(grep -c updated "$T/trust-updates" 2>/dev/null)"
+# Left to find them, the role picks this host's trust store and tool (check mode: nothing is
+# written outside the sandbox).
+anchors=/usr/local/share/ca-certificates
+[ -x /usr/bin/update-ca-trust ] && anchors=/etc/pki/ca-trust/source/anchors
+play --check -v -e ctrcert_trust_anchor_dir= -e '{"ctrcert_trust_update_command": []}' -e ctrcert_trust_anchor_name=ctrcert-test-$$
+check_contains "without settings, the distribution's anchors directory is found" "$anchors/ctrcert-test-$$.crt" "$(cat "$T/play.log")"
+check "… and nothing written there in check mode" test ! -e "$anchors/ctrcert-test-$$.crt"
 
 # ansible-test sanity writes tests/output into the collection: a copy in the sandbox. The
 # tests that install requirements with pip need the network and are skipped.
