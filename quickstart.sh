@@ -17,7 +17,7 @@ DEBIAN_PACKAGES=(
 )
 DEBIAN_TEST_PACKAGES=(clang libclang-rt-14-dev valgrind groff-base python3-dbusmock python3-dbus ansible-core ansible-lint
         selinux-policy-dev selinux-policy-default checkpolicy semodule-utils policycoreutils setools selinux-utils
-        debhelper lintian rpm prometheus)
+        debhelper lintian rpm prometheus python3-voluptuous)
 FEDORA_PACKAGES=(
         gcc make autoconf automake pkgconf-pkg-config
         openssl-devel dbus-devel systemd-devel libyaml-devel check-devel
@@ -26,7 +26,7 @@ FEDORA_PACKAGES=(
 )
 FEDORA_TEST_PACKAGES=(clang compiler-rt valgrind groff-base python3-dbusmock python3-dbus ansible-core ansible-lint
         selinux-policy-devel selinux-policy-targeted checkpolicy policycoreutils setools-console libselinux-utils
-        rpm-build systemd-rpm-macros golang-github-prometheus)
+        rpm-build systemd-rpm-macros golang-github-prometheus python3-voluptuous)
 
 install_missing() {
         local missing=() p

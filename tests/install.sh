@@ -1,6 +1,6 @@
 #!/bin/bash
 # make install (DESTDIR) for the Debian and the Fedora/RHEL layouts: every file in its place,
-# the systemd unit accepted by systemd-analyze, the tmpfiles snippet creating the state
+# the systemd units (the agent, the CRL timer and its service) accepted by systemd-analyze, the tmpfiles snippet creating the state
 # directories with their modes in a scratch root. Nothing is installed on the host.
 set -u
 TOP=${1:?usage: install.sh SRCDIR WORKDIR}
@@ -21,6 +21,7 @@ layout() {
                 make -j"$(nproc)" >/dev/null 2>&1 && make install DESTDIR="$root" >/dev/null 2>&1)
         check_eq "$name: make install DESTDIR" 0 "$?"
         expect=$(printf '%s\n' /usr/bin/ctrcertctl "$helper/ctrcert-submit" /usr/lib/systemd/system/ctrcert-agent.service \
+                /usr/lib/systemd/system/ctrcert-crl.service /usr/lib/systemd/system/ctrcert-crl.timer \
                 /usr/lib/tmpfiles.d/ctrcert.conf /usr/sbin/ctrcert-agent /usr/share/dbus-1/system.d/org.ctrcert.Agent1.conf \
                 /usr/share/doc/ctrcert/README.md /usr/share/doc/ctrcert/dbus-api.txt /usr/share/doc/ctrcert/examples/ctrcert.yaml \
                 /usr/share/doc/ctrcert/examples/manifest.yaml /usr/share/man/man5/ctrcert-manifest.5 \
@@ -31,6 +32,9 @@ layout() {
         check_eq "$name: the unit starts the installed agent with /etc's config" \
                 "ExecStart=/usr/sbin/ctrcert-agent --config /etc/ctrcert/ctrcert.yaml" \
                 "$(grep '^ExecStart=' "$root/usr/lib/systemd/system/ctrcert-agent.service")"
+        check_eq "$name: the CRL service runs the installed ctrcertctl with /etc's config" \
+                "ExecStart=/usr/bin/ctrcertctl --config /etc/ctrcert/ctrcert.yaml crl" \
+                "$(grep '^ExecStart=' "$root/usr/lib/systemd/system/ctrcert-crl.service")"
 }
 
 layout debian /usr/lib/certmonger
@@ -44,6 +48,20 @@ if command -v systemd-analyze >/dev/null; then
         out=$(systemd-analyze verify --man=no "$WORK/verify/ctrcert-agent.service" 2>&1)
         check_eq "systemd-analyze verify accepts the unit, every directive known" "" "$out"
 fi
+# The CRL timer and its service, verified together (the timer names the service).
+crl=$WORK/debian/root/usr/lib/systemd/system
+sed "s|/usr/bin/ctrcertctl|$WORK/debian/root/usr/bin/ctrcertctl|" "$crl/ctrcert-crl.service" >"$WORK/verify/ctrcert-crl.service"
+cp "$crl/ctrcert-crl.timer" "$WORK/verify/"
+if command -v systemd-analyze >/dev/null; then
+        out=$(cd "$WORK/verify" && systemd-analyze verify --man=no ctrcert-crl.timer ctrcert-crl.service 2>&1)
+        check_eq "systemd-analyze verify accepts ctrcert-crl.timer and .service" "" "$out"
+fi
+# Daily against a 7-day nextUpdate, caught up after downtime, spread over the fleet.
+for d in OnCalendar=daily Persistent=true RandomizedDelaySec= WantedBy=timers.target; do
+        grep -q "^$d" "$crl/ctrcert-crl.timer" && ok "the CRL timer has $d" || not_ok "the CRL timer has $d"
+done
+grep -q '^Type=oneshot' "$crl/ctrcert-crl.service" && ok "the CRL service is a oneshot" || not_ok "the CRL service is a oneshot"
+
 for d in Type=notify WatchdogSec= Restart=on-failure "StateDirectory=ctrcert ctrcert/agent" StateDirectoryMode=0700; do
         grep -q "^$d" "$unit" && ok "the unit has $d" || not_ok "the unit has $d"
 done

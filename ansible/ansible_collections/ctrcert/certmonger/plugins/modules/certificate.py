@@ -19,18 +19,15 @@ description:
     a change of key type, key size or file locations makes a new request; a change of owners or
     modes only updates the request.
   - Never sets pre- or post-save commands; ctrcert-agent acts on the containers.
+  - The options follow linux-system-roles/certificate's C(certificate_requests) where they mean the
+    same (see the collection's C(docs/certificate-requests.md)).
 version_added: "0.1.0"
-author: ctrcert developers
+author: ctrcert developers (@ctrcert)
 options:
   id:
     description: The request's nickname (C(getcert -I)); for ctrcert, the manifest id as well.
     type: str
     required: true
-  state:
-    description: Whether the request exists.
-    type: str
-    choices: [present, absent]
-    default: present
   ca:
     description: certmonger's nickname of the CA (C(getcert add-ca -c)).
     type: str
@@ -45,8 +42,48 @@ options:
     description: Where certmonger keeps the key. Required with I(state=present).
     type: path
   subject:
-    description: The subject (C(getcert -N)). Defaults to C(CN=) the first DNS name or address.
+    description:
+      - The whole subject (C(getcert -N)), such as C(CN=api.example,O=Example).
+      - Defaults to one made of I(common_name), I(organizational_unit), I(organization), I(locality),
+        I(state) and I(country); its CN defaults to the first DNS name, address or email.
+      - ctrcert signs the subject as requested, but its CN must be one of the declared names.
     type: str
+  common_name:
+    description: The subject's CN (default the first DNS name, address or email). Not with I(subject).
+    type: str
+  country:
+    description: The subject's C (two letters). Not with I(subject).
+    type: str
+  state:
+    description:
+      - Whether the request exists (C(present) or C(absent)); for the subject's ST see I(province).
+    type: str
+    choices: [present, absent]
+    default: present
+  province:
+    description: The subject's ST (state or province). Not with I(subject).
+    type: str
+  locality:
+    description: The subject's L. Not with I(subject).
+    type: str
+  organization:
+    description: The subject's O. Not with I(subject).
+    type: str
+  organizational_unit:
+    description: The subject's OU. Not with I(subject).
+    type: str
+  principal:
+    description:
+      - Kerberos principal names (C(getcert -K)), for a CA that issues them, such as FreeIPA's
+        C(IPA). ctrcert's helper refuses them (a principal is an otherName subjectAltName, which
+        ctrcert never issues), in upstream mode too.
+    type: list
+    elements: str
+    default: []
+  auto_renew:
+    description: Whether certmonger renews the certificate before it expires (C(getcert -r)/C(-R)).
+    type: bool
+    default: true
   dns:
     description: DNS names (C(getcert -D)).
     type: list
@@ -106,6 +143,17 @@ EXAMPLES = r"""
     ip: [172.17.1.10]
     key_owner: "42439"
     key_mode: "0640"
+
+- name: A TripleO-style request, with the subject's organization and no automatic renewal
+  ctrcert.certmonger.certificate:
+    id: haproxy-external
+    cert_file: /etc/pki/tls/certs/haproxy-external.crt
+    key_file: /etc/pki/tls/private/haproxy-external.key
+    dns: [overcloud.example.com]
+    organization: Example
+    key_type: RSA
+    key_size: 3072
+    auto_renew: false
 
 - name: Gone
   ctrcert.certmonger.certificate:
@@ -221,6 +269,8 @@ class Certmonger(object):
             "cert_owner": str(p.get("cert-owner", "")),
             "key_mode": "%04o" % int(p["key-perms"]) if "key-perms" in p else "",
             "cert_mode": "%04o" % int(p["cert-perms"]) if "cert-perms" in p else "",
+            "principal": sorted(str(x) for x in p.get("principal", p.get("template-principal", []))),
+            "auto_renew": bool(p["autorenew"]) if "autorenew" in p else None,
         }
 
     def _ca_nickname(self, ref):
@@ -278,15 +328,35 @@ def parse_getcert_list(text):
         "cert_owner": "",
         "key_mode": "",
         "cert_mode": "",
+        # Not every certmonger lists it: unknown (None) is not compared.
+        "principal": names("principal name") if re.search(r"^\s+principal name:", text, re.M) else None,
+        "auto_renew": {"yes": True, "no": False}.get(field("auto-renew")),
     }
+
+
+def dn_value(value):
+    """An RDN value as certmonger's -N reads it: DN specials escaped."""
+    return re.sub(r'([,+="\\<>;])', r"\\\1", value)
+
+
+def subject_of(params):
+    if params["subject"]:
+        return params["subject"]
+    cn = params["common_name"] or (params["dns"] or params["ip"] or params["email"] or [params["id"]])[0]
+    # certmonger's -N keeps the order given as the certificate's order: the most general first.
+    rdns = [("C", params["country"]), ("ST", params["province"]), ("L", params["locality"]),
+            ("O", params["organization"]), ("OU", params["organizational_unit"]), ("CN", cn)]
+    return ",".join("%s=%s" % (k, dn_value(v)) for k, v in rdns if v)
+
+
+def subject_rdns(subject):
+    """A subject's RDNs, in no order: getcert list prints them the other way round."""
+    return sorted(x.strip() for x in re.split(r"(?<!\\),", subject) if x.strip())
 
 
 def desired_state(params):
     dns, ip, email = sorted(params["dns"]), sorted(params["ip"]), sorted(params["email"])
-    subject = params["subject"]
-    if not subject:
-        first = (params["dns"] or params["ip"] or params["email"] or [params["id"]])[0]
-        subject = "CN=%s" % first
+    subject = subject_of(params)
     key_size = params["key_size"] or (256 if params["key_type"] == "EC" else 3072)
     return {
         "ca": params["ca"],
@@ -303,20 +373,27 @@ def desired_state(params):
         "cert_owner": params["cert_owner"] or "",
         "key_mode": "%04o" % int(params["key_mode"], 8) if params["key_mode"] else "",
         "cert_mode": "%04o" % int(params["cert_mode"], 8) if params["cert_mode"] else "",
+        "principal": sorted(params["principal"]),
+        "auto_renew": params["auto_renew"],
     }
 
 
 # What each kind of difference costs: a new request, a re-issue, or an update in place.
 RECREATE = ("cert_file", "key_file", "key_type", "key_size")
-REISSUE = ("ca", "template", "subject", "dns", "ip", "email")
-UPDATE = ("key_owner", "cert_owner", "key_mode", "cert_mode")
+REISSUE = ("ca", "template", "subject", "dns", "ip", "email", "principal")
+UPDATE = ("key_owner", "cert_owner", "key_mode", "cert_mode", "auto_renew")
 
 
 def differences(current, want):
     """Fields that differ; fields getcert list cannot show (empty in current) are not compared."""
     out = []
     for k in RECREATE + REISSUE + UPDATE:
-        if k in UPDATE + ("key_type", "key_size") and (current[k] in ("", 0) or want[k] in ("", 0)):
+        # Unknown (None) is never compared; False is a value, not an unknown 0.
+        if current[k] is None or want[k] is None:
+            continue
+        if k in UPDATE + ("key_type", "key_size") and not isinstance(want[k], bool) and (current[k] in ("", 0) or want[k] in ("", 0)):
+            continue
+        if k == "subject" and subject_rdns(current[k]) == subject_rdns(want[k]):
             continue
         if current[k] != want[k]:
             out.append(k)
@@ -325,7 +402,7 @@ def differences(current, want):
 
 def name_args(want):
     args = ["-c", want["ca"], "-T", want["template"], "-N", want["subject"]]
-    for flag, key in (("-D", "dns"), ("-A", "ip"), ("-E", "email")):
+    for flag, key in (("-D", "dns"), ("-A", "ip"), ("-E", "email"), ("-K", "principal")):
         for value in want[key]:
             args += [flag, value]
     return args
@@ -336,7 +413,7 @@ def owner_args(want):
     for flag, key in (("-o", "key_owner"), ("-O", "cert_owner"), ("-m", "key_mode"), ("-M", "cert_mode")):
         if want[key]:
             args += [flag, want[key]]
-    return args
+    return args + ["-r" if want["auto_renew"] else "-R"]
 
 
 def request(cm, params, want):
@@ -388,13 +465,21 @@ def main():
             cert_file=dict(type="path"),
             key_file=dict(type="path"),
             subject=dict(type="str"),
+            common_name=dict(type="str"),
+            country=dict(type="str"),
+            province=dict(type="str"),
+            locality=dict(type="str"),
+            organization=dict(type="str"),
+            organizational_unit=dict(type="str"),
+            principal=dict(type="list", elements="str", default=[]),
+            auto_renew=dict(type="bool", default=True),
             dns=dict(type="list", elements="str", default=[]),
             ip=dict(type="list", elements="str", default=[]),
             email=dict(type="list", elements="str", default=[]),
             key_type=dict(type="str", choices=["EC", "RSA"], default="EC"),
             key_size=dict(type="int"),
-            key_owner=dict(type="str"),
-            key_mode=dict(type="str"),
+            key_owner=dict(type="str", no_log=False),
+            key_mode=dict(type="str", no_log=False),
             cert_owner=dict(type="str"),
             cert_mode=dict(type="str"),
             wait=dict(type="bool", default=True),
@@ -402,6 +487,8 @@ def main():
             bus=dict(type="str", default="system"),
         ),
         required_if=[("state", "present", ("cert_file", "key_file"))],
+        mutually_exclusive=[("subject", "common_name"), ("subject", "country"), ("subject", "province"),
+                            ("subject", "locality"), ("subject", "organization"), ("subject", "organizational_unit")],
         supports_check_mode=True,
     )
     params = module.params
