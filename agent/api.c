@@ -7,6 +7,7 @@
 
 #include "api.h"
 #include "bus.h"
+#include "escape.h"
 #include "log.h"
 #include "strv.h"
 
@@ -44,6 +45,17 @@ static DBusMessage *error_reply(DBusMessage *m, int r, const char *fmt, ...) {
         return dbus_message_new_error(m, name, msg);
 }
 
+/*
+ * Appends a string as a D-Bus string: escaped (common/escape.c) first, since
+ * what the agent reports carries text from containers and runtimes, and
+ * libdbus aborts the whole process on a string that is not valid UTF-8.
+ */
+static bool append_text(DBusMessageIter *it, const char *s) {
+        _cleanup_free_ char *safe = escape_control(s ? s : "");
+
+        return safe && dbus_message_iter_append_basic(it, DBUS_TYPE_STRING, &safe);
+}
+
 struct array_builder {
         DBusMessageIter array;
         bool failed;
@@ -58,10 +70,9 @@ static int append_struct(struct array_builder *b, const char *types, ...) {
         ok = dbus_message_iter_open_container(&b->array, DBUS_TYPE_STRUCT, NULL, &st);
         va_start(ap, types);
         for (const char *t = types; *t && ok; t++) {
-                if (*t == 's') {
-                        const char *v = va_arg(ap, const char *);
-                        ok = dbus_message_iter_append_basic(&st, DBUS_TYPE_STRING, &v);
-                } else {
+                if (*t == 's')
+                        ok = append_text(&st, va_arg(ap, const char *));
+                else {
                         dbus_int64_t v = va_arg(ap, int64_t);
                         ok = dbus_message_iter_append_basic(&st, DBUS_TYPE_INT64, &v);
                 }
@@ -224,11 +235,12 @@ static DBusMessage *method_get_pause(struct api *api, DBusMessage *m, const char
         const char *reason = engine_get_pause(api->engine, &until_v);
         dbus_int64_t until = until_v;
         DBusMessage *reply = dbus_message_new_method_return(m);
+        DBusMessageIter it;
 
-        if (!reason)
-                reason = "";
-        if (reply && !dbus_message_append_args(reply, DBUS_TYPE_STRING, &reason, DBUS_TYPE_INT64, &until,
-                                               DBUS_TYPE_INVALID)) {
+        if (!reply)
+                return NULL;
+        dbus_message_iter_init_append(reply, &it);
+        if (!(append_text(&it, reason) && dbus_message_iter_append_basic(&it, DBUS_TYPE_INT64, &until))) {
                 dbus_message_unref(reply);
                 return NULL;
         }
@@ -371,14 +383,11 @@ void api_emit_job_finished(struct api *api, const struct job_report *r) {
         if (!m)
                 return;
         dbus_message_iter_init_append(m, &it);
-        ok = dbus_message_iter_append_basic(&it, DBUS_TYPE_STRING, &r->container) &&
-             dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "s", &ids);
+        ok = append_text(&it, r->container) && dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "s", &ids);
         STRV_FOREACH(id, r->cert_ids)
-                ok = ok && dbus_message_iter_append_basic(&ids, DBUS_TYPE_STRING, id);
-        ok = ok && dbus_message_iter_close_container(&it, &ids) &&
-             dbus_message_iter_append_basic(&it, DBUS_TYPE_STRING, &r->action) &&
-             dbus_message_iter_append_basic(&it, DBUS_TYPE_STRING, &r->result) &&
-             dbus_message_iter_append_basic(&it, DBUS_TYPE_STRING, &r->message);
+                ok = ok && append_text(&ids, *id);
+        ok = ok && dbus_message_iter_close_container(&it, &ids) && append_text(&it, r->action) &&
+             append_text(&it, r->result) && append_text(&it, r->message);
         if (ok)
                 dbus_connection_send(api->conn, m, NULL);
         dbus_message_unref(m);

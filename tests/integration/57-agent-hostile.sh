@@ -193,4 +193,19 @@ for _ in $(seq 200); do grep -q '^READY=1' "$T/notify.log" && break; sleep 0.05;
 check "an agent started with a FIFO at the publish path gets ready" grep -q '^READY=1' "$T/notify.log"
 check "… having replaced the FIFO" test -f "$WWW/ctrcert.crl" -a ! -p "$WWW/ctrcert.crl"
 
+# ---- a container whose output is not UTF-8 (libdbus aborts on such a string) ----
+manifest web-ctr >"$T/etc/manifest.yaml"
+cat >>"$T/etc/manifest.yaml" <<'EOM'
+        action: exec
+        exec: [sh, -c, 'printf "bad \377\376 bytes, a C1 CSI \302\233 too\n" >&2; exit 3']
+EOM
+check "the manifest with a noisy exec reloads" ctl reload
+jobs0=$(jobs_for web-ctr)
+ctl notify "$P/web.crt" >/dev/null
+check "the job ends" wait_jobs web-ctr $((jobs0 + 1))
+check_eq "… failed" failed "$(last_result web-ctr)"
+check_contains "… its message carries the bytes escaped" 'bad \xff\xfe bytes, a C1 CSI \xc2\x9b too' "$(last_message web-ctr)"
+check "the agent is still running" kill -0 "$AGENT_PID"
+check_contains "… and answers, the message escaped in status too" '\xff\xfe' "$(ctl status)"
+
 finish

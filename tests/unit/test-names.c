@@ -105,6 +105,24 @@ START_TEST(test_escape) {
 }
 END_TEST
 
+START_TEST(test_escape_c1_and_invalid_utf8) {
+        _cleanup_free_ char *c1 = escape_control("csi \xc2\x9b" "31m raw \x9b \xff end"),
+                            *bad = escape_control("bad \377\376 bytes"),
+                            *cut = escape_control("cut \xe2\x82"),      /* a character cut by a bound */
+                            *over = escape_control("\xc0\xaf \xed\xa0\x80 \xf4\x90\x80\x80"), /* overlong, surrogate, > U+10FFFF */
+                            *ok = escape_control("\xc2\xa0 \xe2\x82\xac \xf0\x9f\x94\x92");   /* NBSP, €, a lock */
+        char buf[8];
+
+        ck_assert_str_eq(c1, "csi \\xc2\\x9b31m raw \\x9b \\xff end");
+        ck_assert_str_eq(bad, "bad \\xff\\xfe bytes");
+        ck_assert_str_eq(cut, "cut \\xe2\\x82");
+        ck_assert_str_eq(over, "\\xc0\\xaf \\xed\\xa0\\x80 \\xf4\\x90\\x80\\x80");
+        ck_assert_str_eq(ok, "\xc2\xa0 \xe2\x82\xac \xf0\x9f\x94\x92");
+        escape_control_buf("ab\xe2\x82\xac", buf, 5);
+        ck_assert_str_eq(buf, "ab"); /* a character is never cut either */
+}
+END_TEST
+
 static Suite *names_suite(void) {
         Suite *s = suite_create("names");
         TCase *tc = tcase_create("core");
@@ -115,6 +133,7 @@ static Suite *names_suite(void) {
         tcase_add_test(tc, test_ip);
         tcase_add_test(tc, test_subtree);
         tcase_add_test(tc, test_escape);
+        tcase_add_test(tc, test_escape_c1_and_invalid_utf8);
         suite_add_tcase(s, tc);
         return s;
 }
