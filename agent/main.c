@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -25,6 +26,7 @@
 #include "log.h"
 #include "report.h"
 #include "statelock.h"
+#include "strv.h"
 
 struct agent {
         const char *config_path;
@@ -41,12 +43,35 @@ struct agent {
 
 /* ---- manifest ---- */
 
+/*
+ * The manifest tells a root process what to run in containers and which
+ * units to restart: it is read only when root alone could have written it
+ * (manifest_files_trusted, as the helper does), and exactly the files checked.
+ */
+static int check_manifest(const char *path, char *const *files, char *errbuf, size_t size) {
+        _cleanup_free_ char *bad = NULL, *why = NULL;
+        int r = manifest_files_trusted(path, files, &bad, &why);
+
+        if (r == -EPERM) {
+                log_error("manifest %s is not safe to trust: %s", bad, why);
+                if (errbuf)
+                        snprintf(errbuf, size, "%s is not safe to trust: %s", bad, why);
+        } else if (r < 0)
+                log_error_errno(r, "manifest %s cannot be checked: %m", bad ? bad : path);
+        return r;
+}
+
 static int load_bindings(const struct config *cfg, struct bindings **ret, char *errbuf, size_t size) {
         _cleanup_(diag_list_clear) struct diag_list d = {};
+        _cleanup_(strv_freep) char **files = NULL;
         struct manifest *m = NULL;
         int r;
 
-        r = manifest_load(cfg->manifest, &m, &d);
+        r = manifest_files(cfg->manifest, &files, &d);
+        if (r >= 0 && check_manifest(cfg->manifest, files, errbuf, size) < 0)
+                return -EPERM;
+        if (r >= 0)
+                r = files ? manifest_load_files_flags(files, 0, &m, &d) : manifest_load(cfg->manifest, &m, &d);
         for (size_t i = 0; i < d.n; i++) {
                 _cleanup_free_ char *s = NULL;
 
@@ -242,7 +267,14 @@ static int parse_args(int argc, char **argv, struct agent *a) {
 
 static int load_config(struct agent *a) {
         _cleanup_(diag_list_clear) struct diag_list d = {};
-        int r = config_load(a->config_path, &a->cfg, &d);
+        _cleanup_free_ char *why = NULL;
+        int r;
+
+        /* It names the runtime CLIs the agent runs as root: root's alone, or not read at all. */
+        r = path_check_trusted(a->config_path, S_IFREG, &why);
+        if (r == -EPERM)
+                return log_error_errno(r, "config %s is not safe to trust: %s", a->config_path, why);
+        r = config_load(a->config_path, &a->cfg, &d);
 
         if (r == -ENOENT)
                 return log_error_errno(r, "config %s: %m", a->config_path);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "fileio.h"
 #include "manifest.h"
@@ -943,4 +944,33 @@ int manifest_load(const char *path, struct manifest **ret, struct diag_list *dia
                 return -ENOENT;
         }
         return manifest_load_files(paths, ret, diags);
+}
+
+/* One path: 0 (or missing), -EPERM with the path and why, or another -errno. */
+static int trusted_one(const char *path, mode_t type, char **ret_path, char **ret_why) {
+        _cleanup_free_ char *why = NULL;
+        int r = path_check_trusted(path, type, &why);
+
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0) {
+                *ret_path = strdup(path);
+                *ret_why = TAKE_PTR(why);
+                if (!*ret_why)
+                        *ret_why = strdup(strerror(-r));
+        }
+        return r;
+}
+
+int manifest_files_trusted(const char *path, char *const *files, char **ret_path, char **ret_why) {
+        _cleanup_free_ char *dir = manifest_fragment_dir(path);
+        int r;
+
+        if (!dir)
+                return -ENOMEM;
+        r = trusted_one(dir, S_IFDIR, ret_path, ret_why);
+        STRV_FOREACH(f, files)
+                if (r >= 0)
+                        r = trusted_one(*f, S_IFREG, ret_path, ret_why);
+        return r;
 }

@@ -95,6 +95,14 @@ int manifest_load(const char *path, struct manifest **ret, struct diag_list *dia
  * are an error in diags and -E2BIG, never a silent drop.
  */
 int manifest_files(const char *path, char ***ret, struct diag_list *diags);
+/*
+ * Whether manifest.d/ and each of files (manifest_files()'s list) may be
+ * trusted as root's alone, like sshd's StrictModes (path_check_trusted): 0,
+ * or -EPERM with *ret_path and *ret_why naming the first that may not; a
+ * missing one is not checked (the loader reports it). Whoever else could
+ * write one would choose what the CA signs and what the root agent runs.
+ */
+int manifest_files_trusted(const char *path, char *const *files, char **ret_path, char **ret_why);
 /* The manifest.d/ directory beside path. */
 char *manifest_fragment_dir(const char *path);
 /* Loads exactly these files, merged (for `ctrcertctl manifest check FILE…`). */

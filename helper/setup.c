@@ -74,16 +74,16 @@ int helper_load_config(struct helper_ctx *ctx, struct helper_status *st) {
 
 /* The manifest, manifest.d/ and every fragment in it, as they will be read. */
 static int check_manifest_files(struct helper_status *st, const char *path, char *const *files) {
-        _cleanup_free_ char *dir = manifest_fragment_dir(path);
-        int r;
+        _cleanup_free_ char *bad = NULL, *why = NULL, *dir = manifest_fragment_dir(path);
+        int r = manifest_files_trusted(path, files, &bad, &why);
 
-        if (!dir)
-                return -ENOMEM;
-        r = check_trusted(st, "manifest directory", dir, S_IFDIR);
-        STRV_FOREACH(f, files)
-                if (r >= 0 || r == -ENOENT)
-                        r = check_trusted(st, "manifest", *f, S_IFREG);
-        return r == -ENOENT ? 0 : r;
+        if (r == -EPERM)
+                return helper_fail(st, FAIL_UNCONFIGURED, r, "manifest%s %s is not safe to trust: %s",
+                                   dir && streq(bad, dir) ? " directory" : "", bad, why);
+        if (r < 0 && r != -ENOMEM)
+                return helper_fail(st, FAIL_UNCONFIGURED, r, "manifest %s cannot be checked: %s", bad ? bad : path,
+                                   why ? why : strerror(-r));
+        return r;
 }
 
 int helper_load_manifest(const struct helper_ctx *ctx, struct manifest **ret, struct helper_status *st) {

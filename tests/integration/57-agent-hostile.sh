@@ -208,4 +208,25 @@ check_contains "… its message carries the bytes escaped" 'bad \xff\xfe bytes, 
 check "the agent is still running" kill -0 "$AGENT_PID"
 check_contains "… and answers, the message escaped in status too" '\xff\xfe' "$(ctl status)"
 
+# ---- a manifest fragment or a config someone else could write (StrictModes, as the helper) ----
+mkdir -p "$T/etc/manifest.d"
+printf 'version: 1\ncertificates:\n  - id: evil\n    cert: %s/evil.crt\n    key: %s/evil.key\n    names: {dns: [evil.example]}\n    containers: [{name: bystander, action: restart}]\n' \
+        "$P" "$P" >"$T/etc/manifest.d/evil.yaml"
+chown 65534:65534 "$T/etc/manifest.d/evil.yaml"
+out=$(ctl reload 2>&1)
+check_contains "a reload with a fragment uid 65534 owns is refused, naming it" \
+        "$T/etc/manifest.d/evil.yaml is not safe to trust" "$out"
+check "… the previous bindings stay (no evil binding)" lacks "evil" "$(ctl status)"
+check "the agent stops" stop_agent
+out=$("$AGENT" --config "$CONF" 2>&1)
+check_eq "an agent does not start with that fragment" 1 "$?"
+check_contains "… and says which file and why" "evil.yaml is not safe to trust" "$out"
+rm -f "$T/etc/manifest.d/evil.yaml"
+chmod g+w "$CONF"
+out=$("$AGENT" --config "$CONF" 2>&1)
+check_eq "nor with a group-writable config (it names the programs the agent runs)" 1 "$?"
+check_contains "… naming the config and the fix" "config $CONF is not safe to trust" "$out"
+chmod g-w "$CONF"
+check_eq "bystander was never restarted" "$by0" "$(started_at bystander)"
+
 finish
