@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,10 @@ struct request {
         char *cert_file; /* NULL until GetAll has told it (or not stored in a file) */
         bool renewing;   /* what its status last said */
         bool reported;   /* what hooks->renewing was last told */
+        char status[32]; /* its status ("" unknown) and stuck flag, and what hooks->state was last told */
+        bool stuck;
+        char reported_status[32];
+        bool reported_stuck;
         bool asked;      /* a GetAll for its cert-file was sent */
         struct request *next;
 };
@@ -68,7 +73,17 @@ const char *certmonger_owner(const struct certmonger *cm) {
 }
 
 /* Tells the hook when a request's renewing flips (once its cert-file is known). */
+static void request_report_state(struct certmonger *cm, struct request *req) {
+        if (!req->cert_file || !cm->hooks->state ||
+            (streq(req->status, req->reported_status) && req->stuck == req->reported_stuck))
+                return;
+        memcpy(req->reported_status, req->status, sizeof(req->status));
+        req->reported_stuck = req->stuck;
+        cm->hooks->state(req->cert_file, req->status, req->stuck, cm->userdata);
+}
+
 static void request_report(struct certmonger *cm, struct request *req) {
+        request_report_state(cm, req);
         if (!req->cert_file || req->renewing == req->reported)
                 return;
         req->reported = req->renewing;
@@ -100,6 +115,8 @@ static void requests_reset(struct certmonger *cm) {
 
                 cm->requests = req->next;
                 req->renewing = false;
+                req->status[0] = '\0';
+                req->stuck = false;
                 request_report(cm, req);
                 free(req->path);
                 free(req->cert_file);
@@ -217,6 +234,7 @@ static bool from_certmonger(const struct certmonger *cm, DBusMessage *m) {
 /* The request's properties, as certmonger lists them (unset ones are omitted). */
 struct request_props {
         const char *cert_file, *key_file, *nickname, *cert_storage, *status;
+        int stuck; /* -1: not told */
 };
 
 static void read_string_prop(DBusMessageIter *entry, struct request_props *p) {
@@ -226,6 +244,13 @@ static void read_string_prop(DBusMessageIter *entry, struct request_props *p) {
         dbus_message_iter_get_basic(entry, &key);
         dbus_message_iter_next(entry);
         dbus_message_iter_recurse(entry, &var);
+        if (streq(key, "stuck") && dbus_message_iter_get_arg_type(&var) == DBUS_TYPE_BOOLEAN) {
+                dbus_bool_t b;
+
+                dbus_message_iter_get_basic(&var, &b);
+                p->stuck = b;
+                return;
+        }
         if (dbus_message_iter_get_arg_type(&var) != DBUS_TYPE_STRING)
                 return;
         dbus_message_iter_get_basic(&var, &value);
@@ -278,6 +303,19 @@ static void getall_call_free(void *p) {
         free(c);
 }
 
+/* Takes what p says of the request's status: renewing or not, and the status itself (certmonger's own names). */
+static void request_set_status(struct request *req, const struct request_props *p) {
+        if (p->stuck >= 0)
+                req->stuck = p->stuck;
+        if (!p->status)
+                return;
+        req->renewing = status_is_renewing(p->status);
+        snprintf(req->status, sizeof(req->status), "%s", p->status);
+        for (char *c = req->status; *c; c++) /* certmonger's are A-Z and _; anything else is not shown raw */
+                if (!((*c >= 'A' && *c <= 'Z') || *c == '_'))
+                        *c = '?';
+}
+
 /* What GetAll says of a request's file and status; its reply is newer than any status signal before it. */
 static void request_learn(struct certmonger *cm, const char *path, const struct request_props *p) {
         struct request *req = request_get(cm, path);
@@ -286,8 +324,7 @@ static void request_learn(struct certmonger *cm, const char *path, const struct 
                 return;
         if (!req->cert_file && p->cert_file && (!p->cert_storage || streq(p->cert_storage, "FILE")))
                 req->cert_file = strdup(p->cert_file);
-        if (p->status)
-                req->renewing = status_is_renewing(p->status);
+        request_set_status(req, p);
         request_report(cm, req);
 }
 
@@ -306,7 +343,7 @@ static void on_getall(DBusPendingCall *pending, void *data) {
         struct getall_call *call = data;
         DBusMessage *reply = dbus_pending_call_steal_reply(pending);
         const char *error = reply ? dbus_message_get_error_name(reply) : NULL;
-        struct request_props p = {};
+        struct request_props p = { .stuck = -1 };
 
         if (!call->cm->owner_root) {
                 if (call->saved)
@@ -400,7 +437,7 @@ static void on_saved_signal(struct certmonger *cm, DBusMessage *m) {
 /* A request's status changed (PropertiesChanged: s interface, a{sv} changed, as invalidated). */
 static void on_props_signal(struct certmonger *cm, DBusMessage *m) {
         const char *path = dbus_message_get_path(m), *iface = NULL;
-        struct request_props p = {};
+        struct request_props p = { .stuck = -1 };
         struct request *req;
         DBusMessageIter it;
 
@@ -413,7 +450,7 @@ static void on_props_signal(struct certmonger *cm, DBusMessage *m) {
         req = request_get(cm, path);
         if (!req)
                 return;
-        req->renewing = status_is_renewing(p.status);
+        request_set_status(req, &p);
         if (req->cert_file || req->asked)
                 request_report(cm, req);
         else if (req->renewing) {

@@ -21,6 +21,9 @@ struct certmonger_hooks {
         void (*saved)(const char *cert_file, const char *key_file, const char *nickname, void *userdata);
         /* renewing flips; every true is followed by a false, at the latest when certmonger goes away. */
         void (*renewing)(const char *cert_file, bool renewing, void *userdata);
+        /* The request's status (MONITORING, CA_UNREACHABLE, CA_REJECTED, …) and stuck flag as they
+         * change; status "" when certmonger went away (unknown). */
+        void (*state)(const char *cert_file, const char *status, bool stuck, void *userdata);
 };
 
 /* Subscribes on conn; call again for every new connection. hooks must outlive cm. */

@@ -44,10 +44,15 @@ struct ctr {
         struct ctr *next;
 };
 
-/* A certificate file's notAfter when the agent last read it: the one its containers use until their job. */
+/*
+ * What the agent knows of a certificate file: its notAfter when last read (the
+ * one its containers use until their job), and its certmonger request's state.
+ */
 struct expiry {
         char *path; /* owned: the map's key outlives any manifest */
         int64_t not_after;
+        char cm_status[32]; /* "" unknown: no request, or certmonger is not running */
+        bool cm_stuck;
         struct expiry *next;
 };
 
@@ -523,8 +528,12 @@ static int engine_write_metrics(struct engine *e) {
                         ctrs[out.n_ctrs++] = c->counts;
         }
         strmap_free(bound);
-        for (size_t i = 0; i < m->n_certs; i++)
-                certs[i] = (struct metrics_cert) { m->certs[i].id, cert_not_after(m->certs[i].cert) };
+        for (size_t i = 0; i < m->n_certs; i++) {
+                const struct expiry *x = strmap_get(e->not_after, m->certs[i].cert);
+
+                certs[i] = (struct metrics_cert) { m->certs[i].id, cert_not_after(m->certs[i].cert),
+                                                   x ? x->cm_status : "", x && x->cm_stuck };
+        }
         out.ctrs = ctrs;
         out.certs = certs;
         out.n_certs = m->n_certs;
@@ -704,23 +713,44 @@ void engine_set_renewing(struct engine *e, const char *cert_path, bool renewing)
  * the file's own from now on. Read at start and at each save, it is the
  * certificate a container still uses until its job has run.
  */
+/* path's record, made (with its notAfter read now) when there is none; NULL when out of memory. */
+static struct expiry *expiry_get(struct engine *e, const char *path) {
+        struct expiry *x = strmap_get(e->not_after, path);
+
+        if (x)
+                return x;
+        x = calloc(1, sizeof(*x));
+        if (!x || !(x->path = strdup(path)) || strmap_put(e->not_after, x->path, x, NULL) < 0) {
+                if (x)
+                        free(x->path);
+                free(x);
+                return NULL;
+        }
+        x->not_after = cert_not_after(path);
+        x->next = e->expiries;
+        e->expiries = x;
+        return x;
+}
+
 static int64_t not_after_swap(struct engine *e, const char *path) {
         struct expiry *x = strmap_get(e->not_after, path);
         int64_t old = x ? x->not_after : 0;
 
-        if (!x) {
-                x = calloc(1, sizeof(*x));
-                if (!x || !(x->path = strdup(path)) || strmap_put(e->not_after, x->path, x, NULL) < 0) {
-                        if (x)
-                                free(x->path);
-                        free(x);
-                        return 0; /* unknown: a window may make it wait, nothing worse */
-                }
-                x->next = e->expiries;
-                e->expiries = x;
-        }
+        x = x ? x : expiry_get(e, path);
+        if (!x)
+                return 0; /* unknown: a window may make it wait, nothing worse */
         x->not_after = cert_not_after(path);
         return old > 0 ? old : 0;
+}
+
+void engine_set_request_state(struct engine *e, const char *cert_path, const char *status, bool stuck) {
+        struct expiry *x = expiry_get(e, cert_path);
+
+        if (!x)
+                return;
+        snprintf(x->cm_status, sizeof(x->cm_status), "%s", status);
+        x->cm_stuck = stuck;
+        engine_metrics_soon(e);
 }
 
 int engine_notify(struct engine *e, const char *cert_path, unsigned *ret_scheduled) {

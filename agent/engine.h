@@ -67,6 +67,8 @@ const struct bindings *engine_bindings(const struct engine *e);
  * meanwhile waits on (up to agent.debounce_max): one job for the whole burst.
  */
 void engine_set_renewing(struct engine *e, const char *cert_path, bool renewing);
+/* certmonger's request for cert_path is in status ("" unknown), stuck or not: for the metrics. */
+void engine_set_request_state(struct engine *e, const char *cert_path, const char *status, bool stuck);
 /* A certificate file was saved: *ret_scheduled containers get a job (0: not in the manifest). */
 int engine_notify(struct engine *e, const char *cert_path, unsigned *ret_scheduled);
 /*

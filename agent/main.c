@@ -118,9 +118,16 @@ static void on_renewing(const char *cert_file, bool renewing, void *userdata) {
         engine_set_renewing(a->engine, cert_file, renewing);
 }
 
+static void on_request_state(const char *cert_file, const char *status, bool stuck, void *userdata) {
+        struct agent *a = userdata;
+
+        engine_set_request_state(a->engine, cert_file, status, stuck);
+}
+
 static const struct certmonger_hooks certmonger_hooks = {
         .saved = on_saved,
         .renewing = on_renewing,
+        .state = on_request_state,
 };
 
 static void on_job_finished(const struct job_report *r, void *userdata) {

@@ -70,6 +70,28 @@ static void put_not_after(FILE *f, const struct metrics_cert *certs, size_t n) {
         }
 }
 
+/* certmonger's side: a request CA_UNREACHABLE, CA_REJECTED or stuck is the usual cause of an expiry. */
+static void put_requests(FILE *f, const struct metrics_cert *certs, size_t n) {
+        put_header(f, "ctrcert_certmonger_request_info", "gauge",
+                   "1 for each certificate's certmonger request with its status (MONITORING when all is well).");
+        for (size_t i = 0; i < n; i++)
+                if (certs[i].cm_status && certs[i].cm_status[0]) {
+                        fputs("ctrcert_certmonger_request_info{id=", f);
+                        put_label(f, certs[i].id);
+                        fputs(",status=", f);
+                        put_label(f, certs[i].cm_status);
+                        fputs("} 1\n", f);
+                }
+        put_header(f, "ctrcert_certmonger_request_stuck", "gauge",
+                   "1 when certmonger gave up on the certificate's request until someone resubmits it.");
+        for (size_t i = 0; i < n; i++)
+                if (certs[i].cm_status && certs[i].cm_status[0]) {
+                        fputs("ctrcert_certmonger_request_stuck{id=", f);
+                        put_label(f, certs[i].id);
+                        fprintf(f, "} %d\n", certs[i].cm_stuck ? 1 : 0);
+                }
+}
+
 static void put_states(FILE *f, const unsigned *by_state) {
         put_header(f, "ctrcert_jobs", "gauge",
                    "Containers with work now, by state (window: waiting for a maintenance window; paused: held by a "
@@ -102,6 +124,7 @@ int metrics_write(const char *path, const struct metrics *m) {
                     "When the container's last job succeeded (since the agent started).", m->ctrs, m->n_ctrs,
                     offsetof(struct metrics_ctr, last_success), true);
         put_not_after(f, m->certs, m->n_certs);
+        put_requests(f, m->certs, m->n_certs);
         if (fclose(f) != 0)
                 return -ENOMEM;
         return write_file_atomic(path, text, len, 0644);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <time.h>
@@ -24,7 +25,9 @@ struct metrics_ctr {
 
 struct metrics_cert {
         const char *id;
-        int64_t not_after; /* -1: the file is missing or unreadable */
+        int64_t not_after;     /* -1: the file is missing or unreadable */
+        const char *cm_status; /* its certmonger request's status; "" unknown */
+        bool cm_stuck;
 };
 
 struct metrics {

@@ -34,12 +34,18 @@ EOC
         echo "    containers: [{name: s1, action: none, verify: {tls: \"127.0.0.1:15012\", timeout: 2s}}]"
         entry fleet "$P"
         echo "    containers: [{name: k1, action: exec, exec: [sh, -c, 'true']}]"
+        entry rej "$P"
+        echo "    containers: [{name: r1, action: none}]"
 } >"$T/etc/manifest.yaml"
 start_world || exit 1
 issue_cert web "$P/web.crt" "$P/web.key"
 issue_cert stale "$P/stale/stale.crt" "$P/stale/stale.key"
 issue_cert fleet "$P/fleet.crt" "$P/fleet.key"
 check_eq "three certificates issued through certmonger" 3 "$(gc list | grep -c 'status: MONITORING')"
+# A request certmonger gave up on (a name the manifest does not declare): the usual cause of an expiry.
+gc request -w -c ctrcert -T rej -I rej -G EC -g 256 -N CN=rej.example -D rej.example -D undeclared.example \
+        -f "$P/rej.crt" -k "$P/rej.key" >/dev/null 2>&1
+check "the rejected request is CA_REJECTED" wait_status rej CA_REJECTED
 sleeper k1                  # bound to fleet, mounts nothing of it, copies nothing in
 sleeper u1 -v "$P:/pki:ro" # mounts managed certificates, bound to none of them
 run_tls_container s1 15012 "$P/stale/stale.crt" "$P/stale/stale.key"
@@ -89,6 +95,11 @@ check "metrics: each certificate's notAfter as a timestamp" \
         metrics_say "ctrcert_certificate_not_after_timestamp_seconds{id=\"web\"} $(date -d "$(openssl x509 -in "$P/web.crt" -noout -enddate | cut -d= -f2)" +%s)"
 check "metrics: when a container's last job succeeded" metrics_say 'ctrcert_last_success_timestamp_seconds{container="c1"} '
 check "metrics: the agent's version" metrics_say 'ctrcert_build_info{version="'
+check "metrics: certmonger's request status" metrics_say 'ctrcert_certmonger_request_info{id="web",status="MONITORING"} 1'
+check "metrics: a rejected request, as certmonger has it" \
+        metrics_say 'ctrcert_certmonger_request_info{id="rej",status="CA_REJECTED"} 1'
+check "metrics: … and stuck" metrics_say 'ctrcert_certmonger_request_stuck{id="rej"} 1'
+check "metrics: a request that is well is not stuck" metrics_say 'ctrcert_certmonger_request_stuck{id="web"} 0'
 check "promtool finds the metrics file well formed" promtool check metrics <"$T/metrics/ctrcert.prom"
 # A container the manifest no longer binds leaves the file at the next write.
 ctl notify "$P/fleet.crt" >/dev/null
