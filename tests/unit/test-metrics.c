@@ -10,7 +10,7 @@ START_TEST(test_text_format) {
                   .last_success = 1796083200 },
                 { .container = "~^we\"b$", .jobs = { 0, 0, 2 } },
         };
-        struct metrics_cert certs[] = { { "web-a", 1000 + 86400 }, { "missing", -1 } };
+        struct metrics_cert certs[] = { { "web-a", 1000 + 86400, "CA_UNREACHABLE", true }, { "missing", -1, "", false } };
         struct metrics m = { .ctrs = ctrs, .n_ctrs = 2, .certs = certs, .n_certs = 2, .version = "1.2.3",
                              .jobs_by_state = { [MJ_WINDOW] = 2, [MJ_HELD] = 1 } };
 
@@ -33,6 +33,8 @@ START_TEST(test_text_format) {
         /* absolute, so a stale file cannot hide an expiry */
         ck_assert_ptr_nonnull(strstr(text, "ctrcert_certificate_not_after_timestamp_seconds{id=\"web-a\"} 87400\n"));
         ck_assert_ptr_null(strstr(text, "id=\"missing\""));
+        ck_assert_ptr_nonnull(strstr(text, "ctrcert_certmonger_request_info{id=\"web-a\",status=\"CA_UNREACHABLE\"} 1\n"));
+        ck_assert_ptr_nonnull(strstr(text, "ctrcert_certmonger_request_stuck{id=\"web-a\"} 1\n"));
         rm_rf(dir);
 }
 END_TEST
