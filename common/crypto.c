@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 
 #include "crypto.h"
 #include "names.h"
@@ -483,18 +482,16 @@ static void cert_array_free(struct cert **v, size_t n) {
         free(v);
 }
 
-int cert_load_file_all(const char *path, struct cert ***ret, size_t *ret_n) {
-        _cleanup_free_ char *buf = NULL;
+/* Every PEM certificate of data, in order; -EBADMSG when there is none. */
+static int cert_parse_pem_all(const char *data, size_t len, struct cert ***ret, size_t *ret_n) {
         _cleanup_(BIO_freep) BIO *b = NULL;
         struct cert **v = NULL;
-        size_t n = 0, len;
+        size_t n = 0;
         X509 *x;
-        int r;
 
-        r = read_file_full(path, FILEIO_MAX_SIZE, &buf, &len);
-        if (r < 0)
-                return r;
-        b = BIO_new_mem_buf(buf, (int) len);
+        if (len > INT_MAX)
+                return -EFBIG;
+        b = BIO_new_mem_buf(data, (int) len);
         if (!b)
                 return -ENOMEM;
         while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL))) {
@@ -517,19 +514,45 @@ int cert_load_file_all(const char *path, struct cert ***ret, size_t *ret_n) {
         return 0;
 }
 
+int cert_load_file_all(const char *path, struct cert ***ret, size_t *ret_n) {
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        int r;
+
+        r = read_file_full(path, FILEIO_MAX_SIZE, &buf, &len);
+        return r < 0 ? r : cert_parse_pem_all(buf, len, ret, ret_n);
+}
+
+/* The first of v[n], the others freed. */
+static struct cert *cert_array_first(struct cert **v, size_t n) {
+        struct cert *c = v[0];
+
+        for (size_t i = 1; i < n; i++)
+                cert_free(v[i]);
+        free(v);
+        return c;
+}
+
+int cert_parse_pem(const char *data, size_t len, struct cert **ret) {
+        struct cert **v;
+        size_t n;
+        int r;
+
+        r = cert_parse_pem_all(data, len, &v, &n);
+        if (r >= 0)
+                *ret = cert_array_first(v, n);
+        return r;
+}
+
 int cert_load_file(const char *path, struct cert **ret) {
         struct cert **v;
         size_t n;
         int r;
 
         r = cert_load_file_all(path, &v, &n);
-        if (r < 0)
-                return r;
-        *ret = v[0];
-        for (size_t i = 1; i < n; i++)
-                cert_free(v[i]);
-        free(v);
-        return 0;
+        if (r >= 0)
+                *ret = cert_array_first(v, n);
+        return r;
 }
 
 int cert_to_pem(const struct cert *c, char **ret) {
@@ -833,24 +856,39 @@ static EVP_PKEY *decode_private_key(const unsigned char *data, size_t len, const
 }
 
 /* key_type ("EC", "RSA", or NULL for any) narrows the decoders OpenSSL has to set up. */
-static int key_load_file_typed(const char *path, const char *key_type, struct key **ret) {
+static int key_parse_pem_typed(const char *data, size_t len, const char *key_type, struct key **ret) {
+        EVP_PKEY *pkey = decode_private_key((const unsigned char *) data, len, key_type);
+
+        if (!pkey)
+                return openssl_error(-EBADMSG, "private key");
+        return key_wrap(pkey, ret);
+}
+
+int key_load_file(const char *path, struct key **ret) {
         _cleanup_free_ char *buf = NULL;
-        EVP_PKEY *pkey;
         size_t len;
         int r;
 
         r = read_file_full(path, FILEIO_MAX_SIZE, &buf, &len);
         if (r < 0)
                 return r;
-        pkey = decode_private_key((const unsigned char *) buf, len, key_type);
+        r = key_parse_pem_typed(buf, len, NULL, ret);
         OPENSSL_cleanse(buf, len);
-        if (!pkey)
-                return openssl_error(-EBADMSG, path);
-        return key_wrap(pkey, ret);
+        return r;
 }
 
-int key_load_file(const char *path, struct key **ret) {
-        return key_load_file_typed(path, NULL, ret);
+int key_parse_pem_for(const struct cert *c, const char *data, size_t len, struct key **ret) {
+        _cleanup_(key_freep) struct key *k = NULL;
+        int r;
+
+        /* The certificate says what kind of key to expect. */
+        r = key_parse_pem_typed(data, len, EVP_PKEY_get0_type_name(X509_get0_pubkey(c->x509)), &k);
+        if (r < 0)
+                return r;
+        if (!cert_matches_key(c, k))
+                return -EKEYREJECTED;
+        *ret = TAKE_PTR(k);
+        return 0;
 }
 
 int key_to_pem(const struct key *k, char **ret) {
@@ -880,25 +918,6 @@ const char *ca_chain_pem(const struct ca *ca) {
 
 const struct cert *ca_cert(const struct ca *ca) {
         return ca->cert;
-}
-
-static int ca_load_key(const char *path, const struct cert *cert, struct key **ret) {
-        int r;
-
-        /* Refuse before reading: a key others can read is already compromised. */
-        r = check_private_file(path);
-        if (r < 0)
-                return r;
-        /* The certificate says what kind of key to expect. */
-        r = key_load_file_typed(path, EVP_PKEY_get0_type_name(X509_get0_pubkey(cert->x509)), ret);
-        if (r < 0)
-                return r;
-        if (!cert_matches_key(cert, *ret)) {
-                key_free(*ret);
-                *ret = NULL;
-                return -EKEYREJECTED;
-        }
-        return 0;
 }
 
 /*
@@ -932,48 +951,19 @@ static bool only_pem_certificates(const char *p) {
         }
 }
 
-static int chain_load(const char *path, char **ret) {
-        _cleanup_free_ char *buf = NULL;
-        size_t len;
-        int r;
-
-        r = read_file_full(path, FILEIO_MAX_SIZE, &buf, &len);
-        if (r < 0)
-                return r;
-        if (strlen(buf) != len || !only_pem_certificates(buf))
-                return -EBADMSG;
-        *ret = TAKE_PTR(buf);
-        return 0;
+int pem_certificates_only(const char *data, size_t len) {
+        return strlen(data) == len && only_pem_certificates(data) ? 0 : -EBADMSG;
 }
 
-int ca_load(const char *dir, struct ca **ret, char **ret_failed_path) {
-        _cleanup_(ca_freep) struct ca *ca = calloc(1, sizeof(*ca));
-        _cleanup_free_ char *p_cert = path_join(dir, "ca.crt"), *p_chain = path_join(dir, "chain.pem"),
-                            *p_key = path_join(dir, "private/ca.key");
-        const char *failed;
-        _cleanup_close_ int lock = -1;
-        int r;
+int ca_new(struct cert **cert, struct key **key, char **chain_pem, struct ca **ret) {
+        struct ca *ca = calloc(1, sizeof(*ca));
 
-        if (!ca || !p_cert || !p_chain || !p_key)
+        if (!ca)
                 return -ENOMEM;
-        /* `ca rollover` swaps the files under an exclusive lock: never load half of each generation. */
-        failed = p_cert; /* no directory, no ca.crt */
-        r = lock = lock_dir(dir, LOCK_SH);
-        if (r >= 0)
-                r = cert_load_file(p_cert, &ca->cert);
-        if (r >= 0) {
-                failed = p_chain;
-                r = chain_load(p_chain, &ca->chain_pem);
-        }
-        if (r >= 0) {
-                failed = p_key;
-                r = ca_load_key(p_key, ca->cert, &ca->key);
-        }
-        if (r < 0) {
-                *ret_failed_path = strdup(failed);
-                return r;
-        }
-        *ret = TAKE_PTR(ca);
+        ca->cert = TAKE_PTR(*cert);
+        ca->key = TAKE_PTR(*key);
+        ca->chain_pem = TAKE_PTR(*chain_pem);
+        *ret = ca;
         return 0;
 }
 
