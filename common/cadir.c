@@ -78,30 +78,31 @@ int cadir_lock(const char *dir, int operation) {
 
 /* ---- trust and loading: the helper's side ---- */
 
+/* path (taken) as path_check_trusted() sees it; missing is fine here (the loader reports it). */
+static int check_trusted_one(char *path, mode_t type, char **ret_path, char **ret_why) {
+        _cleanup_free_ char *p = path;
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        r = path_check_trusted(p, type, ret_why);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                *ret_path = TAKE_PTR(p);
+        return r;
+}
+
 int cadir_check_trusted(const char *dir, char **ret_path, char **ret_why) {
-        static const struct {
-                int file; /* a CA_* file, or -1 for a directory */
-                const char *dir_name;
-        } checked[] = {
-                { -1, "" }, { -1, PRIVATE }, { CA_CERT, NULL }, { CA_CHAIN, NULL }, { CA_KEY, NULL },
-        };
+        static const int files[] = { CA_CERT, CA_CHAIN, CA_KEY }; /* what SUBMIT reads */
+        int r;
 
-        for (size_t i = 0; i < ELEMENTSOF(checked); i++) {
-                bool is_dir = checked[i].file < 0;
-                _cleanup_free_ char *p = !is_dir ? cadir_path(dir, checked[i].file)
-                                         : checked[i].dir_name[0] ? path_join(dir, checked[i].dir_name)
-                                                                  : strdup(dir);
-                int r;
-
-                if (!p)
-                        return -ENOMEM;
-                r = path_check_trusted(p, is_dir ? S_IFDIR : S_IFREG, ret_why);
-                if (r < 0 && r != -ENOENT) {
-                        *ret_path = TAKE_PTR(p);
-                        return r;
-                }
-        }
-        return 0;
+        r = check_trusted_one(strdup(dir), S_IFDIR, ret_path, ret_why);
+        if (r >= 0)
+                r = check_trusted_one(cadir_private(dir), S_IFDIR, ret_path, ret_why);
+        for (size_t i = 0; i < ELEMENTSOF(files) && r >= 0; i++)
+                r = check_trusted_one(cadir_path(dir, files[i]), S_IFREG, ret_path, ret_why);
+        return r;
 }
 
 struct pem_text {
