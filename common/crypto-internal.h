@@ -18,7 +18,6 @@
 #include "crypto.h"
 #include "log.h"
 
-#define SERIAL_BYTES 20
 #define BACKDATE_SECONDS 300 /* tolerate clock skew between hosts */
 
 struct csr {
@@ -57,7 +56,7 @@ int openssl_error(int err, const char *what);
 int bio_to_string(BIO *b, char **ret);
 /* The issuer's signing digest for a key: SHA-384/512 for the larger curves, else SHA-256. */
 const EVP_MD *digest_for_key(EVP_PKEY *pkey);
-/* A random positive serial of SERIAL_BYTES bytes (RFC 5280's maximum). */
+/* A random positive serial, 20 bytes (RFC 5280's maximum). */
 int set_random_serial(X509 *x);
 int set_validity(X509 *x, time_t not_before, time_t not_after);
 /* An extension from OpenSSL's config syntax ("critical,CA:TRUE"). */

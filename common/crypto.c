@@ -2,15 +2,15 @@
 /*
  * The crypto module's core: initialisation, OpenSSL's error queue, memory
  * BIOs, and the steps every certificate we make shares (serial, validity,
- * digest, extensions). The domain API is crypto.h; the parts are
- * crypto-{csr,cert,key,issue,camake,crl,nc}.c, sharing crypto-internal.h.
+ * digest, extensions). crypto.h says how the module is cut.
  */
 #include <openssl/bn.h>
 #include <openssl/rand.h>
 
 #include "crypto-internal.h"
 
-/* Drains OpenSSL's error queue into one debug line and returns err. */
+#define SERIAL_BYTES 20
+
 int openssl_error(int err, const char *what) {
         unsigned long e;
         char buf[256];

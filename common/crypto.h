@@ -9,11 +9,30 @@
 #include "macro.h"
 
 /*
- * The only module that speaks OpenSSL. Everything else sees these domain
- * types and functions. Errors: -EBADMSG malformed input, -ENOENT/-EACCES
- * missing/unreadable file, -EPERM unsafe key file mode, -EKEYREJECTED key
- * does not belong to the certificate, -EKEYEXPIRED CA outside its validity,
- * -EIO any other OpenSSL failure (details logged at debug).
+ * The only module that speaks OpenSSL's certificates and keys (libcrypto).
+ * Everything else sees these domain types and functions. It is one header
+ * over files cut by responsibility: crypto-csr.c (what a CSR asks for),
+ * crypto-cert.c (certificates, bundles, chains), crypto-key.c,
+ * crypto-issue.c (the issuing CA and leaf issuance), crypto-camake.c (CA
+ * certificates, name constraints made), crypto-crl.c, crypto-nc.c (name
+ * constraints read), crypto.c (what they share); internals in
+ * crypto-internal.h, included by those files alone. Where the CA's files live
+ * is cadir's: nothing here knows a file name of its layout.
+ *
+ * agent/tlsprobe.c is the one TLS client, and stays apart: it speaks libssl,
+ * driven by the agent's sd-event loop (non-blocking handshake, retries,
+ * deadline), which neither the helper (started once per issuance, it loads
+ * only libcrypto) nor the CLI needs; wrapping the handshake here would put an
+ * event loop into common/ for one caller. What does belong here is its
+ * certificate facts (the served certificate's SHA-256 and serial against the
+ * one we issued): a cert_parse_der() for the peer's certificate, then
+ * cert_fingerprint_sha256() and cert_serial_hex(), when tlsprobe is next
+ * changed.
+ *
+ * Errors: -EBADMSG malformed input, -ENOENT/-EACCES missing/unreadable file,
+ * -EKEYREJECTED key does not belong to the certificate, -EKEYEXPIRED CA
+ * outside its validity, -EIO any other OpenSSL failure (details logged at
+ * debug).
  */
 
 struct csr;
