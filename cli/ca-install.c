@@ -13,7 +13,6 @@
 #include "ca.h"
 #include "cli.h"
 #include "crypto.h"
-#include "fileio.h"
 #include "log.h"
 
 /* A generation fit to sign: ca.crt, chain.pem and a private ca.key that is its key; root.crt for FETCH-ROOTS. */

@@ -12,7 +12,6 @@
 #include "ca.h"
 #include "cli.h"
 #include "crypto.h"
-#include "fileio.h"
 #include "index.h"
 #include "log.h"
 #include "strv.h"

@@ -339,7 +339,7 @@ int cert_matches_key(const struct cert *c, const struct key *k) {
 }
 
 /*
- * chain.pem is handed to certmonger as it is, not parsed: every certificate
+ * A CA's chain is handed to certmonger as it is, not parsed: every certificate
  * parse costs a pass through OpenSSL 3's decoder framework, the larger part
  * of a SUBMIT (measured with callgrind, see bench/RESULTS.md). It must at
  * least hold PEM certificates and nothing else: no text around or between

@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "cadir.h"
-#include "fileio.h"
 #include "helper.h"
 
 /* A root's certmonger nickname and PEM. */
