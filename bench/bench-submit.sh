@@ -51,6 +51,6 @@ if command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null; t
         echo "instructions of one ctrcert SUBMIT (callgrind, inclusive):"
         valgrind -q --tool=callgrind --callgrind-out-file="$W/cg.out" "$BUILD/ctrcert-submit" --config "$W/ctrcert.yaml" >/dev/null 2>&1
         callgrind_annotate --inclusive=yes "$W/cg.out" 2>/dev/null |
-                grep -E 'PROGRAM TOTALS|_dl_start |helper/main.c:main|ca_load |cert_issue |csr_parse |csr_get_info |helper_load_manifest |helper_load_config |index_append |X509_sign ' |
+                grep -E 'PROGRAM TOTALS|_dl_start |helper/main.c:main|cadir_load_ca |cert_issue |csr_parse |csr_get_info |helper_load_manifest |helper_load_config |index_append |X509_sign ' |
                 grep -v '=>' | sed -E 's/ *\(.*%\)//; s/\[.*//; s/^ +//' | head -n 12
 fi

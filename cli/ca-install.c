@@ -9,18 +9,16 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "ca-generation.h"
+#include "ca.h"
 #include "cli.h"
 #include "crypto.h"
-#include "fileio.h"
 #include "log.h"
 
 /* A generation fit to sign: ca.crt, chain.pem and a private ca.key that is its key; root.crt for FETCH-ROOTS. */
 static int check_generation(const char *dir, const struct ca_material *m) {
         _cleanup_(ca_freep) struct ca *ca = NULL;
-        _cleanup_free_ char *failed = NULL, *root = path_join(dir, ca_files[CA_ROOT].name);
+        _cleanup_free_ char *failed = NULL, *root = cadir_path(dir, CA_ROOT);
         int r;
 
         if (!root)
@@ -30,7 +28,7 @@ static int check_generation(const char *dir, const struct ca_material *m) {
                                        dir, ca_files[CA_ROOT_KEY].name);
         if (!m->pem[CA_ROOT])
                 return log_error_errno(-ENOENT, "%s: missing (certmonger's FETCH-ROOTS needs it)", root);
-        r = ca_load(dir, &ca, &failed);
+        r = cadir_load_ca(dir, &ca, &failed);
         if (r < 0)
                 log_error("%s: %s", failed ? failed : dir,
                           r == -EPERM          ? "readable by group or others; refused (chmod 0600, and consider it exposed)"
@@ -53,28 +51,27 @@ static bool same_material(const struct ca_material *a, const struct ca_material 
 
 int ca_install_dir(const char *src, const char *dir) {
         _cleanup_(ca_material_done) struct ca_material cur = {}, prev = {}, have = {}, have_prev = {};
-        _cleanup_free_ char *src_prev = ca_previous_dir(src), *dir_prev = ca_previous_dir(dir),
-                            *root_key = path_join(dir, ca_files[CA_ROOT_KEY].name);
+        _cleanup_free_ char *src_prev = cadir_previous(src), *dir_prev = cadir_previous(dir);
         bool with_prev;
         int r;
 
-        if (!src_prev || !dir_prev || !root_key)
+        if (!src_prev || !dir_prev)
                 return CLI_FAILED;
-        if (access(root_key, F_OK) >= 0) {
+        if (cadir_has_root_key(dir)) {
                 log_error("%s holds the root key: CAs are made there (ctrcertctl ca init/rollover), not installed", dir);
                 return CLI_FAILED;
         }
-        with_prev = access(src_prev, F_OK) >= 0;
-        if (ca_material_read(src, &cur) < 0 || check_generation(src, &cur) < 0 ||
-            (with_prev && (ca_material_read(src_prev, &prev) < 0 || check_generation(src_prev, &prev) < 0)))
+        with_prev = cadir_has_previous(src);
+        if (cadir_read(src, &cur) < 0 || check_generation(src, &cur) < 0 ||
+            (with_prev && (cadir_read(src_prev, &prev) < 0 || check_generation(src_prev, &prev) < 0)))
                 return CLI_FAILED;
-        if (ca_material_read(dir, &have) < 0 || ca_material_read(dir_prev, &have_prev) < 0)
+        if (cadir_read(dir, &have) < 0 || cadir_read(dir_prev, &have_prev) < 0)
                 return CLI_FAILED;
         if (same_material(&cur, &have) && same_material(with_prev ? &prev : &(struct ca_material) {}, &have_prev)) {
                 printf("%s: unchanged\n", dir);
                 return CLI_OK;
         }
-        r = ca_install(dir, &cur, with_prev ? &prev : NULL);
+        r = cadir_install(dir, &cur, with_prev ? &prev : NULL);
         if (r < 0)
                 return CLI_FAILED;
         printf("%s: installed from %s%s\n", dir, src, with_prev ? " (with the previous generation: a rollover)" : "");

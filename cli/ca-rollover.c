@@ -8,29 +8,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "ca-generation.h"
+#include "ca.h"
 #include "cli.h"
 #include "crypto.h"
-#include "fileio.h"
 #include "index.h"
 #include "log.h"
 #include "strv.h"
 
 int ca_rollover_begin(const char *dir, bool root) {
-        _cleanup_free_ char *root_key = path_join(dir, "private/root.key");
+        bool has_root_key = cadir_has_root_key(dir);
         int r;
 
-        if (!root_key)
-                return -ENOMEM;
-        if (root && access(root_key, F_OK) < 0)
-                return log_error_errno(-ENOKEY, "%s has no private/root.key: a node's CA is rolled over where the root is, "
-                                       "with ctrcertctl ca issue-node --rollover --root DIR --out %s …", dir, dir);
-        if (!root && access(root_key, F_OK) >= 0)
+        if (root && !has_root_key)
+                return log_error_errno(-ENOKEY, "%s has no %s: a node's CA is rolled over where the root is, "
+                                       "with ctrcertctl ca issue-node --rollover --root DIR --out %s …",
+                                       dir, ca_files[CA_ROOT_KEY].name, dir);
+        if (!root && has_root_key)
                 return log_error_errno(-EINVAL, "%s holds a root key: roll it over with ctrcertctl ca rollover %s", dir, dir);
-        if (ca_has_previous(dir)) {
-                r = ca_swap_complete(dir);
+        if (cadir_has_previous(dir)) {
+                r = cadir_swap_complete(dir);
                 if (r > 0)
                         log_info("completed the rollover of %s that was interrupted; nothing else was changed", dir);
                 else if (r == 0)
@@ -44,7 +41,7 @@ int ca_rollover_begin(const char *dir, bool root) {
 
 /* The current generation's number, from the " G<n>" its root's CN ends with (the first has none). */
 static unsigned current_generation(const char *dir) {
-        _cleanup_free_ char *path = path_join(dir, "root.crt"), *nick = NULL;
+        _cleanup_free_ char *path = cadir_path(dir, CA_ROOT), *nick = NULL;
         _cleanup_(cert_freep) struct cert *root = NULL;
         const char *g;
 
@@ -66,7 +63,7 @@ int ca_rollover(const char *dir, int key_type, const char *subject) {
         r = ca_make(key_type, subject ? subject : "O=ctrcert", gen, &m);
         if (r < 0)
                 return r == -EINVAL ? CLI_USAGE : CLI_FAILED;
-        if (ca_swap_in(dir, &m) < 0)
+        if (cadir_swap_in(dir, &m) < 0)
                 return CLI_FAILED;
         printf("rolled %s over to generation %u (ctrcert Root CA G%u); the previous generation stays trusted in "
                "%s/previous.\nNext: getcert refresh-ca -c CA (both roots reach certmonger), getcert resubmit each "
@@ -101,12 +98,12 @@ static int count_outstanding(const struct index_record *rec, void *userdata) {
 }
 
 static int outstanding(const struct config *cfg, const char *dir, size_t *ret) {
-        _cleanup_free_ char *path = path_join(dir, "previous/ca.crt"), *fp = NULL;
+        _cleanup_free_ char *prev_dir = cadir_previous(dir), *path = NULL, *fp = NULL;
         _cleanup_(cert_freep) struct cert *prev = NULL;
         struct outstanding o = { .now = time(NULL) };
         int r;
 
-        if (!path)
+        if (!prev_dir || !(path = cadir_path(prev_dir, CA_CERT)))
                 return -ENOMEM;
         r = cert_load_file(path, &prev);
         if (r >= 0)
@@ -128,11 +125,11 @@ int ca_rollover_finish(const struct cli_ctx *ctx, const char *dir, bool force) {
         _cleanup_(config_freep) struct config *cfg = NULL;
         size_t n = 0;
 
-        if (!ca_has_previous(dir)) {
+        if (!cadir_has_previous(dir)) {
                 log_error("no rollover of %s is in progress (no %s/previous)", dir, dir);
                 return CLI_FAILED;
         }
-        if (ca_swap_complete(dir) < 0 || cli_load_config(ctx, &cfg) < 0 || outstanding(cfg, dir, &n) < 0)
+        if (cadir_swap_complete(dir) < 0 || cli_load_config(ctx, &cfg) < 0 || outstanding(cfg, dir, &n) < 0)
                 return CLI_FAILED;
         if (n > 0 && !force) {
                 log_error("%zu certificate%s signed by the previous CA %s still valid: renew them (getcert resubmit) "
@@ -140,7 +137,7 @@ int ca_rollover_finish(const struct cli_ctx *ctx, const char *dir, bool force) {
                           n, n == 1 ? "" : "s", n == 1 ? "is" : "are");
                 return CLI_FAILED;
         }
-        if (ca_drop_previous(dir) < 0)
+        if (cadir_drop_previous(dir) < 0)
                 return CLI_FAILED;
         printf("retired the previous CA generation of %s%s\n", dir, n > 0 ? " (forced: certificates it signed remain valid)" : "");
         return CLI_OK;

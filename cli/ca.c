@@ -6,7 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ca-generation.h"
+#include "ca.h"
 #include "cli.h"
 #include "crypto.h"
 #include "fileio.h"
@@ -103,7 +103,7 @@ static int ca_dir_secure(const char *path, mode_t forbidden) {
 }
 
 static int ca_dirs_secure(const char *dir) {
-        _cleanup_free_ char *priv = path_join(dir, "private");
+        _cleanup_free_ char *priv = cadir_private(dir);
         int r;
 
         if (!priv)
@@ -112,30 +112,18 @@ static int ca_dirs_secure(const char *dir) {
         return r < 0 ? r : ca_dir_secure(priv, S_IRWXG | S_IRWXO);
 }
 
-/* What ctrcert-submit will say of the CA's directories and key (sshd's StrictModes); 0 when it trusts them. */
+/* What ctrcert-submit will say of the CA's directories and files (sshd's StrictModes); 0 when it trusts them. */
 static int ca_trust_report(const char *dir, bool quiet) {
-        static const struct { const char *name; mode_t type; } files[] = {
-                { "", S_IFDIR }, { "private", S_IFDIR }, { "private/ca.key", S_IFREG },
-        };
-        int unsafe = 0;
+        _cleanup_free_ char *path = NULL, *why = NULL;
+        int r = cadir_check_trusted(dir, &path, &why);
 
         /* the first problem only: one directory above is the same problem for all */
-        for (size_t i = 0; i < ELEMENTSOF(files) && !unsafe; i++) {
-                _cleanup_free_ char *p = files[i].name[0] ? path_join(dir, files[i].name) : strdup(dir), *why = NULL;
-                int r;
-
-                if (!p)
-                        return -ENOMEM;
-                r = path_check_trusted(p, files[i].type, &why);
-                if (r == -EPERM) {
-                        printf("UNSAFE: %s: ctrcert-submit will refuse the CA\n", why);
-                        unsafe = -EPERM;
-                }
-        }
-        if (!unsafe && !quiet)
+        if (r == -EPERM)
+                printf("UNSAFE: %s: ctrcert-submit will refuse the CA\n", why);
+        else if (r >= 0 && !quiet)
                 printf("ownership: %s, private/ and the key are root's, and only root can change them or the "
                        "directories above\n", dir);
-        return unsafe;
+        return r == -EPERM ? r : 0;
 }
 
 static int ca_init(const char *dir, int key_type, const char *subject, bool force) {
@@ -143,7 +131,7 @@ static int ca_init(const char *dir, int key_type, const char *subject, bool forc
         _cleanup_free_ char *existing = NULL;
         int r;
 
-        r = ca_dir_existing(dir, &existing);
+        r = cadir_existing(dir, &existing);
         if (r < 0)
                 return CLI_FAILED;
         if (r > 0 && !force) {
@@ -156,7 +144,7 @@ static int ca_init(const char *dir, int key_type, const char *subject, bool forc
         r = ca_make(key_type, subject, 1, &m);
         if (r < 0)
                 return r == -EINVAL ? CLI_USAGE : CLI_FAILED;
-        if (ca_write(dir, &m) < 0)
+        if (cadir_write(dir, &m) < 0)
                 return CLI_FAILED;
         printf("created root and issuing CA (%s) in %s\n", key_type_names[key_type], dir);
         /* a directory above that others can write is not ours to change: say so now, not at the first SUBMIT */
@@ -213,7 +201,7 @@ static int node_dirname(const struct node_request *q, const struct cert *root, c
 
 /* The node's issuing CA, signed by the root in root_dir, constrained to the node's names; pathlen 0. */
 static int node_make(const struct node_request *q, struct ca_material *m) {
-        _cleanup_free_ char *root_crt = path_join(q->root_dir, "root.crt"), *root_key_path = path_join(q->root_dir, "private/root.key"),
+        _cleanup_free_ char *root_crt = cadir_path(q->root_dir, CA_ROOT), *root_key_path = cadir_path(q->root_dir, CA_ROOT_KEY),
                             *dn = NULL, *root_pem = NULL, *ca_pem = NULL, *dirname = NULL;
         _cleanup_(cert_freep) struct cert *root = NULL, *node = NULL;
         _cleanup_(key_freep) struct key *root_key = NULL, *key = NULL;
@@ -248,7 +236,7 @@ static int ca_issue_node(const struct node_request *q) {
 
         if (check_constraints_args(q) < 0)
                 return CLI_USAGE;
-        r = ca_dir_existing(q->out, &existing);
+        r = cadir_existing(q->out, &existing);
         if (r > 0 && q->rollover) {
                 r = ca_rollover_begin(q->out, false);
                 if (r != 0)
@@ -260,7 +248,7 @@ static int ca_issue_node(const struct node_request *q) {
                           existing);
                 return CLI_FAILED;
         }
-        if (r < 0 || node_make(q, &m) < 0 || (r > 0 && q->rollover ? ca_swap_in(q->out, &m) : ca_write(q->out, &m)) < 0)
+        if (r < 0 || node_make(q, &m) < 0 || (r > 0 && q->rollover ? cadir_swap_in(q->out, &m) : cadir_write(q->out, &m)) < 0)
                 return CLI_FAILED;
         if (r > 0 && q->rollover)
                 printf("kept the node's previous CA in %s/previous until `ctrcertctl ca rollover --finish`\n", q->out);
@@ -298,31 +286,36 @@ static void show_cert(const char *label, const char *path) {
                label, path, subject, issuer, serial, nb_s, na_s, na < time(NULL) ? " (EXPIRED)" : "", key, fp);
 }
 
-static int ca_show(const char *dir) {
-        _cleanup_free_ char *root = path_join(dir, "root.crt"), *issuing = path_join(dir, "ca.crt"),
-                            *key = path_join(dir, "private/ca.key");
-        int r;
+/* A generation's root and issuing certificates. */
+static int show_generation(const char *dir, const char *label_root, const char *label_issuing) {
+        _cleanup_free_ char *root = cadir_path(dir, CA_ROOT), *issuing = cadir_path(dir, CA_CERT);
 
-        if (!root || !issuing || !key)
+        if (!root || !issuing)
+                return -ENOMEM;
+        show_cert(label_root, root);
+        show_cert(label_issuing, issuing);
+        return access(root, R_OK) >= 0 && access(issuing, R_OK) >= 0 ? 0 : -ENOENT;
+}
+
+static int ca_show(const char *dir) {
+        _cleanup_free_ char *key = cadir_path(dir, CA_KEY), *prev = cadir_previous(dir);
+        int r, shown;
+
+        if (!key || !prev)
                 return CLI_FAILED;
-        show_cert("root", root);
-        show_cert("issuing", issuing);
+        shown = show_generation(dir, "root", "issuing");
         r = check_private_file(key);
         printf("issuing key: %s: %s\n", key,
                r == 0 ? "private (0600)" : r == -EPERM ? "UNSAFE: readable by group or others" : strerror(-r));
         if (r == 0)
                 r = ca_trust_report(dir, false);
-        if (ca_has_previous(dir)) {
-                _cleanup_free_ char *proot = path_join(dir, "previous/root.crt"), *pca = path_join(dir, "previous/ca.crt");
-
-                if (!proot || !pca)
-                        return CLI_FAILED;
+        if (cadir_has_previous(dir)) {
                 printf("rollover in progress: the previous generation is still trusted "
                        "(ctrcertctl ca rollover --finish ends it)\n");
-                show_cert("previous root", proot);
-                show_cert("previous issuing", pca);
+                if (show_generation(prev, "previous root", "previous issuing") == -ENOMEM)
+                        return CLI_FAILED;
         }
-        return access(root, R_OK) >= 0 && access(issuing, R_OK) >= 0 && r == 0 ? CLI_OK : CLI_FAILED;
+        return shown == 0 && r == 0 ? CLI_OK : CLI_FAILED;
 }
 
 static int ca_dir_arg(const struct cli_ctx *ctx, int argc, char **argv, char **ret) {

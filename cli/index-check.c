@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "ca-generation.h"
+#include "cadir.h"
 #include "cli.h"
 #include "crypto.h"
 #include "fileio.h"
@@ -155,7 +155,7 @@ static int check_revocation(const struct revocation *rev, void *userdata) {
 
 /* The CA generation in dir as a possible issuer. */
 static int issuer_add(struct check *c, const char *dir) {
-        _cleanup_free_ char *path = path_join(dir, "ca.crt");
+        _cleanup_free_ char *path = cadir_path(dir, CA_CERT);
         _cleanup_(cert_freep) struct cert *cert = NULL;
         struct issuer *is = &c->issuers[c->n_issuers];
         int r;
@@ -175,7 +175,7 @@ static int issuer_add(struct check *c, const char *dir) {
 
 static int index_check(const struct config *cfg) {
         _cleanup_free_ char *index = path_join(cfg->state_dir, "ca/index"),
-                            *revoked = path_join(cfg->state_dir, "ca/revoked"), *prev = ca_previous_dir(cfg->ca.dir);
+                            *revoked = path_join(cfg->state_dir, "ca/revoked"), *prev = cadir_previous(cfg->ca.dir);
         _cleanup_(check_done) struct check c = { .now = time(NULL) };
         int r;
 
@@ -184,7 +184,7 @@ static int index_check(const struct config *cfg) {
         c.index_path = index;
         c.revoked_path = revoked;
         r = issuer_add(&c, cfg->ca.dir);
-        if (r >= 0 && ca_has_previous(cfg->ca.dir))
+        if (r >= 0 && cadir_has_previous(cfg->ca.dir))
                 r = issuer_add(&c, prev);
         if (r < 0)
                 return r;

@@ -15,7 +15,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "ca-generation.h"
+#include "cadir.h"
 #include "cli.h"
 #include "crypto.h"
 #include "fileio.h"
@@ -146,7 +146,7 @@ static int crl_for(const struct config *cfg, const char *ca_dir, const struct en
 
         if (!mine)
                 return -ENOMEM;
-        r = ca_load(ca_dir, &ca, &failed);
+        r = cadir_load_ca(ca_dir, &ca, &failed);
         if (r < 0)
                 return log_error_errno(r, "cannot load the issuing CA (%s): %m", failed ? failed : ca_dir);
         r = cert_fingerprint_sha256(ca_cert(ca), &fp);
@@ -169,7 +169,7 @@ static int crl_for(const struct config *cfg, const char *ca_dir, const struct en
 /* The issuing CA's CRL and, during a CA rollover, the previous one's after it, in one PEM file. */
 static int write_crl(const struct config *cfg, const char *out) {
         _cleanup_free_ char *pem = NULL, *path = path_join(cfg->state_dir, "ca/crl.pem"),
-                            *prev = ca_previous_dir(cfg->ca.dir);
+                            *prev = cadir_previous(cfg->ca.dir);
         _cleanup_(entries_done) struct entries e = {};
         uint64_t number = 0;
         size_t n = 0, n_prev = 0;
@@ -186,7 +186,7 @@ static int write_crl(const struct config *cfg, const char *out) {
         if (r < 0)
                 return log_error_errno(r, "cannot update %s/ca/crlnumber: %m", cfg->state_dir);
         r = crl_for(cfg, cfg->ca.dir, &e, number, &pem, &n);
-        if (r >= 0 && ca_has_previous(cfg->ca.dir))
+        if (r >= 0 && cadir_has_previous(cfg->ca.dir))
                 r = crl_for(cfg, prev, &e, number, &pem, &n_prev);
         if (r < 0)
                 return r;
@@ -195,7 +195,7 @@ static int write_crl(const struct config *cfg, const char *out) {
                 return log_error_errno(r, "cannot write the CRL %s: %m", out ? out : path);
         printf("CRL %llu with %zu revoked certificate%s, valid %u days: %s\n", (unsigned long long) number, n,
                n == 1 ? "" : "s", cfg->ca.crl_days, out ? out : path);
-        if (ca_has_previous(cfg->ca.dir))
+        if (cadir_has_previous(cfg->ca.dir))
                 printf("with the previous CA's CRL (%zu revoked) after it: the CA is being rolled over\n", n_prev);
         return 0;
 }

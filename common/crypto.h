@@ -9,11 +9,30 @@
 #include "macro.h"
 
 /*
- * The only module that speaks OpenSSL. Everything else sees these domain
- * types and functions. Errors: -EBADMSG malformed input, -ENOENT/-EACCES
- * missing/unreadable file, -EPERM unsafe key file mode, -EKEYREJECTED key
- * does not belong to the certificate, -EKEYEXPIRED CA outside its validity,
- * -EIO any other OpenSSL failure (details logged at debug).
+ * The only module that speaks OpenSSL's certificates and keys (libcrypto).
+ * Everything else sees these domain types and functions. It is one header
+ * over files cut by responsibility: crypto-csr.c (what a CSR asks for),
+ * crypto-cert.c (certificates, bundles, chains), crypto-key.c,
+ * crypto-issue.c (the issuing CA and leaf issuance), crypto-camake.c (CA
+ * certificates, name constraints made), crypto-crl.c, crypto-nc.c (name
+ * constraints read), crypto.c (what they share); internals in
+ * crypto-internal.h, included by those files alone. Where the CA's files live
+ * is cadir's: nothing here knows a file name of its layout.
+ *
+ * agent/tlsprobe.c is the one TLS client, and stays apart: it speaks libssl,
+ * driven by the agent's sd-event loop (non-blocking handshake, retries,
+ * deadline), which neither the helper (started once per issuance, it loads
+ * only libcrypto) nor the CLI needs; wrapping the handshake here would put an
+ * event loop into common/ for one caller. What does belong here is its
+ * certificate facts (the served certificate's SHA-256 and serial against the
+ * one we issued): a cert_parse_der() for the peer's certificate, then
+ * cert_fingerprint_sha256() and cert_serial_hex(), when tlsprobe is next
+ * changed.
+ *
+ * Errors: -EBADMSG malformed input, -ENOENT/-EACCES missing/unreadable file,
+ * -EKEYREJECTED key does not belong to the certificate, -EKEYEXPIRED CA
+ * outside its validity, -EIO any other OpenSSL failure (details logged at
+ * debug).
  */
 
 struct csr;
@@ -70,19 +89,28 @@ void csr_free(struct csr *csr);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct csr *, csr_free);
 
 /*
- * Loads the issuing CA from dir: ca.crt, private/ca.key (refused when group or
- * world readable, or not ca.crt's key) and chain.pem (kept as text).
- * On failure *ret_failed_path names the file at fault (caller frees).
+ * The issuing CA from its parts, which it takes (each *part is NULL after
+ * success): certificate, its key and the PEM text of the chain that follows
+ * an issued certificate. Where they are stored is cadir's business.
  */
-int ca_load(const char *dir, struct ca **ret, char **ret_failed_path);
+int ca_new(struct cert **cert, struct key **key, char **chain_pem, struct ca **ret);
 void ca_free(struct ca *ca);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct ca *, ca_free);
 const struct cert *ca_cert(const struct ca *ca);
-/* chain.pem as PEM text: what follows an issued certificate. */
+/* The chain as PEM text: what follows an issued certificate. */
 const char *ca_chain_pem(const struct ca *ca);
+
+/*
+ * 0 when data is PEM certificates and nothing else (no text around them, no
+ * key), -EBADMSG when not; checked without parsing them (a chain is passed on
+ * as text: parsing costs a SUBMIT more than the rest of it).
+ */
+int pem_certificates_only(const char *data, size_t len);
 
 int cert_issue(const struct ca *ca, const struct csr *csr, const struct issue_params *p, struct cert **ret);
 
+/* The first certificate of PEM text (-EBADMSG when none). */
+int cert_parse_pem(const char *data, size_t len, struct cert **ret);
 int cert_load_file(const char *path, struct cert **ret);
 /* All certificates of a PEM file, in order. */
 int cert_load_file_all(const char *path, struct cert ***ret, size_t *ret_n);
@@ -131,6 +159,8 @@ int crl_count_pem(const char *data, size_t len);
 
 int key_generate(int type, struct key **ret);
 int key_load_file(const char *path, struct key **ret);
+/* c's private key from PEM text: -EBADMSG when it is none, -EKEYREJECTED when not c's. */
+int key_parse_pem_for(const struct cert *c, const char *data, size_t len, struct key **ret);
 int key_to_pem(const struct key *k, char **ret);
 void key_free(struct key *k);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct key *, key_free);

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fileio.h"
+#include "cadir.h"
 #include "helper.h"
 
 /* A root's certmonger nickname and PEM. */
@@ -30,15 +30,16 @@ static int root_describe(const char *path, char **ret_nick, char **ret_pem, char
  * certificate (the request's cert-chain). Needs no key.
  */
 int op_fetch_roots(struct helper_ctx *ctx, struct helper_status *st) {
-        _cleanup_free_ char *path = NULL, *prev_path = NULL, *nick = NULL, *pem = NULL, *fp = NULL, *prev_nick = NULL,
+        _cleanup_free_ char *path = NULL, *prev_dir = NULL, *prev_path = NULL, *nick = NULL, *pem = NULL, *fp = NULL, *prev_nick = NULL,
                             *prev_pem = NULL, *prev_fp = NULL;
         int r;
 
         r = helper_load_config(ctx, st);
         if (r < 0)
                 return r;
-        path = path_join(ctx->config->ca.dir, "root.crt");
-        prev_path = path_join(ctx->config->ca.dir, "previous/root.crt");
+        path = cadir_path(ctx->config->ca.dir, CA_ROOT);
+        prev_dir = cadir_previous(ctx->config->ca.dir);
+        prev_path = prev_dir ? cadir_path(prev_dir, CA_ROOT) : NULL;
         if (!path || !prev_path)
                 return -ENOMEM;
         r = root_describe(path, &nick, &pem, &fp);

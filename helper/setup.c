@@ -5,6 +5,7 @@
 
 #include <sys/stat.h>
 
+#include "cadir.h"
 #include "escape.h"
 #include "fileio.h"
 #include "helper.h"
@@ -115,23 +116,16 @@ int helper_load_manifest(const struct helper_ctx *ctx, struct manifest **ret, st
         return 0;
 }
 
-/* The CA directory, private/ and the files SUBMIT uses; missing ones are ca_load()'s to report. */
+/* The CA directory, private/ and the files SUBMIT uses; missing ones are cadir_load_ca()'s to report. */
 static int check_ca_files(struct helper_status *st, const char *dir) {
-        static const struct { const char *name; mode_t type; } files[] = {
-                { "", S_IFDIR }, { "private", S_IFDIR }, { "ca.crt", S_IFREG },
-                { "chain.pem", S_IFREG }, { "private/ca.key", S_IFREG },
-        };
+        _cleanup_free_ char *path = NULL, *why = NULL;
+        int r = cadir_check_trusted(dir, &path, &why);
 
-        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
-                _cleanup_free_ char *p = files[i].name[0] ? path_join(dir, files[i].name) : strdup(dir);
-                int r;
-
-                if (!p)
-                        return -ENOMEM;
-                r = check_trusted(st, "CA file", p, files[i].type);
-                if (r < 0 && r != -ENOENT)
-                        return r;
-        }
+        if (r == -EPERM)
+                return helper_fail(st, FAIL_UNCONFIGURED, r, "CA file %s is not safe to trust: %s", path, why);
+        if (r < 0)
+                return helper_fail(st, FAIL_UNCONFIGURED, r, "CA file %s cannot be checked: %s", path ? path : dir,
+                                   strerror(-r));
         return 0;
 }
 
@@ -171,7 +165,8 @@ static int ca_load_error(struct helper_status *st, int r, const char *failed, co
                                    "CA key %s is readable by group or others; refusing it (chmod 0600 %s, and consider the key exposed)",
                                    failed, failed);
         case -EKEYREJECTED:
-                return helper_fail(st, FAIL_UNCONFIGURED, r, "CA key %s does not belong to %s/ca.crt", failed, dir);
+                return helper_fail(st, FAIL_UNCONFIGURED, r, "CA key %s does not belong to %s/%s", failed, dir,
+                                   ca_files[CA_CERT].name);
         case -EBADMSG:
                 return helper_fail(st, FAIL_UNCONFIGURED, r, "CA file %s is not valid PEM; check it with: ctrcertctl ca show %s",
                                    failed, dir);
@@ -191,7 +186,7 @@ int helper_load_ca(const struct helper_ctx *ctx, struct ca **ret, struct helper_
         r = check_ca_files(st, dir);
         if (r < 0)
                 return r;
-        r = ca_load(dir, &ca, &failed);
+        r = cadir_load_ca(dir, &ca, &failed);
         if (r < 0)
                 return ca_load_error(st, r, failed, dir);
         /* only now: without a CA, nothing is made in state_dir */

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cadir.h"
 #include "crypto.h"
 #include "fileio.h"
 #include "policy.h"
@@ -34,7 +35,7 @@ static void write_pem(const char *dir, const char *name, const char *pem, mode_t
         free(p);
 }
 
-/* A throwaway CA in a temp dir, loaded through the same ca_load() the helper uses. */
+/* A throwaway CA in a temp dir, loaded through the same cadir_load_ca() the helper uses. */
 static void make_ca(void) {
         char dir[] = "/tmp/ctrcert-fuzz.XXXXXX", *failed = NULL, *priv;
         struct key *k;
@@ -52,7 +53,7 @@ static void make_ca(void) {
         write_pem(dir, "ca.crt", cert_pem, 0644);
         write_pem(dir, "chain.pem", cert_pem, 0644);
         write_pem(dir, "root.crt", cert_pem, 0644);
-        if (ca_load(dir, &ca, &failed) < 0)
+        if (cadir_load_ca(dir, &ca, &failed) < 0)
                 abort();
         /* Loaded into memory: the files are not needed any more. */
         for (size_t i = 0; i < 4; i++) {

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "crypto.h"
@@ -151,31 +150,25 @@ START_TEST(test_csr_garbage) {
 }
 END_TEST
 
-/* A CA in dir whose issuing certificate lives issuing_days. */
-static void make_ca(const char *dir, int type, unsigned issuing_days) {
+/* A CA whose issuing certificate lives issuing_days, in memory: where it is stored is cadir's (test-cadir). */
+static struct ca *make_ca(int type, unsigned issuing_days) {
         _cleanup_(key_freep) struct key *rk = NULL, *ik = NULL;
         _cleanup_(cert_freep) struct cert *root = NULL, *issuing = NULL;
-        _cleanup_free_ char *rk_pem = NULL, *ik_pem = NULL, *root_pem = NULL, *ca_pem = NULL, *chain = NULL, *priv = NULL;
-        char p[512];
+        _cleanup_free_ char *root_pem = NULL, *ca_pem = NULL, *chain = NULL;
+        struct ca *ca = NULL;
 
         ck_assert_int_eq(key_generate(type, &rk), 0);
         ck_assert_int_eq(key_generate(type, &ik), 0);
         ck_assert_int_eq(ca_cert_make(rk, "O=Test,CN=Test Root", NULL, NULL, 3650, 1, &root), 0);
         ck_assert_int_eq(ca_cert_make(ik, "O=Test,CN=Test Issuing", root, rk, issuing_days, 0, &issuing), 0);
-        ck_assert_int_eq(key_to_pem(ik, &ik_pem), 0);
         ck_assert_int_eq(cert_to_pem(root, &root_pem), 0);
         ck_assert_int_eq(cert_to_pem(issuing, &ca_pem), 0);
         ck_assert_int_ge(asprintf(&chain, "%s%s", ca_pem, root_pem), 0);
-        priv = path_join(dir, "private");
-        ck_assert_int_eq(mkdir_parents(priv, 0700), 0);
-        snprintf(p, sizeof(p), "%s/private/ca.key", dir);
-        ck_assert_int_eq(write_file_atomic(p, ik_pem, strlen(ik_pem), 0600), 0);
-        snprintf(p, sizeof(p), "%s/ca.crt", dir);
-        ck_assert_int_eq(write_file_atomic(p, ca_pem, strlen(ca_pem), 0644), 0);
-        snprintf(p, sizeof(p), "%s/root.crt", dir);
-        ck_assert_int_eq(write_file_atomic(p, root_pem, strlen(root_pem), 0644), 0);
-        snprintf(p, sizeof(p), "%s/chain.pem", dir);
-        ck_assert_int_eq(write_file_atomic(p, chain, strlen(chain), 0644), 0);
+        ck_assert_int_eq(pem_certificates_only(chain, strlen(chain)), 0);
+        ck_assert_int_eq(ca_new(&issuing, &ik, &chain, &ca), 0);
+        ck_assert_ptr_null(issuing);
+        ck_assert_ptr_null(chain);
+        return ca;
 }
 
 static X509 *to_x509(const struct cert *c) {
@@ -192,8 +185,8 @@ static X509 *to_x509(const struct cert *c) {
 }
 
 START_TEST(test_issue) {
-        _cleanup_free_ char *dir = unit_tmpdir(), *failed = NULL, *serial = NULL;
-        _cleanup_(ca_freep) struct ca *ca = NULL;
+        _cleanup_free_ char *serial = NULL;
+        _cleanup_(ca_freep) struct ca *ca = make_ca(_i == 0 ? KEYTYPE_EC_P256 : KEYTYPE_EC_P384, 3650);
         _cleanup_(csr_freep) struct csr *csr = load_csr("csr-rsa2048.pem");
         _cleanup_(cert_freep) struct cert *leaf = NULL;
         char *dns[] = { "web.example", NULL }, *ip[] = { "192.0.2.10", NULL };
@@ -206,8 +199,6 @@ START_TEST(test_issue) {
         time_t nb, na;
         int crit;
 
-        make_ca(dir, _i == 0 ? KEYTYPE_EC_P256 : KEYTYPE_EC_P384, 3650);
-        ck_assert_int_eq(ca_load(dir, &ca, &failed), 0);
         ck_assert_int_eq((int) (strstr(ca_chain_pem(ca), "BEGIN CERTIFICATE") != NULL), 1);
         ck_assert_int_eq(cert_issue(ca, csr, &p, &leaf), 0);
         x = to_x509(leaf);
@@ -248,21 +239,17 @@ START_TEST(test_issue) {
                 X509_free(issuer);
         }
         X509_free(x);
-        rm_rf(dir);
 }
 END_TEST
 
 START_TEST(test_validity_capped_by_ca) {
-        _cleanup_free_ char *dir = unit_tmpdir(), *failed = NULL;
-        _cleanup_(ca_freep) struct ca *ca = NULL;
+        _cleanup_(ca_freep) struct ca *ca = make_ca(KEYTYPE_EC_P256, 10);
         _cleanup_(csr_freep) struct csr *csr = load_csr("csr-ec.pem");
         _cleanup_(cert_freep) struct cert *leaf = NULL;
         char *dns[] = { "web.example", NULL };
         struct issue_params p = { .dns = dns, .usage = USAGE_SERVER | USAGE_CLIENT, .validity_days = 365, .now = time(NULL) };
         time_t na, ca_na;
 
-        make_ca(dir, KEYTYPE_EC_P256, 10);
-        ck_assert_int_eq(ca_load(dir, &ca, &failed), 0);
         ck_assert_int_eq(cert_issue(ca, csr, &p, &leaf), 0);
         ck_assert_int_eq(cert_validity(leaf, NULL, &na), 0);
         ck_assert_int_eq(cert_validity(ca_cert(ca), NULL, &ca_na), 0);
@@ -272,55 +259,34 @@ START_TEST(test_validity_capped_by_ca) {
         /* A CA that is no longer valid signs nothing. */
         p.now += 11 * 86400;
         ck_assert_int_eq(cert_issue(ca, csr, &p, &leaf), -EKEYEXPIRED);
-        rm_rf(dir);
 }
 END_TEST
 
-START_TEST(test_ca_load_failures) {
-        _cleanup_free_ char *dir = unit_tmpdir(), *other = unit_tmpdir(), *failed = NULL, *key = NULL, *cmd = NULL;
-        struct ca *ca = NULL;
+/* A key is parsed for its certificate; a chain passed on as text holds certificates and nothing else. */
+START_TEST(test_ca_parts) {
+        _cleanup_(key_freep) struct key *k = NULL, *other = NULL, *parsed = NULL;
+        _cleanup_(cert_freep) struct cert *c = NULL, *c2 = NULL;
+        _cleanup_free_ char *key_pem = NULL, *other_pem = NULL, *cert_pem = NULL;
+        static const char nul[] = "-----BEGIN CERTIFICATE-----\nMI\0";
 
-        ck_assert_int_eq(ca_load(dir, &ca, &failed), -ENOENT);
-        ck_assert(strstr(failed, "/ca.crt"));
-        free(TAKE_PTR(failed));
+        ck_assert_int_eq(key_generate(KEYTYPE_EC_P256, &k), 0);
+        ck_assert_int_eq(key_generate(KEYTYPE_EC_P256, &other), 0);
+        ck_assert_int_eq(ca_cert_make(k, "CN=Parts", NULL, NULL, 1, -1, &c), 0);
+        ck_assert_int_eq(key_to_pem(k, &key_pem), 0);
+        ck_assert_int_eq(key_to_pem(other, &other_pem), 0);
+        ck_assert_int_eq(cert_to_pem(c, &cert_pem), 0);
+        ck_assert_int_eq(key_parse_pem_for(c, key_pem, strlen(key_pem), &parsed), 0);
+        ck_assert_int_eq(cert_matches_key(c, parsed), 1);
+        ck_assert_int_eq(key_parse_pem_for(c, other_pem, strlen(other_pem), &parsed), -EKEYREJECTED);
+        ck_assert_int_eq(key_parse_pem_for(c, "not a key\n", 10, &parsed), -EBADMSG);
+        ck_assert_int_eq(cert_parse_pem(cert_pem, strlen(cert_pem), &c2), 0);
+        ck_assert_int_eq(cert_parse_pem(key_pem, strlen(key_pem), &c2), -EBADMSG);
 
-        make_ca(dir, KEYTYPE_EC_P256, 100);
-        key = path_join(dir, "private/ca.key");
-        ck_assert_int_eq(chmod(key, 0640), 0);
-        ck_assert_int_eq(ca_load(dir, &ca, &failed), -EPERM);
-        ck_assert_str_eq(failed, key);
-        free(TAKE_PTR(failed));
-        ck_assert_int_eq(chmod(key, 0600), 0);
-
-        /* Another CA's key does not belong to this ca.crt. */
-        make_ca(other, KEYTYPE_EC_P256, 100);
-        ck_assert_int_ge(asprintf(&cmd, "cp -p %s/private/ca.key %s", other, key), 0);
-        ck_assert_int_eq(system(cmd), 0);
-        ck_assert_int_eq(ca_load(dir, &ca, &failed), -EKEYREJECTED);
-        free(TAKE_PTR(failed));
-
-        /* chain.pem is passed on as text, so it must hold certificates and never a key. */
-        {
-                _cleanup_free_ char *chain = path_join(dir, "chain.pem"), *save = NULL;
-                size_t len;
-
-                ck_assert_int_eq(read_file_full(chain, FILEIO_MAX_SIZE, &save, &len), 0);
-                write_text(chain, "-----BEGIN PRIVATE KEY-----\n");
-                ck_assert_int_eq(ca_load(dir, &ca, &failed), -EBADMSG);
-                ck_assert_str_eq(failed, chain);
-                free(TAKE_PTR(failed));
-                write_text(chain, "no certificates here\n");
-                ck_assert_int_eq(ca_load(dir, &ca, &failed), -EBADMSG);
-                free(TAKE_PTR(failed));
-                write_text(chain, save);
-        }
-
-        write_text(key, "not a key\n");
-        ck_assert_int_eq(chmod(key, 0600), 0);
-        ck_assert_int_eq(ca_load(dir, &ca, &failed), -EBADMSG);
-        ck_assert_ptr_null(ca);
-        rm_rf(dir);
-        rm_rf(other);
+        ck_assert_int_eq(pem_certificates_only(cert_pem, strlen(cert_pem)), 0);
+        ck_assert_int_eq(pem_certificates_only(key_pem, strlen(key_pem)), -EBADMSG);
+        ck_assert_int_eq(pem_certificates_only("no certificates here\n", 21), -EBADMSG);
+        ck_assert_int_eq(pem_certificates_only("", 0), -EBADMSG);
+        ck_assert_int_eq(pem_certificates_only(nul, sizeof(nul)), -EBADMSG);
 }
 END_TEST
 
@@ -355,7 +321,7 @@ static Suite *crypto_suite(void) {
         tcase_add_test(tc, test_csr_requested_extensions);
         tcase_add_loop_test(tc, test_issue, 0, 2);
         tcase_add_test(tc, test_validity_capped_by_ca);
-        tcase_add_test(tc, test_ca_load_failures);
+        tcase_add_test(tc, test_ca_parts);
         tcase_add_loop_test(tc, test_key_types_and_match, 0, 3);
         suite_add_tcase(s, tc);
         return s;

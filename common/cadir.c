@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The files of a CA directory's generations: writing one, swapping in the
- * next one with the current kept in previous/, dropping previous/, and
- * ca-bundle.pem (both generations' CA certificates). Errors are logged here,
- * where the path at fault is known.
+ * The CA directory (layout in cadir.h): paths, the lock, the trust checks,
+ * loading the issuing CA through crypto's parsers, and changing generations
+ * (writing one, swapping in the next with the current kept in previous/,
+ * dropping previous/, ca-bundle.pem). The changes log their errors, where the
+ * path at fault is known.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,7 +15,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "ca-generation.h"
+#include "cadir.h"
 #include "fileio.h"
 #include "log.h"
 
@@ -24,20 +25,46 @@ const struct ca_file ca_files[_CA_FILE_MAX] = {
         [CA_CERT] = { "ca.crt", 0644 },
 };
 
+#define PRIVATE "private"
+#define PREVIOUS "previous"
+#define BUNDLE "ca-bundle.pem"
 #define STAGED ".next"
 
-void ca_material_done(struct ca_material *m) {
-        for (size_t i = 0; i < _CA_FILE_MAX; i++)
-                free(m->pem[i]);
+char *cadir_path(const char *dir, int file) {
+        return path_join(dir, ca_files[file].name);
 }
 
-int ca_dir_existing(const char *dir, char **ret) {
+char *cadir_private(const char *dir) {
+        return path_join(dir, PRIVATE);
+}
+
+char *cadir_previous(const char *dir) {
+        return path_join(dir, PREVIOUS);
+}
+
+static bool cadir_has(const char *path) {
+        return path && access(path, F_OK) >= 0;
+}
+
+bool cadir_has_previous(const char *dir) {
+        _cleanup_free_ char *p = cadir_previous(dir);
+
+        return cadir_has(p);
+}
+
+bool cadir_has_root_key(const char *dir) {
+        _cleanup_free_ char *p = cadir_path(dir, CA_ROOT_KEY);
+
+        return cadir_has(p);
+}
+
+int cadir_existing(const char *dir, char **ret) {
         for (size_t i = 0; i < _CA_FILE_MAX; i++) {
-                _cleanup_free_ char *p = path_join(dir, ca_files[i].name);
+                _cleanup_free_ char *p = cadir_path(dir, i);
 
                 if (!p)
                         return -ENOMEM;
-                if (access(p, F_OK) >= 0) {
+                if (cadir_has(p)) {
                         *ret = TAKE_PTR(p);
                         return 1;
                 }
@@ -45,14 +72,112 @@ int ca_dir_existing(const char *dir, char **ret) {
         return 0;
 }
 
-char *ca_previous_dir(const char *dir) {
-        return path_join(dir, "previous");
+int cadir_lock(const char *dir, int operation) {
+        return lock_dir(dir, operation);
 }
 
-bool ca_has_previous(const char *dir) {
-        _cleanup_free_ char *p = ca_previous_dir(dir);
+/* ---- trust and loading: the helper's side ---- */
 
-        return p && access(p, F_OK) >= 0;
+/* path (taken) as path_check_trusted() sees it; missing is fine here (the loader reports it). */
+static int check_trusted_one(char *path, mode_t type, char **ret_path, char **ret_why) {
+        _cleanup_free_ char *p = path;
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        r = path_check_trusted(p, type, ret_why);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                *ret_path = TAKE_PTR(p);
+        return r;
+}
+
+int cadir_check_trusted(const char *dir, char **ret_path, char **ret_why) {
+        static const int files[] = { CA_CERT, CA_CHAIN, CA_KEY }; /* what SUBMIT reads */
+        int r;
+
+        r = check_trusted_one(strdup(dir), S_IFDIR, ret_path, ret_why);
+        if (r >= 0)
+                r = check_trusted_one(cadir_private(dir), S_IFDIR, ret_path, ret_why);
+        for (size_t i = 0; i < ELEMENTSOF(files) && r >= 0; i++)
+                r = check_trusted_one(cadir_path(dir, files[i]), S_IFREG, ret_path, ret_why);
+        return r;
+}
+
+struct pem_text {
+        char *data;
+        size_t len;
+};
+
+/* Key text is wiped before it is freed. */
+static void pem_text_erase(struct pem_text *t) {
+        if (t->data)
+                explicit_bzero(t->data, t->len);
+        free(t->data);
+}
+
+/* One file of a generation, whole; a private one is refused before reading when others can read it. */
+static int read_ca_file(const char *dir, int file, struct pem_text *ret) {
+        _cleanup_free_ char *p = cadir_path(dir, file);
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        if (ca_files[file].mode == 0600) {
+                r = check_private_file(p);
+                if (r < 0)
+                        return r;
+        }
+        return read_file_full(p, FILEIO_MAX_SIZE, &ret->data, &ret->len);
+}
+
+/* ca.crt, chain.pem, private/ca.key in that order; *failed names the file at fault. */
+static int load_ca_locked(const char *dir, struct ca **ret, int *failed) {
+        _cleanup_(pem_text_erase) struct pem_text cert_pem = {}, chain = {}, key_pem = {};
+        _cleanup_(cert_freep) struct cert *cert = NULL;
+        _cleanup_(key_freep) struct key *key = NULL;
+        int r;
+
+        *failed = CA_CERT;
+        r = read_ca_file(dir, CA_CERT, &cert_pem);
+        if (r >= 0)
+                r = cert_parse_pem(cert_pem.data, cert_pem.len, &cert);
+        if (r < 0)
+                return r;
+        *failed = CA_CHAIN;
+        r = read_ca_file(dir, CA_CHAIN, &chain);
+        if (r >= 0)
+                r = pem_certificates_only(chain.data, chain.len);
+        if (r < 0)
+                return r;
+        *failed = CA_KEY;
+        r = read_ca_file(dir, CA_KEY, &key_pem);
+        if (r >= 0)
+                r = key_parse_pem_for(cert, key_pem.data, key_pem.len, &key);
+        if (r < 0)
+                return r;
+        return ca_new(&cert, &key, &chain.data, ret);
+}
+
+int cadir_load_ca(const char *dir, struct ca **ret, char **ret_failed_path) {
+        _cleanup_close_ int lock = -1;
+        int failed = CA_CERT; /* no directory, no ca.crt */
+        int r;
+
+        r = lock = cadir_lock(dir, LOCK_SH);
+        if (r >= 0)
+                r = load_ca_locked(dir, ret, &failed);
+        if (r < 0 && r != -ENOMEM)
+                *ret_failed_path = cadir_path(dir, failed);
+        return r;
+}
+
+/* ---- changing generations: the CLI's side ---- */
+
+void ca_material_done(struct ca_material *m) {
+        for (size_t i = 0; i < _CA_FILE_MAX; i++)
+                free(m->pem[i]);
 }
 
 static int fsync_dir(const char *path) {
@@ -107,7 +232,7 @@ static int label_below(const char *parent, const char *path, bool is_private) {
 
 /* dir and dir/private (0700: the keys live there), labelled as the policy lays them out. */
 static int make_dirs(const char *dir) {
-        _cleanup_free_ char *priv = path_join(dir, "private"), *parent = path_join(dir, "..");
+        _cleanup_free_ char *priv = cadir_private(dir), *parent = path_join(dir, "..");
         bool made = access(dir, F_OK) < 0;
         int r;
 
@@ -144,11 +269,11 @@ static int write_material(const char *dir, const struct ca_material *m, const ch
 
 /* ca-bundle.pem: chain.pem, then previous/chain.pem during a rollover. */
 static int write_bundle(const char *dir) {
-        _cleanup_free_ char *chain = path_join(dir, "chain.pem"), *prev = path_join(dir, "previous/chain.pem"),
-                            *out = path_join(dir, "ca-bundle.pem"), *a = NULL, *b = NULL, *all = NULL;
+        _cleanup_free_ char *chain = cadir_path(dir, CA_CHAIN), *prev_dir = cadir_previous(dir), *prev = NULL,
+                            *out = path_join(dir, BUNDLE), *a = NULL, *b = NULL, *all = NULL;
         int r;
 
-        if (!chain || !prev || !out)
+        if (!chain || !prev_dir || !out || !(prev = cadir_path(prev_dir, CA_CHAIN)))
                 return -ENOMEM;
         r = read_file_full(chain, FILEIO_MAX_SIZE, &a, NULL);
         if (r < 0)
@@ -164,12 +289,12 @@ static int write_bundle(const char *dir) {
 
 /* Removes the files a generation has from gen_dir, then the directory; anything else in it stops us. */
 static int remove_generation(const char *gen_dir) {
-        _cleanup_free_ char *priv = path_join(gen_dir, "private");
+        _cleanup_free_ char *priv = cadir_private(gen_dir);
 
         if (!priv)
                 return -ENOMEM;
         for (size_t i = 0; i < _CA_FILE_MAX; i++) {
-                _cleanup_free_ char *p = path_join(gen_dir, ca_files[i].name);
+                _cleanup_free_ char *p = cadir_path(gen_dir, i);
 
                 if (!p)
                         return -ENOMEM;
@@ -182,19 +307,19 @@ static int remove_generation(const char *gen_dir) {
 }
 
 /*
- * dir's exclusive lock, for a change to its generations. Readers (the
- * helper's ca_load) take it shared: none sees one generation's certificate
+ * dir's exclusive lock, for a change to its generations. Readers
+ * (cadir_load_ca) take it shared: none sees one generation's certificate
  * with another's key, or half of a swap.
  */
 static int lock_generations(const char *dir) {
-        int fd = lock_dir(dir, LOCK_EX);
+        int fd = cadir_lock(dir, LOCK_EX);
 
         return fd < 0 ? log_error_errno(fd, "cannot lock %s: %m", dir) : fd;
 }
 
 /* After a change: ca-bundle.pem as the generations now are, and the renames made durable. */
 static int settle(const char *dir) {
-        _cleanup_free_ char *priv = path_join(dir, "private");
+        _cleanup_free_ char *priv = cadir_private(dir);
 
         if (!priv)
                 return -ENOMEM;
@@ -203,8 +328,8 @@ static int settle(const char *dir) {
         return 0;
 }
 
-int ca_drop_previous(const char *dir) {
-        _cleanup_free_ char *prev = ca_previous_dir(dir);
+int cadir_drop_previous(const char *dir) {
+        _cleanup_free_ char *prev = cadir_previous(dir);
         _cleanup_close_ int lock = -1;
         int r;
 
@@ -217,8 +342,8 @@ int ca_drop_previous(const char *dir) {
         return r < 0 ? r : settle(dir);
 }
 
-int ca_write(const char *dir, const struct ca_material *m) {
-        _cleanup_free_ char *prev = ca_previous_dir(dir);
+int cadir_write(const char *dir, const struct ca_material *m) {
+        _cleanup_free_ char *prev = cadir_previous(dir);
         int r;
 
         if (!prev)
@@ -234,7 +359,7 @@ int ca_write(const char *dir, const struct ca_material *m) {
 /* Hard links from tmp to dir's current files. Not the root key: nothing is signed by the previous root again. */
 static int link_current(const char *dir, const char *tmp) {
         for (size_t i = CA_ROOT_KEY + 1; i < _CA_FILE_MAX; i++) {
-                _cleanup_free_ char *from = path_join(dir, ca_files[i].name), *to = path_join(tmp, ca_files[i].name);
+                _cleanup_free_ char *from = cadir_path(dir, i), *to = cadir_path(tmp, i);
 
                 if (!from || !to)
                         return -ENOMEM;
@@ -251,7 +376,7 @@ static int link_current(const char *dir, const char *tmp) {
  * one whole previous/ or none.
  */
 static int replace_previous(const char *dir, const struct ca_material *prev) {
-        _cleanup_free_ char *tmp = path_join(dir, "previous" STAGED), *dest = ca_previous_dir(dir);
+        _cleanup_free_ char *tmp = path_join(dir, PREVIOUS STAGED), *dest = cadir_previous(dir);
         int r;
 
         if (!tmp || !dest)
@@ -275,7 +400,7 @@ static int rename_staged(const char *dir) {
         int n = 0;
 
         for (size_t i = 0; i < _CA_FILE_MAX; i++) {
-                _cleanup_free_ char *to = path_join(dir, ca_files[i].name), *from = NULL;
+                _cleanup_free_ char *to = cadir_path(dir, i), *from = NULL;
 
                 if (!to || asprintf(&from, "%s" STAGED, to) < 0)
                         return -ENOMEM;
@@ -300,21 +425,21 @@ static int swap_locked(const char *dir, bool link_first) {
         return r;
 }
 
-int ca_swap_in(const char *dir, const struct ca_material *m) {
+int cadir_swap_in(const char *dir, const struct ca_material *m) {
         int r = write_material(dir, m, STAGED);
 
         return r < 0 ? r : swap_locked(dir, true) < 0 ? -EIO : 0;
 }
 
-int ca_swap_complete(const char *dir) {
+int cadir_swap_complete(const char *dir) {
         int r = swap_locked(dir, false);
 
         return r < 0 ? r : r > 0;
 }
 
-int ca_material_read(const char *dir, struct ca_material *m) {
+int cadir_read(const char *dir, struct ca_material *m) {
         for (size_t i = 0; i < _CA_FILE_MAX; i++) {
-                _cleanup_free_ char *p = path_join(dir, ca_files[i].name);
+                _cleanup_free_ char *p = cadir_path(dir, i);
                 int r;
 
                 if (!p)
@@ -326,8 +451,8 @@ int ca_material_read(const char *dir, struct ca_material *m) {
         return 0;
 }
 
-int ca_install(const char *dir, const struct ca_material *cur, const struct ca_material *prev) {
-        _cleanup_free_ char *prev_dir = ca_previous_dir(dir);
+int cadir_install(const char *dir, const struct ca_material *cur, const struct ca_material *prev) {
+        _cleanup_free_ char *prev_dir = cadir_previous(dir);
         _cleanup_close_ int lock = -1;
         int r;
 
