@@ -113,6 +113,42 @@ static GENERAL_NAME *general_name_dir(const char *dn) {
         return gn;
 }
 
+/* An otherName of type oid (an empty UTF8String as its value): a subtree no verifier can match. */
+static GENERAL_NAME *general_name_other(const char *oid) {
+        _cleanup_(GENERAL_NAME_freep) GENERAL_NAME *gn = GENERAL_NAME_new();
+        ASN1_OBJECT *type = OBJ_txt2obj(oid, 1);
+        ASN1_TYPE *value = ASN1_TYPE_new();
+        ASN1_UTF8STRING *empty = ASN1_UTF8STRING_new();
+
+        if (!gn || !type || !value || !empty) {
+                ASN1_OBJECT_free(type);
+                ASN1_TYPE_free(value);
+                ASN1_UTF8STRING_free(empty);
+                return NULL;
+        }
+        ASN1_TYPE_set(value, V_ASN1_UTF8STRING, empty);
+        if (GENERAL_NAME_set0_othername(gn, type, value) != 1) {
+                ASN1_OBJECT_free(type);
+                ASN1_TYPE_free(value);
+                return NULL;
+        }
+        return TAKE_PTR(gn);
+}
+
+/* A registeredID subtree (the OID 0.0, which names nothing). */
+static GENERAL_NAME *general_name_rid(void) {
+        GENERAL_NAME *gn = GENERAL_NAME_new();
+        ASN1_OBJECT *oid = OBJ_txt2obj("0.0", 1);
+
+        if (!gn || !oid) {
+                GENERAL_NAME_free(gn);
+                ASN1_OBJECT_free(oid);
+                return NULL;
+        }
+        GENERAL_NAME_set0_value(gn, GEN_RID, oid);
+        return gn;
+}
+
 /* Adds gn (taken, even on failure) as a subtree to *sk, made on first use. */
 static int subtree_add(STACK_OF(GENERAL_SUBTREE) **sk, GENERAL_NAME *gn) {
         GENERAL_SUBTREE *sub;
@@ -174,6 +210,19 @@ static int name_constraints_build(const struct name_constraints *nc, NAME_CONSTR
                 if (r >= 0)
                         r = subtree_add(&v->excludedSubtrees, general_name_ia5(kinds[i], ""));
         }
+        /*
+         * Names a verifier cannot compare with a subtree (a Microsoft UPN or a
+         * Kerberos principal as otherName, a registeredID): a permitted subtree
+         * of their kind makes OpenSSL refuse any leaf carrying one
+         * ("unsupported name constraint type") rather than let it pass
+         * unconstrained, as it does when no subtree of the kind exists.
+         */
+        if (r >= 0)
+                r = subtree_add(&v->permittedSubtrees, general_name_other("1.3.6.1.4.1.311.20.2.3")); /* UPN */
+        if (r >= 0)
+                r = subtree_add(&v->permittedSubtrees, general_name_other("1.3.6.1.5.2.2")); /* KRB5PrincipalName */
+        if (r >= 0)
+                r = subtree_add(&v->permittedSubtrees, general_name_rid());
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(v);

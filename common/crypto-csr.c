@@ -9,6 +9,8 @@
 #include "crypto-internal.h"
 #include "strv.h"
 
+#define RSA_MAX_BITS 8192u
+
 static void exts_free(STACK_OF(X509_EXTENSION) *e) {
         sk_X509_EXTENSION_pop_free(e, X509_EXTENSION_free);
 }
@@ -182,14 +184,39 @@ static int csr_info_other_extension(X509_EXTENSION *ext, struct csr_info *info) 
         return strv_push(&info->other_extensions, name);
 }
 
+/*
+ * A CSR carries its requested extensions in one extensionRequest (or
+ * Microsoft's msExtReq) attribute with one value. OpenSSL reads only the
+ * first of either and of its values, and says "none" when that one does not
+ * decode; another CA that reads the rest would see extensions we never
+ * checked. 1 when there is one, 0 when none, -EBADMSG for anything else.
+ */
+static int ext_request_count(X509_REQ *req) {
+        int n = 0;
+
+        for (int i = 0; i < X509_REQ_get_attr_count(req); i++) {
+                X509_ATTRIBUTE *a = X509_REQ_get_attr(req, i);
+                int nid = OBJ_obj2nid(X509_ATTRIBUTE_get0_object(a));
+
+                if (nid != NID_ext_req && nid != NID_ms_ext_req)
+                        continue;
+                if (++n > 1 || X509_ATTRIBUTE_count(a) != 1)
+                        return -EBADMSG;
+        }
+        return n;
+}
+
 static int csr_info_extensions(X509_REQ *req, struct csr_info *info) {
-        _cleanup_(exts_freep) STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(req);
+        _cleanup_(exts_freep) STACK_OF(X509_EXTENSION) *exts = NULL;
         _cleanup_(GENERAL_NAMES_freep) GENERAL_NAMES *sans = NULL;
         _cleanup_(BASIC_CONSTRAINTS_freep) BASIC_CONSTRAINTS *bc = NULL;
-        int crit, r;
+        int crit, r = ext_request_count(req);
 
+        if (r <= 0)
+                return r;
+        exts = X509_REQ_get_extensions(req);
         if (!exts)
-                return 0;
+                return -EBADMSG; /* the attribute is there but does not decode */
         sans = X509V3_get_d2i(exts, NID_subject_alt_name, &crit, NULL);
         if (!sans && crit != -1)
                 return -EBADMSG; /* present but malformed, or present twice */
@@ -326,6 +353,10 @@ static void csr_info_key_check(EVP_PKEY *pkey, struct csr_info *info) {
             EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_EC_ENCODING, encoding, sizeof(encoding), NULL) == 1 &&
             streq(encoding, OSSL_PKEY_EC_ENCODING_EXPLICIT))
                 snprintf(info->key_problem, sizeof(info->key_problem), "EC key with explicit curve parameters (only named curves)");
+        /* Larger keys buy nothing here and make the check below cost a second or more of CPU. */
+        if (info->key_kind == KEY_RSA && info->key_bits > RSA_MAX_BITS)
+                snprintf(info->key_problem, sizeof(info->key_problem), "RSA key of %u bits (at most %u)", info->key_bits,
+                         RSA_MAX_BITS);
         if (info->key_problem[0] || info->key_kind == KEY_OTHER)
                 return;
         ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);

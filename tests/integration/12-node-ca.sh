@@ -85,6 +85,12 @@ check_contains "… an email address is refused" "subtree violation" "$(rogue no
 check_contains "… an email in the subject is refused" "subtree violation" "$(rogue node-a "$OWN/emailAddress=root@a.example")"
 check_contains "… a URI is refused" "subtree violation" "$(rogue node-a "$OWN" subjectAltName=URI:https://web.a.example/)"
 check_contains "… a URN is refused" "unsupported or invalid name syntax" "$(rogue node-a "$OWN" subjectAltName=URI:urn:x:y)"
+check_contains "… a Microsoft UPN (otherName) is refused" "unsupported name constraint type" \
+        "$(rogue node-a "$OWN" "subjectAltName=otherName:1.3.6.1.4.1.311.20.2.3;UTF8:administrator@B.EXAMPLE")"
+check_contains "… a Kerberos principal (otherName) is refused" "unsupported name constraint type" \
+        "$(rogue node-a "$OWN" "subjectAltName=otherName:1.3.6.1.5.2.2;UTF8:admin@B.EXAMPLE")"
+check_contains "… a registeredID is refused" "unsupported name constraint type" \
+        "$(rogue node-a "$OWN" "subjectAltName=RID:1.2.3.4")"
 check_contains "… a SAN-less subject with any O and CN is refused" "permitted subtree violation" \
         "$(rogue node-a "/O=system:masters/CN=admin")"
 check_contains "… so is one in another node's OU" "permitted subtree violation" "$(rogue node-a "/O=ctrcert/OU=node-b/CN=admin")"

@@ -67,6 +67,12 @@ done < <(printf '%s\n' \
         "authorityInfoAccess|/CN=web.example|authorityInfoAccess=OCSP;URI:http://evil.example/|extension authorityInfoAccess" \
         "an unknown critical extension|/CN=web.example|1.2.3.4=critical,ASN1:NULL|extension 1.2.3.4 (critical)" \
         "a subject with more than the CN (the upstream would copy it)|/O=system:masters/CN=web.example||CSR subject carries O beyond the CN")
+# Extension requests OpenSSL reads only in part (the first attribute, its first value): an upstream
+# with its own parser could read the CA:TRUE behind them. Refused as malformed, never passed on.
+for f in csr-two-extreq csr-extreq-two-values csr-msextreq; do
+        up SUBMIT CERTMONGER_CA_PROFILE=web CERTMONGER_CSR="$(csr $f.pem)"
+        check_eq "$f: refused before the upstream" "2 unseen" "$RC $([ -e "$T/rec.env" ] && echo reached || echo unseen)"
+done
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null -subj /CN=web.example \
         -addext subjectAltName=DNS:web.example -addext "keyUsage=critical,digitalSignature,keyEncipherment" \
         -addext extendedKeyUsage=serverAuth -addext "basicConstraints=critical,CA:FALSE" -addext subjectKeyIdentifier=hash \

@@ -89,6 +89,7 @@ START_TEST(test_csr_weak_keys) {
                 { "csr-rsa-e1.pem", "RSA public exponent 1 is not an odd number of at least 3" },
                 { "csr-rsa-e4.pem", "RSA public exponent 4 is not an odd number of at least 3" },
                 { "csr-rsa-prime.pem", "RSA modulus fails OpenSSL's check" },
+                { "csr-rsa-9216.pem", "RSA key of 9215 bits (at most 8192)" }, /* refused before the costly check */
                 { "csr-ec-explicit.pem", "EC key with explicit curve parameters" },
                 { "csr-rsa2048.pem", "" },
                 { "csr-ec.pem", "" },

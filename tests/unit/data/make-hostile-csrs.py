@@ -3,7 +3,12 @@
 """Writes the RSA CSRs no ordinary tool makes (OpenSSL and pyca refuse such keys):
 csr-rsa-e1.pem (public exponent 1: its "signature" is the padded digest itself, so it
 verifies), csr-rsa-e4.pem (an even exponent, which can sign nothing) and
-csr-rsa-prime.pem (the modulus is a prime, so anyone computes the private exponent).
+csr-rsa-prime.pem (the modulus is a prime, so anyone computes the private exponent);
+and CSRs whose extension requests OpenSSL's X509_REQ_get_extensions reads only in part
+(another CA may read them all): csr-two-extreq.pem (a second extensionRequest asking for
+CA:TRUE), csr-extreq-two-values.pem (a second value in the attribute's SET) and
+csr-msextreq.pem (Microsoft's msExtReq beside the standard one); and csr-rsa-9216.pem, a key
+larger than the policy's 8192 bits (nine 1024-bit primes: cheap to make, costly to check).
 Run in tests/unit/data; needs the openssl command for a prime. Standard library only."""
 import hashlib
 import subprocess
@@ -43,11 +48,23 @@ def seq(*items):
 NULL = b"\x05\x00"
 
 
-def csr(n, e, sign, cn="web.example"):
+EXT_REQ, MS_EXT_REQ = "1.2.840.113549.1.9.14", "1.3.6.1.4.1.311.2.1.14"
+
+
+def san_ext(cn):
+    return seq(oid("2.5.29.17"), der(0x04, seq(der(0x82, cn.encode()))))
+
+
+# basicConstraints critical CA:TRUE: what a laundering CSR asks for
+CA_TRUE = seq(oid("2.5.29.19"), der(0x01, b"\xff"), der(0x04, seq(der(0x01, b"\xff"))))
+
+
+def csr(n, e, sign, cn="web.example", attrs=None):
     name = seq(der(0x31, seq(oid("2.5.4.3"), der(0x0C, cn.encode()))))
     spki = seq(seq(oid("1.2.840.113549.1.1.1"), NULL), der(0x03, b"\x00" + seq(integer(n), integer(e))))
-    san = seq(oid("2.5.29.17"), der(0x04, seq(der(0x82, cn.encode()))))
-    attrs = der(0xA0, seq(oid("1.2.840.113549.1.9.14"), der(0x31, seq(san))))
+    if attrs is None:
+        attrs = seq(oid(EXT_REQ), der(0x31, seq(san_ext(cn))))
+    attrs = der(0xA0, attrs)
     info = seq(integer(0), name, spki, attrs)
     k = (n.bit_length() + 7) // 8
     digest_info = bytes.fromhex("3031300d060960864801650304020105000420") + hashlib.sha256(info).digest()
@@ -80,3 +97,16 @@ big = prime(2048)
 while (big - 1) % 65537 == 0:
     big = prime(2048)
 pem("csr-rsa-prime.pem", csr(big, 65537, lambda em: pow(em, pow(65537, -1, big - 1), big)))
+d = pow(65537, -1, (p - 1) * (q - 1))
+rsa = lambda em: pow(em, d, p * q)  # noqa: E731
+first = seq(oid(EXT_REQ), der(0x31, seq(san_ext("web.example"))))
+pem("csr-two-extreq.pem", csr(p * q, 65537, rsa, attrs=first + seq(oid(EXT_REQ), der(0x31, seq(CA_TRUE)))))
+pem("csr-extreq-two-values.pem",
+    csr(p * q, 65537, rsa, attrs=seq(oid(EXT_REQ), der(0x31, seq(san_ext("web.example")) + seq(CA_TRUE)))))
+pem("csr-msextreq.pem", csr(p * q, 65537, rsa, attrs=first + seq(oid(MS_EXT_REQ), der(0x31, seq(CA_TRUE)))))
+primes = [prime(1024) for _ in range(9)]
+n9, phi9 = 1, 1
+for f in primes:
+    n9, phi9 = n9 * f, phi9 * (f - 1)
+d9 = pow(65537, -1, phi9)
+pem("csr-rsa-9216.pem", csr(n9, 65537, lambda em: pow(em, d9, n9)))
