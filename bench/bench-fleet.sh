@@ -16,6 +16,7 @@ set -u
 BUILD=${1:?usage: bench-fleet.sh BUILDDIR}
 NODES=${NODES:-50}
 CERTS=${CERTS:-20}
+JITTER=${JITTER:-10%} # ca.validity_jitter: how renewals a year on spread (0% for none)
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 CTL=$BUILD/ctrcertctl
 AGENT=$BUILD/ctrcert-agent
@@ -47,7 +48,7 @@ node_setup() {
         "$CTL" ca issue-node --root "$base/root" --node "n$i" --permit-dns ".n$i.example" --out "$T/ca" >/dev/null || return 1
         cp "$base/recorder" "$T/podman"
         cat >"$T/ctrcert.yaml" <<EOC
-ca: {dir: $T/ca, validity_days: 30}
+ca: {dir: $T/ca, validity_days: 30, validity_jitter: "$JITTER"}
 state_dir: $T/state
 manifest: $T/manifest.yaml
 agent: {debounce: 2s, max_parallel: 4, ca_bundle: $T/ca/ca-bundle.pem, podman: $T/podman, podman_socket: ""}
@@ -105,6 +106,14 @@ for i in $(seq "$NODES"); do
         done
 done
 echo "certificates that do not chain to the fleet root through their node's CA: $bad"
+# When they will renew: notAfter of every certificate, by hour. Without jitter one fleet deployed
+# in a minute expires (and restarts its containers) in the same minute a validity later.
+for f in "$T"/n*/pki/c*.crt; do date -d "$(openssl x509 -in "$f" -noout -enddate | cut -d= -f2)" +%s; done |
+        sort -n >"$T/not-after"
+echo "notAfter spread (ca.validity_jitter $JITTER): $(awk 'NR == 1 { lo = $1 } { hi = $1 }
+        END { printf "%.1f h from first to last", (hi - lo) / 3600 }' "$T/not-after"); busiest hour: $(awk '{ print int($1 / 3600) }' \
+        "$T/not-after" | uniq -c | sort -rn | head -n 1 | awk '{ print $1 }') of $(wc -l <"$T/not-after") certificates; hours with any: $(awk \
+        '{ print int($1 / 3600) }' "$T/not-after" | uniq | wc -l)"
 cross=$(DBUS_SYSTEM_BUS_ADDRESS=unix:path=$T/n1/bus.sock timeout 20 getcert request -S -w -c ctrcert -T c1 -I cross -G EC -g 256 \
         -N CN=c1.n2.example -D c1.n2.example -f "$T/n1/cross.crt" -k "$T/n1/cross.key" 2>&1; on_node 1 getcert list -i cross | grep -E 'status|ca-error')
 echo "node 1 asking for node 2's name: $(tr '\n' ' ' <<<"$cross")"

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+#include <ctype.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,6 +80,20 @@ static int parse_validity(struct ywalk *w, const struct ynode *n, const char *fi
         return ywalk_uint(w, n, field, 1, 36500, target);
 }
 
+/* "10%" (or 10): how much of the validity a certificate's notAfter may come early, 0 to 50. */
+static int parse_jitter(struct ywalk *w, const struct ynode *n, const char *field, void *target) {
+        unsigned *ret = target;
+        unsigned v;
+        int len = 0;
+
+        if (n->kind != YNODE_SCALAR || sscanf(n->value, "%u%n", &v, &len) != 1 ||
+            !(n->value[len] == '\0' || streq(n->value + len, "%")) || !isdigit((unsigned char) n->value[0]) || v > 50)
+                return ywalk_error(w, n, field, "'%s' is not a share of the validity from 0%% to 50%% (e.g. 10%%)",
+                                   n->kind == YNODE_SCALAR ? n->value : "");
+        *ret = v;
+        return 0;
+}
+
 static int parse_policy(struct ywalk *w, const struct ynode *n, const char *field, void *target) {
         return ywalk_enum(w, n, field, policy_names, ELEMENTSOF(policy_names), target);
 }
@@ -130,6 +146,7 @@ static int parse_ca(struct ywalk *w, const struct ynode *n, const char *field, v
         static const struct yfield fields[] = {
                 { "dir", yparse_abs_path, offsetof(struct config, ca.dir), false },
                 { "validity_days", parse_validity, offsetof(struct config, ca.validity_days), false },
+                { "validity_jitter", parse_jitter, offsetof(struct config, ca.validity_jitter), false },
                 { "policy", parse_policy, offsetof(struct config, ca.policy), false },
                 { "permitted_dns", parse_permitted_dns, offsetof(struct config, ca.permitted_dns), false },
                 { "permitted_ip", parse_permitted_ip, offsetof(struct config, ca.permitted_ip), false },

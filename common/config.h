@@ -22,6 +22,7 @@ struct config {
         struct {
                 char *dir;
                 unsigned validity_days;
+                unsigned validity_jitter;   /* percent: notAfter up to this much earlier, per certificate */
                 int policy; /* enum policy_mode */
                 char **permitted_dns;
                 char **permitted_ip; /* CIDRs, checked at load */

@@ -163,16 +163,46 @@ static int add_leaf_extensions(X509 *x, const struct ca *ca, EVP_PKEY *pub, cons
 }
 
 /* notAfter: the configured days, never past the issuing CA's own notAfter. */
-static int leaf_validity(const struct ca *ca, const struct issue_params *p, time_t *ret_nb, time_t *ret_na) {
+static int ca_valid_now(const struct ca *ca, time_t now) {
+        time_t ca_nb, ca_na;
+        int r = cert_validity(ca->cert, &ca_nb, &ca_na);
+
+        if (r < 0)
+                return r;
+        return ca_na <= now || ca_nb > now ? -EKEYEXPIRED : 0;
+}
+
+/*
+ * How much earlier than validity_days this certificate's notAfter falls:
+ * up to jitter_percent of the validity, spread by a hash of the id and the
+ * (random) serial. Certificates issued in the same hour then renew, and
+ * restart their containers, across days instead of in the same hour a year
+ * later; the same certificate always gets the same notAfter.
+ */
+static time_t leaf_jitter(const struct issue_params *p, X509 *x) {
+        const ASN1_INTEGER *serial = X509_get0_serialNumber(x);
+        uint64_t h = 1469598103934665603ULL; /* FNV-1a over id, NUL, serial bytes */
+        time_t span = (time_t) p->validity_days * 86400 * p->jitter_percent / 100;
+
+        if (span <= 0)
+                return 0;
+        for (const char *c = p->id ? p->id : ""; *c; c++)
+                h = (h ^ (unsigned char) *c) * 1099511628211ULL;
+        h *= 1099511628211ULL;
+        for (int i = 0; i < ASN1_STRING_length(serial); i++)
+                h = (h ^ ASN1_STRING_get0_data(serial)[i]) * 1099511628211ULL;
+        return (time_t) (h % ((uint64_t) span + 1));
+}
+
+/* notBefore backdated for clock skew; notAfter after validity_days less the jitter, never past the CA's. */
+static int leaf_validity(const struct ca *ca, const struct issue_params *p, X509 *x, time_t *ret_nb, time_t *ret_na) {
         time_t ca_nb, ca_na, na;
         int r;
 
         r = cert_validity(ca->cert, &ca_nb, &ca_na);
         if (r < 0)
                 return r;
-        if (ca_na <= p->now || ca_nb > p->now)
-                return -EKEYEXPIRED;
-        na = p->now + (time_t) p->validity_days * 86400;
+        na = p->now + (time_t) p->validity_days * 86400 - leaf_jitter(p, x);
         *ret_nb = p->now - BACKDATE_SECONDS;
         *ret_na = na < ca_na ? na : ca_na;
         return 0;
@@ -223,7 +253,7 @@ int cert_issue(const struct ca *ca, const struct csr *csr, const struct issue_pa
                 return -ENOMEM;
         if (!pub)
                 return -EBADMSG;
-        r = leaf_validity(ca, p, &nb, &na);
+        r = ca_valid_now(ca, p->now);
         if (r < 0)
                 return r;
         r = leaf_subject(ca, p->cn, &subject);
@@ -235,6 +265,8 @@ int cert_issue(const struct ca *ca, const struct csr *csr, const struct issue_pa
         r = copy_public_key(x, csr->req);
         if (r >= 0)
                 r = set_random_serial(x);
+        if (r >= 0)
+                r = leaf_validity(ca, p, x, &nb, &na);
         if (r >= 0)
                 r = set_validity(x, nb, na);
         if (r >= 0)

@@ -76,6 +76,8 @@ struct issue_params {
         char *const *dns, *const *ip, *const *email; /* the subjectAltName, already allowed by the policy */
         unsigned usage;                              /* USAGE_SERVER | USAGE_CLIENT */
         unsigned validity_days;
+        unsigned jitter_percent; /* notAfter earlier by up to this much of the validity, per certificate */
+        const char *id;          /* the manifest id: with the serial, what decides the jitter */
         time_t now;
         const char *crl_url; /* "" for none */
 };

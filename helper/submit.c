@@ -122,6 +122,8 @@ static int issue(const struct helper_ctx *ctx, const struct ca *ca, const struct
                 .dns = d->san_dns, .ip = d->san_ip, .email = d->san_email,
                 .usage = d->usage,
                 .validity_days = ctx->config->ca.validity_days,
+                .jitter_percent = ctx->config->ca.validity_jitter,
+                .id = d->id,
                 .now = time(NULL),
                 .crl_url = ctx->config->ca.crl_url,
         };

@@ -35,16 +35,23 @@ END_TEST
 START_TEST(test_full) {
         _cleanup_(diag_list_clear) struct diag_list d = {};
         _cleanup_(config_freep) struct config *c = NULL;
-        const char *text = "ca:\n  dir: /srv/ca\n  validity_days: 90\n  policy: open\n  permitted_dns: [.example.com]\n"
+        const char *text = "ca:\n  dir: /srv/ca\n  validity_days: 90\n  validity_jitter: 10%\n  policy: open\n"
+                           "  permitted_dns: [.example.com]\n"
                            "  permitted_ip: [172.17.0.0/16]\n  crl_url: http://ca.example.com/crl.pem\n"
                            "  default_template: web\n  lock_timeout: 1s\n"
                            "state_dir: /srv/state\nmanifest: /srv/manifest.yaml\nagent:\n  debounce: 500ms\n  max_parallel: 8\n"
                            "  ca_bundle: /srv/ca/chain.pem\n  step_timeout: 90s\n  podman: /opt/bin/podman\n  debounce_max: 30s\n"
                            "  retry_attempts: 3\n  retry_initial: 200ms\n  retry_max: 5s\n  restart_budget: 0\n"
                            "  restart_window: 1h\n  metrics: /var/lib/node_exporter/ctrcert.prom\n  podman_socket: \"\"\n"
-                           "  crl_publish: [/var/www/pki/ctrcert.crl, /etc/pki/tls/crl/ctrcert.crl]\n";
+                           "  crl_publish: [/var/www/pki/ctrcert.crl, /etc/pki/tls/crl/ctrcert.crl]\n"
+                           "  windows: [\"Sat 02:00-04:00\", \"daily 03:00-03:30\"]\n  windows_for: restart\n  expiry_margin: 3d\n";
 
         ck_assert_int_eq(load(text, &c, &d), 0);
+        ck_assert_uint_eq(c->ca.validity_jitter, 10);
+        ck_assert_uint_eq(c->agent.windows.n, 2);
+        ck_assert_uint_eq(c->agent.windows.v[0].start, 120);
+        ck_assert_int_eq(c->agent.windows_for, WINDOWS_FOR_RESTART);
+        ck_assert_uint_eq(c->agent.expiry_margin_usec, 3 * 86400 * 1000000ULL);
         ck_assert_str_eq(c->ca.dir, "/srv/ca");
         ck_assert_uint_eq(c->ca.validity_days, 90);
         ck_assert_int_eq(c->ca.policy, POLICY_OPEN);
@@ -145,6 +152,18 @@ START_TEST(test_many_keys) {
 }
 END_TEST
 
+START_TEST(test_windows_and_jitter_errors) {
+        _cleanup_(diag_list_clear) struct diag_list d = {};
+        _cleanup_(config_freep) struct config *c = NULL;
+
+        ck_assert_int_lt(load("ca:\n  validity_jitter: 60%\nagent:\n  windows: [\"Sat 2:00-04:00\"]\n"
+                              "  windows_for: sometimes\n", &c, &d), 0);
+        ck_assert(diag_has(&d, DIAG_ERROR, ":2:20", "ca.validity_jitter: '60%' is not a share of the validity"));
+        ck_assert(diag_has(&d, DIAG_ERROR, ":4:13", "agent.windows: 'Sat 2:00-04:00' is not a window"));
+        ck_assert(diag_has(&d, DIAG_ERROR, ":5:16", "agent.windows_for"));
+}
+END_TEST
+
 START_TEST(test_duplicate_key_large_mapping) {
         _cleanup_(diag_list_clear) struct diag_list d = {};
         _cleanup_free_ char *text = NULL;
@@ -189,6 +208,7 @@ static Suite *config_suite(void) {
 
         tcase_add_test(tc, test_defaults);
         tcase_add_test(tc, test_full);
+        tcase_add_test(tc, test_windows_and_jitter_errors);
         tcase_add_loop_test(tc, test_errors, 0, (int) ELEMENTSOF(bad));
         tcase_add_test(tc, test_missing_file);
         tcase_add_test(tc, test_many_keys);

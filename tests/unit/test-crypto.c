@@ -263,6 +263,43 @@ START_TEST(test_validity_capped_by_ca) {
 }
 END_TEST
 
+/* ca.validity_jitter: notAfter spread over the last share of the validity, decided per certificate. */
+START_TEST(test_validity_jitter) {
+        _cleanup_(ca_freep) struct ca *ca = make_ca(KEYTYPE_EC_P256, 3650);
+        _cleanup_(csr_freep) struct csr *csr = load_csr("csr-ec.pem");
+        char *dns[] = { "web.example", NULL };
+        struct issue_params p = { .dns = dns, .usage = USAGE_SERVER, .validity_days = 365, .id = "web", .now = time(NULL) };
+        time_t full = p.now + 365 * 86400, lo = full, hi = 0;
+        unsigned distinct = 0;
+        time_t seen[64];
+
+        for (unsigned i = 0; i < ELEMENTSOF(seen); i++) {
+                _cleanup_(cert_freep) struct cert *leaf = NULL;
+                time_t na;
+                bool again = false;
+
+                p.jitter_percent = i == 0 ? 0 : 10;
+                ck_assert_int_eq(cert_issue(ca, csr, &p, &leaf), 0);
+                ck_assert_int_eq(cert_validity(leaf, NULL, &na), 0);
+                if (i == 0) {
+                        ck_assert_int_eq(na, full); /* no jitter: the whole validity */
+                        continue;
+                }
+                ck_assert_int_le(na, full);
+                ck_assert_int_ge(na, full - 365 * 86400 / 10); /* never earlier than 10% of it */
+                lo = na < lo ? na : lo;
+                hi = na > hi ? na : hi;
+                for (unsigned k = 1; k < i; k++)
+                        again = again || seen[k] == na;
+                distinct += !again;
+                seen[i] = na;
+        }
+        /* 63 random serials: spread over most of the 36.5 days, hardly two alike */
+        ck_assert_int_ge(hi - lo, 20 * 86400);
+        ck_assert_uint_ge(distinct, 60);
+}
+END_TEST
+
 /* A key is parsed for its certificate; a chain passed on as text holds certificates and nothing else. */
 START_TEST(test_ca_parts) {
         _cleanup_(key_freep) struct key *k = NULL, *other = NULL, *parsed = NULL;
@@ -322,6 +359,7 @@ static Suite *crypto_suite(void) {
         tcase_add_test(tc, test_csr_requested_extensions);
         tcase_add_loop_test(tc, test_issue, 0, 2);
         tcase_add_test(tc, test_validity_capped_by_ca);
+        tcase_add_test(tc, test_validity_jitter);
         tcase_add_test(tc, test_ca_parts);
         tcase_add_loop_test(tc, test_key_types_and_match, 0, 3);
         suite_add_tcase(s, tc);
