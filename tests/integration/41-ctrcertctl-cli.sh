@@ -1,6 +1,7 @@
 #!/bin/bash
 # ctrcertctl's command line: the table of commands behind --help, each command's own options and
-# --help, usage errors (exit 2) that name the option and the command, and the exit statuses.
+# --help, usage errors (exit 2) that name the option and the command, the exit statuses, and notify of
+# a file the manifest does not name.
 . "$(dirname "$0")/lib.sh"
 
 # The commands, as the completion sees them: "ca init", "status"…
@@ -88,5 +89,19 @@ check_eq "manifest check of a manifest with errors exits 1" 1 "$?"
 "$CTL" --config "$T/none.yaml" ca show >/dev/null 2>"$T/err"
 check_eq "a --config that does not exist is a failure (1)" 1 "$?"
 check_eq "… said once" 1 "$(grep -c . "$T/err")"
+
+# ---- notify of a file the manifest does not name ----
+write_manifest
+start_bus || exit 1
+"$BUILD/ctrcert-agent" --config "$CONF" --bus system >"$T/agent.log" 2>&1 &
+PIDS+=("$!")
+wait_until 30 bus_has_owner org.ctrcert.Agent1
+out=$("$CTL" --config "$CONF" notify "$T/not-managed.crt" 2>&1)
+check_eq "notify of a file not in the manifest exits 1" 1 "$?"
+check_contains "… and says so" "$T/not-managed.crt is not a certificate of the manifest" "$out"
+check "… schedules nothing" lacks "container binding" "$out"
+out=$("$CTL" --config "$CONF" notify "$T/web.crt" 2>&1)
+check_eq "notify of a certificate of the manifest exits 0" 0 "$?"
+check_contains "… and says what it scheduled" "0 container bindings scheduled" "$out"
 
 finish
