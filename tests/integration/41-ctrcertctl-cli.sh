@@ -1,7 +1,7 @@
 #!/bin/bash
 # ctrcertctl's command line: the table of commands behind --help, each command's own options and
-# --help, usage errors (exit 2) that name the option and the command, the exit statuses, and notify of
-# a file the manifest does not name.
+# --help, usage errors (exit 2) that name the option and the command, the exit statuses, notify of
+# a file the manifest does not name, and the bash completion made from the same table.
 . "$(dirname "$0")/lib.sh"
 
 # The commands, as the completion sees them: "ca init", "status"…
@@ -103,5 +103,32 @@ check "… schedules nothing" lacks "container binding" "$out"
 out=$("$CTL" --config "$CONF" notify "$T/web.crt" 2>&1)
 check_eq "notify of a certificate of the manifest exits 0" 0 "$?"
 check_contains "… and says what it scheduled" "0 container bindings scheduled" "$out"
+
+# ---- bash completion, from the same table ----
+. "$SRC/data/bash-completion/ctrcertctl"
+complete_words() { # WORD…: COMPREPLY for the last word
+        COMP_WORDS=("$CTL" "$@")
+        COMP_CWORD=$#
+        COMPREPLY=()
+        _ctrcertctl
+        printf '%s\n' "${COMPREPLY[@]}" | sort | tr '\n' ' '
+}
+check_eq "completion: the commands beginning with c" "ca crl " "$(complete_words c)"
+check_eq "completion: the ca commands" "init install issue-node rollover show " "$(complete_words ca "")"
+check_eq "completion: the options of ca init" "--force --help --key-type --subject " "$(complete_words ca init --)"
+check_eq "completion: the key types" "ec-p256 ec-p384 " "$(complete_words ca init --key-type ec)"
+check_eq "completion: after a global option" "--help --out " "$(complete_words --config "$CONF" crl --)"
+check_eq "completion: --bus's values" "session system " "$(complete_words --bus "")"
+check_contains "completion: file names for manifest check" "$T/bad.yaml" "$(complete_words manifest check "$T/ba")"
+# The commands as --help shows them (the lower-case words that begin a line) and as ctrcertctl(8)
+# describes them: the completion knows the same ones.
+help_commands=$("$CTL" --help | awk '/^  [a-z]/ { sub(/^  /, ""); sub(/  .*/, ""); n = "";
+        for (i = 1; i <= NF && $i ~ /^[a-z][a-z-]*$/; i++) n = n (n ? " " : "") $i; print n }')
+check_eq "the completion's commands are those of --help" "$help_commands" "$(printf '%s\n' "${CMDS[@]}")"
+check_eq "completion: every command's first word" "$(printf '%s\n' "${CMDS[@]%% *}" | sort -u | xargs) " \
+        "$(complete_words "" | tr ' ' '\n' | grep -v '^-' | xargs) "
+for c in "${CMDS[@]}"; do
+        check "ctrcertctl(8) describes $c" grep -qE "^\.(B|BI|TP) \"?$c( |\"|\$)" "$SRC/man/ctrcertctl.8"
+done
 
 finish
