@@ -263,6 +263,8 @@ static int group_only(const char *group, const char *sub) {
                 log_error("unknown command '%s %s'", group, sub);
         else if (!sub)
                 log_error("%s: which command?", group);
+        fprintf(asked ? stdout : stderr, "%s: ctrcertctl [--config PATH] %s COMMAND …\n\n", asked ? "Usage" : "usage",
+                group);
         commands_print(asked ? stdout : stderr, group);
         return asked ? CLI_OK : CLI_USAGE;
 }
