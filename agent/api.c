@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "bindings.h"
 #include "bus.h"
 #include "escape.h"
 #include "log.h"
@@ -136,6 +137,9 @@ static DBusMessage *method_notify(struct api *api, DBusMessage *m, const char *p
 
         if (path[0] != '/')
                 return error_reply(m, -EINVAL, "'%s' is not an absolute path", path);
+        /* engine_notify ignores other certificates (certmonger saves them too); asked by name, it is a mistake */
+        if (!bindings_lookup(engine_bindings(api->engine), path))
+                return error_reply(m, -ENOENT, "%s is not a certificate of the manifest", path);
         r = engine_notify(api->engine, path, &scheduled);
         if (r < 0)
                 return error_reply(m, r, "cannot schedule %s: %s", path, strerror(-r));

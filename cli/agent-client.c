@@ -98,13 +98,14 @@ static void format_utc(time_t t, char buf[static 32]) {
         strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
 }
 
-/* Prints header, then calls row for each struct of the reply's array; the number of rows, or -1 when it is no array. */
+/* Prints header, then calls row for each struct of the reply's array; the number of rows, or -EBADMSG (logged). */
 static ssize_t print_rows(DBusMessage *reply, const char *header, void (*row)(DBusMessageIter *st)) {
         DBusMessageIter it, arr, st;
         ssize_t n = 0;
 
         if (!dbus_message_iter_init(reply, &it) || dbus_message_iter_get_arg_type(&it) != DBUS_TYPE_ARRAY)
-                return -1;
+                return log_error_errno(-EBADMSG, "the agent's reply to %s is not the array it should be",
+                                       dbus_message_get_member(reply) ? dbus_message_get_member(reply) : "a call");
         fputs(header, stdout);
         for (dbus_message_iter_recurse(&it, &arr); dbus_message_iter_get_arg_type(&arr) == DBUS_TYPE_STRUCT;
              dbus_message_iter_next(&arr), n++) {
@@ -128,9 +129,9 @@ static int print_bindings(DBusMessage *reply) {
                                binding_row);
 
         if (n < 0)
-                return CLI_FAILED;
+                return (int) n;
         printf("%zd binding%s\n", n, n == 1 ? "" : "s");
-        return CLI_OK;
+        return 0;
 }
 
 /* (container, state, last result, message, usec) */
@@ -147,9 +148,9 @@ static void status_row(DBusMessageIter *st) {
 }
 
 static int print_status(DBusMessage *reply) {
-        return print_rows(reply, "CONTAINER                    STATE    LAST    WHEN                 MESSAGE\n", status_row) < 0
-                       ? CLI_FAILED
-                       : CLI_OK;
+        ssize_t n = print_rows(reply, "CONTAINER                    STATE    LAST    WHEN                 MESSAGE\n", status_row);
+
+        return n < 0 ? (int) n : 0;
 }
 
 /* (container, state, ids, detail) */
@@ -165,9 +166,9 @@ static int print_jobs(DBusMessage *reply) {
         ssize_t n = print_rows(reply, "CONTAINER                    JOB      CERTIFICATES                 DETAIL\n", job_row);
 
         if (n < 0)
-                return CLI_FAILED;
+                return (int) n;
         printf("%zd job%s\n", n, n == 1 ? "" : "s");
-        return CLI_OK;
+        return 0;
 }
 
 /* (id, cert_path, notAfter) */
@@ -185,9 +186,9 @@ static void certificate_row(DBusMessageIter *st) {
 }
 
 static int print_certificates(DBusMessage *reply) {
-        return print_rows(reply, "ID                       EXPIRES              DAYS LEFT CERTIFICATE\n", certificate_row) < 0
-                       ? CLI_FAILED
-                       : CLI_OK;
+        ssize_t n = print_rows(reply, "ID                       EXPIRES              DAYS LEFT CERTIFICATE\n", certificate_row);
+
+        return n < 0 ? (int) n : 0;
 }
 
 /* Calls a method without arguments and prints its array reply. */
@@ -196,7 +197,7 @@ static int show(const struct cli_ctx *ctx, const char *method, int (*print)(DBus
         int r;
 
         if (!reply)
-                return CLI_FAILED;
+                return -EIO;
         r = print(reply);
         dbus_message_unref(reply);
         return r;
@@ -210,7 +211,7 @@ static int print_pause(const struct cli_ctx *ctx) {
         char when[32];
 
         if (!reply)
-                return CLI_FAILED;
+                return -EIO;
         if (dbus_message_get_args(reply, NULL, DBUS_TYPE_STRING, &reason, DBUS_TYPE_INT64, &until, DBUS_TYPE_INVALID) &&
             reason[0]) {
                 char why[ROW_FIELD];
@@ -221,10 +222,21 @@ static int print_pause(const struct cli_ctx *ctx) {
                        until > 0 ? "until " : "until ctrcertctl resume", until > 0 ? when : "");
         }
         dbus_message_unref(reply);
-        return CLI_OK;
+        return 0;
 }
 
-static int cmd_status(const struct cli_ctx *ctx) {
+/* Calls a method whose reply says nothing more than that it was done; then prints done. */
+static int call_and_say(const struct cli_ctx *ctx, const char *method, const char *arg, const char *done) {
+        DBusMessage *reply = call(ctx, method, arg);
+
+        if (!reply)
+                return -EIO;
+        dbus_message_unref(reply);
+        printf("%s\n", done);
+        return 0;
+}
+
+static int run_status(const struct cli_ctx *ctx, const struct cli_args *a) {
         static const struct {
                 const char *method;
                 int (*print)(DBusMessage *);
@@ -234,32 +246,52 @@ static int cmd_status(const struct cli_ctx *ctx) {
                 { "GetStatus", print_status },
                 { "ListCertificates", print_certificates },
         };
+        int r;
 
-        if (print_pause(ctx) != CLI_OK)
-                return CLI_FAILED;
-        for (size_t i = 0; i < ELEMENTSOF(parts); i++) {
+        (void) a;
+        r = print_pause(ctx);
+        for (size_t i = 0; i < ELEMENTSOF(parts) && r >= 0; i++) {
                 if (i > 0)
                         printf("\n");
-                if (show(ctx, parts[i].method, parts[i].print) != CLI_OK)
-                        return CLI_FAILED;
+                r = show(ctx, parts[i].method, parts[i].print);
         }
-        return CLI_OK;
-}
-
-static int cmd_with_path(const struct cli_ctx *ctx, const char *method, const char *path) {
-        DBusMessage *reply = call(ctx, method, path);
-        dbus_uint32_t n = 0;
-        int r = CLI_OK;
-
-        if (!reply)
-                return CLI_FAILED;
-        if (streq(method, "Plan"))
-                r = print_bindings(reply);
-        else if (dbus_message_get_args(reply, NULL, DBUS_TYPE_UINT32, &n, DBUS_TYPE_INVALID))
-                printf("%u container binding%s scheduled\n", n, n == 1 ? "" : "s");
-        dbus_message_unref(reply);
         return r;
 }
+
+const struct cli_command cli_status = {
+        .name = "status",
+        .usage = "",
+        .summary = "bindings, jobs, the last result per container, certificate expiry",
+        .run = run_status,
+};
+
+static int run_jobs(const struct cli_ctx *ctx, const struct cli_args *a) {
+        (void) a;
+        return show(ctx, "ListJobs", print_jobs);
+}
+
+const struct cli_command cli_jobs = {
+        .name = "jobs",
+        .usage = "",
+        .summary = "the agent's waiting, queued, running and held jobs",
+        .run = run_jobs,
+};
+
+static int run_release(const struct cli_ctx *ctx, const struct cli_args *a) {
+        char done[ROW_FIELD + 32];
+
+        snprintf(done, sizeof(done), "%s released: its job runs now", a->argv[0]);
+        return call_and_say(ctx, "Release", a->argv[0], done);
+}
+
+const struct cli_command cli_release = {
+        .name = "release",
+        .usage = "CONTAINER",
+        .summary = "run a job held by the restart budget",
+        .min_args = 1,
+        .max_args = 1,
+        .run = run_release,
+};
 
 /* "2h", "30m" (from now), "2026-12-08 06:00" or "2026-12-08T06:00[:SS]" (local time) → seconds since the epoch. */
 static int parse_until(const char *s, int64_t *ret) {
@@ -284,74 +316,109 @@ static int parse_until(const char *s, int64_t *ret) {
         return -EINVAL;
 }
 
-/* pause [--reason TEXT] [--until TIME] */
-static int cmd_pause(const struct cli_ctx *ctx, int argc, char **argv) {
-        const char *reason = "";
+enum { PAUSE_REASON, PAUSE_UNTIL };
+static const struct cli_option pause_options[] = {
+        [PAUSE_REASON] = { "reason", 0, "TEXT", "why, for status and jobs to show", NULL },
+        [PAUSE_UNTIL] = { "until", 0, "TIME", "end by itself: 2h, 30m or 'YYYY-MM-DD HH:MM' (local time, future)", NULL },
+        {},
+};
+
+static int run_pause(const struct cli_ctx *ctx, const struct cli_args *a) {
+        const char *reason = cli_arg(a, PAUSE_REASON) ? cli_arg(a, PAUSE_REASON) : "", *until_arg = cli_arg(a, PAUSE_UNTIL);
         dbus_int64_t until = 0;
         DBusMessage *reply;
+        int64_t t;
 
-        for (int i = 1; i < argc; i++) {
-                int64_t t;
-
-                if (streq(argv[i], "--reason") && i + 1 < argc)
-                        reason = argv[++i];
-                else if (streq(argv[i], "--until") && i + 1 < argc && parse_until(argv[i + 1], &t) >= 0) {
-                        until = t;
-                        i++;
-                } else {
-                        log_error("usage: ctrcertctl pause [--reason TEXT] [--until 2h|'YYYY-MM-DD HH:MM'] "
-                                  "(a time in the future; '%s' is not understood)", argv[i]);
-                        return CLI_USAGE;
-                }
+        if (until_arg && parse_until(until_arg, &t) < 0) {
+                log_error("pause --until '%s': expected a duration (2h, 30m) or a time in the future "
+                          "('YYYY-MM-DD HH:MM')", until_arg);
+                return CLI_MISUSE;
         }
+        if (until_arg)
+                until = t;
         reply = call_args(ctx, "Pause", DBUS_TYPE_STRING, &reason, DBUS_TYPE_INT64, &until, DBUS_TYPE_INVALID);
         if (!reply)
-                return CLI_FAILED;
+                return -EIO;
         dbus_message_unref(reply);
         printf("paused: jobs wait until `ctrcertctl resume`%s\n", until > 0 ? " or the --until time" : "");
-        return CLI_OK;
+        return 0;
 }
 
-int cli_agent(const struct cli_ctx *ctx, int argc, char **argv) {
-        const char *cmd = argv[0];
+const struct cli_command cli_pause = {
+        .name = "pause",
+        .usage = "[--reason TEXT] [--until TIME]",
+        .summary = "hold every job back (they gather) until resume or TIME",
+        .options = pause_options,
+        .run = run_pause,
+};
 
-        if (streq(cmd, "pause"))
-                return cmd_pause(ctx, argc, argv);
-        if (streq(cmd, "resume") && argc == 1) {
-                DBusMessage *reply = call(ctx, "Resume", NULL);
-
-                if (!reply)
-                        return CLI_FAILED;
-                dbus_message_unref(reply);
-                printf("resumed: queued jobs run\n");
-                return CLI_OK;
-        }
-
-        if (streq(cmd, "status") && argc == 1)
-                return cmd_status(ctx);
-        if (streq(cmd, "reload") && argc == 1) {
-                DBusMessage *reply = call(ctx, "Reload", NULL);
-
-                if (!reply)
-                        return CLI_FAILED;
-                dbus_message_unref(reply);
-                printf("manifest reloaded\n");
-                return CLI_OK;
-        }
-        if (streq(cmd, "jobs") && argc == 1)
-                return show(ctx, "ListJobs", print_jobs);
-        if (streq(cmd, "release") && argc == 2) {
-                DBusMessage *reply = call(ctx, "Release", argv[1]);
-
-                if (!reply)
-                        return CLI_FAILED;
-                dbus_message_unref(reply);
-                printf("%s released: its job runs now\n", argv[1]);
-                return CLI_OK;
-        }
-        if ((streq(cmd, "plan") || streq(cmd, "notify")) && argc == 2)
-                return cmd_with_path(ctx, streq(cmd, "plan") ? "Plan" : "Notify", argv[1]);
-        log_error("usage: ctrcertctl status | jobs | release CONTAINER | reload | plan CERT_PATH | notify CERT_PATH | "
-                  "pause [--reason TEXT] [--until TIME] | resume");
-        return CLI_USAGE;
+static int run_resume(const struct cli_ctx *ctx, const struct cli_args *a) {
+        (void) a;
+        return call_and_say(ctx, "Resume", NULL, "resumed: queued jobs run");
 }
+
+const struct cli_command cli_resume = {
+        .name = "resume",
+        .usage = "",
+        .summary = "end a pause: the jobs that gathered run",
+        .run = run_resume,
+};
+
+static int run_plan(const struct cli_ctx *ctx, const struct cli_args *a) {
+        DBusMessage *reply = call(ctx, "Plan", a->argv[0]);
+        int r;
+
+        if (!reply)
+                return -EIO;
+        r = print_bindings(reply);
+        dbus_message_unref(reply);
+        return r;
+}
+
+const struct cli_command cli_plan = {
+        .name = "plan",
+        .usage = "CERT_PATH",
+        .summary = "what the agent would do if CERT_PATH were saved (nothing is done)",
+        .min_args = 1,
+        .max_args = 1,
+        .complete_args = "@file",
+        .run = run_plan,
+};
+
+/* The agent refuses a path that is not a certificate of the manifest (Error.NotInManifest). */
+static int run_notify(const struct cli_ctx *ctx, const struct cli_args *a) {
+        DBusMessage *reply = call(ctx, "Notify", a->argv[0]);
+        dbus_uint32_t n = 0;
+        bool ok;
+
+        if (!reply)
+                return -EIO;
+        ok = dbus_message_get_args(reply, NULL, DBUS_TYPE_UINT32, &n, DBUS_TYPE_INVALID);
+        dbus_message_unref(reply);
+        if (!ok)
+                return log_error_errno(-EBADMSG, "the agent's reply to Notify is not the number it should be");
+        printf("%u container binding%s scheduled\n", n, n == 1 ? "" : "s");
+        return 0;
+}
+
+const struct cli_command cli_notify = {
+        .name = "notify",
+        .usage = "CERT_PATH",
+        .summary = "tell the agent CERT_PATH was saved (certificates certmonger does not manage)",
+        .min_args = 1,
+        .max_args = 1,
+        .complete_args = "@file",
+        .run = run_notify,
+};
+
+static int run_reload(const struct cli_ctx *ctx, const struct cli_args *a) {
+        (void) a;
+        return call_and_say(ctx, "Reload", NULL, "manifest reloaded");
+}
+
+const struct cli_command cli_reload = {
+        .name = "reload",
+        .usage = "",
+        .summary = "make the agent re-read the manifest",
+        .run = run_reload,
+};

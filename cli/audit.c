@@ -209,26 +209,36 @@ static int audit_runtime(const struct config *cfg, const struct manifest *m, int
         return 0;
 }
 
-int cli_audit(const struct cli_ctx *ctx, int argc, char **argv) {
+/* 0, CLI_FINDINGS when it found anything (each printed), <0 when it cannot tell (logged). */
+static int run_audit(const struct cli_ctx *ctx, const struct cli_args *args) {
         _cleanup_(config_freep) struct config *cfg = NULL;
         _cleanup_(manifest_freep) struct manifest *m = NULL;
         _cleanup_(diag_list_clear) struct diag_list d = {};
         unsigned findings = 0;
+        int r;
 
-        if (argc != 1) {
-                log_error("usage: ctrcertctl audit");
-                return CLI_USAGE;
-        }
-        if (cli_load_config(ctx, &cfg) < 0)
-                return CLI_FAILED;
-        if (manifest_load(cfg->manifest, &m, &d) < 0) {
+        (void) args;
+        r = cli_load_config(ctx, &cfg);
+        if (r < 0)
+                return r;
+        r = manifest_load(cfg->manifest, &m, &d);
+        if (r < 0) {
                 diag_list_print(&d, stderr);
-                return CLI_FAILED;
+                return r;
         }
         /* podman always (the default runtime); docker when the manifest names it. */
-        if (audit_runtime(cfg, m, RUNTIME_PODMAN, &findings) < 0 ||
-            (manifest_uses(m, RUNTIME_DOCKER) && audit_runtime(cfg, m, RUNTIME_DOCKER, &findings) < 0))
-                return CLI_FAILED;
+        r = audit_runtime(cfg, m, RUNTIME_PODMAN, &findings);
+        if (r >= 0 && manifest_uses(m, RUNTIME_DOCKER))
+                r = audit_runtime(cfg, m, RUNTIME_DOCKER, &findings);
+        if (r < 0)
+                return r;
         printf("%u finding%s\n", findings, findings == 1 ? "" : "s");
-        return findings > 0 ? CLI_FAILED : CLI_OK;
+        return findings > 0 ? CLI_FINDINGS : 0;
 }
+
+const struct cli_command cli_audit = {
+        .name = "audit",
+        .usage = "",
+        .summary = "running containers that mount managed certificates vs. the manifest",
+        .run = run_audit,
+};

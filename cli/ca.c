@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -165,11 +164,7 @@ struct node_request {
 static int check_constraints_args(const struct node_request *q) {
         struct ip_cidr c;
 
-        if (!q->root_dir || !q->node || !q->out || (!q->nc.dns && !q->nc.ip)) {
-                log_error("usage: ctrcertctl ca issue-node --root DIR --node NAME --permit-dns SUFFIX… "
-                          "--permit-ip CIDR… --out DIR (at least one --permit-*)");
-                return -EINVAL;
-        }
+        /* (run_issue_node checked that each is there) */
         if (!dns_name_valid(q->node))
                 return log_error_errno(-EINVAL, "--node '%s' is not a host name", q->node);
         STRV_FOREACH(d, q->nc.dns)
@@ -318,113 +313,194 @@ static int ca_show(const char *dir) {
         return shown == 0 && r == 0 ? CLI_OK : CLI_FAILED;
 }
 
-static int ca_dir_arg(const struct cli_ctx *ctx, int argc, char **argv, char **ret) {
-        _cleanup_(config_freep) struct config *cfg = NULL;
+/* ---- the commands: options and dispatch ---- */
 
-        if (optind < argc) {
-                *ret = strdup(argv[optind]);
-                return *ret ? 0 : -ENOMEM;
+/* The bodies above still answer with an exit status; one translation, here, until they return errno (issue 15 step 1). */
+static int from_status(int status) {
+        return status == CLI_OK ? 0 : status == CLI_USAGE ? CLI_MISUSE : -ECANCELED; /* CLI_FAILED: logged */
+}
+
+#define OPTION_KEY_TYPE { "key-type", 'k', "TYPE", "ec-p256 (default), ec-p384, rsa3072 or rsa4096", "ec-p256 ec-p384 rsa3072 rsa4096" }
+#define OPTION_SUBJECT { "subject", 's', "DN", "the CAs' distinguished name without a CN (default O=ctrcert)", NULL }
+
+/* --key-type's key type, or the default: 0, or CLI_MISUSE (said). */
+static int key_type_arg(const struct cli_args *a, size_t i, int *ret) {
+        const char *s = cli_arg(a, i);
+
+        *ret = KEYTYPE_EC_P256;
+        if (s && parse_key_type(s, ret) < 0) {
+                log_error("--key-type '%s': expected ec-p256, ec-p384, rsa3072 or rsa4096", s);
+                return CLI_MISUSE;
         }
-        if (cli_load_config(ctx, &cfg) < 0)
-                return -EINVAL;
+        return 0;
+}
+
+/* The CA directory: the argument, or the configured ca.dir. */
+static int ca_dir_arg(const struct cli_ctx *ctx, const char *arg, char **ret) {
+        _cleanup_(config_freep) struct config *cfg = NULL;
+        int r;
+
+        if (arg) {
+                *ret = strdup(arg);
+                return *ret ? 0 : log_error_errno(-ENOMEM, "out of memory");
+        }
+        r = cli_load_config(ctx, &cfg);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(cfg->ca.dir);
         return 0;
 }
 
-int cli_ca(const struct cli_ctx *ctx, int argc, char **argv) {
-        static const struct option opts[] = {
-                { "key-type", required_argument, NULL, 'k' },
-                { "subject", required_argument, NULL, 's' },
-                { "force", no_argument, NULL, 'f' },
-                { "root", required_argument, NULL, 'R' },
-                { "node", required_argument, NULL, 'N' },
-                { "permit-dns", required_argument, NULL, 'D' },
-                { "permit-ip", required_argument, NULL, 'A' },
-                { "out", required_argument, NULL, 'o' },
-                { "rollover", no_argument, NULL, 'r' },
-                { "finish", no_argument, NULL, 'F' },
-                { "no-subject-constraint", no_argument, NULL, 'S' },
-                {},
-        };
+enum { INIT_KEY_TYPE, INIT_SUBJECT, INIT_FORCE };
+static const struct cli_option init_options[] = {
+        [INIT_KEY_TYPE] = OPTION_KEY_TYPE,
+        [INIT_SUBJECT] = OPTION_SUBJECT,
+        [INIT_FORCE] = { "force", 'f', NULL, "replace the CA in DIR (every certificate it issued stops chaining)", NULL },
+        {},
+};
+
+static int run_init(const struct cli_ctx *ctx, const struct cli_args *a) {
         _cleanup_free_ char *dir = NULL;
-        _cleanup_(name_constraints_done) struct name_constraints nc = {};
-        struct node_request q = {};
-        const char *subject = "O=ctrcert";
-        int c, key_type = KEYTYPE_EC_P256, r;
-        bool force = false, finish = false, subject_set = false;
+        const char *subject = cli_arg(a, INIT_SUBJECT);
+        int key_type, r;
 
-        if (argc < 2 || (!streq(argv[1], "init") && !streq(argv[1], "show") && !streq(argv[1], "issue-node") &&
-                         !streq(argv[1], "rollover") && !streq(argv[1], "install"))) {
-                log_error("usage: ctrcertctl ca init|show|issue-node|rollover|install [DIR] …");
-                return CLI_USAGE;
-        }
-        /* Parse after "init"/"show"; optind = 0 makes GNU getopt start afresh (and permute DIR). */
-        argc--;
-        argv++;
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "k:s:f", opts, NULL)) >= 0)
-                switch (c) {
-                case 'k':
-                        if (parse_key_type(optarg, &key_type) < 0) {
-                                log_error("--key-type '%s': expected ec-p256, ec-p384, rsa3072 or rsa4096", optarg);
-                                return CLI_USAGE;
-                        }
-                        break;
-                case 's':
-                        subject = optarg;
-                        subject_set = true;
-                        break;
-                case 'f':
-                        force = true;
-                        break;
-                case 'R':
-                        q.root_dir = optarg;
-                        break;
-                case 'N':
-                        q.node = optarg;
-                        break;
-                case 'o':
-                        q.out = optarg;
-                        break;
-                case 'r':
-                        q.rollover = true;
-                        break;
-                case 'F':
-                        finish = true;
-                        break;
-                case 'S':
-                        q.no_subject_constraint = true;
-                        break;
-                case 'D':
-                case 'A':
-                        r = strv_push(c == 'D' ? &nc.dns : &nc.ip, optarg);
-                        if (r < 0)
-                                return CLI_FAILED;
-                        break;
-                default:
-                        return CLI_USAGE;
-                }
-        if (streq(argv[0], "issue-node")) {
-                q.nc = nc;
-                q.key_type = key_type;
-                q.force = force;
-                return ca_issue_node(&q);
-        }
-        if (streq(argv[0], "install")) {
-                const char *src = optind < argc ? argv[optind++] : NULL;
-
-                if (!src) {
-                        log_error("usage: ctrcertctl ca install SRC [DIR]");
-                        return CLI_USAGE;
-                }
-                return ca_dir_arg(ctx, argc, argv, &dir) < 0 ? CLI_FAILED : ca_install_dir(src, dir);
-        }
-        if (ca_dir_arg(ctx, argc, argv, &dir) < 0)
-                return CLI_FAILED;
-        if (streq(argv[0], "init"))
-                return ca_init(dir, key_type, subject, force);
-        if (streq(argv[0], "rollover"))
-                return finish ? ca_rollover_finish(ctx, dir, force)
-                              : ca_rollover(dir, key_type, subject_set ? subject : NULL);
-        return ca_show(dir);
+        r = key_type_arg(a, INIT_KEY_TYPE, &key_type);
+        if (r == 0)
+                r = ca_dir_arg(ctx, a->argv[0], &dir);
+        if (r != 0)
+                return r;
+        return from_status(ca_init(dir, key_type, subject ? subject : "O=ctrcert", cli_flag(a, INIT_FORCE)));
 }
+
+const struct cli_command cli_ca_init = {
+        .name = "ca init",
+        .usage = "[DIR] [--key-type ec-p256|ec-p384|rsa3072|rsa4096] [--subject DN] [--force]",
+        .summary = "create the root and issuing CA (once per fleet)",
+        .options = init_options,
+        .max_args = 1,
+        .complete_args = "@dir",
+        .run = run_init,
+};
+
+static int run_show(const struct cli_ctx *ctx, const struct cli_args *a) {
+        _cleanup_free_ char *dir = NULL;
+        int r = ca_dir_arg(ctx, a->argv[0], &dir);
+
+        if (r < 0)
+                return r;
+        /* a file missing, a key others can read, an unsafe directory: what ca show is for (exit 1) */
+        return ca_show(dir) == CLI_OK ? 0 : CLI_FINDINGS;
+}
+
+const struct cli_command cli_ca_show = {
+        .name = "ca show",
+        .usage = "[DIR]",
+        .summary = "subject, validity, fingerprints and key type of the CA",
+        .max_args = 1,
+        .complete_args = "@dir",
+        .run = run_show,
+};
+
+enum { NODE_ROOT, NODE_NODE, NODE_PERMIT_DNS, NODE_PERMIT_IP, NODE_OUT, NODE_KEY_TYPE, NODE_NO_SUBJECT, NODE_ROLLOVER,
+       NODE_FORCE };
+static const struct cli_option issue_node_options[] = {
+        [NODE_ROOT] = { "root", 0, "DIR", "the root's CA directory (made by ca init)", "@dir" },
+        [NODE_NODE] = { "node", 0, "NAME", "the node's host name", NULL },
+        [NODE_PERMIT_DNS] = { "permit-dns", 0, "SUFFIX", "a DNS subtree the node may sign (repeatable)", NULL },
+        [NODE_PERMIT_IP] = { "permit-ip", 0, "CIDR", "an address range the node may sign (repeatable)", NULL },
+        [NODE_OUT] = { "out", 0, "DIR", "where the node's CA goes (its ca.dir)", "@dir" },
+        [NODE_KEY_TYPE] = OPTION_KEY_TYPE,
+        [NODE_NO_SUBJECT] = { "no-subject-constraint", 0, NULL, "no directoryName constraint (Go, pyca clients)", NULL },
+        [NODE_ROLLOVER] = { "rollover", 0, NULL, "keep the CA in DIR in previous/ (a rollover)", NULL },
+        [NODE_FORCE] = { "force", 'f', NULL, "replace the CA in DIR", NULL },
+        {},
+};
+
+static int run_issue_node(const struct cli_ctx *ctx, const struct cli_args *a) {
+        struct node_request q = {
+                .root_dir = cli_arg(a, NODE_ROOT),
+                .node = cli_arg(a, NODE_NODE),
+                .out = cli_arg(a, NODE_OUT),
+                .nc = { .dns = a->values[NODE_PERMIT_DNS], .ip = a->values[NODE_PERMIT_IP] },
+                .force = cli_flag(a, NODE_FORCE),
+                .rollover = cli_flag(a, NODE_ROLLOVER),
+                .no_subject_constraint = cli_flag(a, NODE_NO_SUBJECT),
+        };
+        int r;
+
+        (void) ctx;
+        if (!q.root_dir || !q.node || !q.out || (!q.nc.dns && !q.nc.ip)) {
+                log_error("ca issue-node needs --root, --node, --out and at least one --permit-dns or --permit-ip");
+                return CLI_MISUSE;
+        }
+        if (q.force && q.rollover) {
+                log_error("ca issue-node: --rollover keeps the CA in --out, --force replaces it: one of them");
+                return CLI_MISUSE;
+        }
+        r = key_type_arg(a, NODE_KEY_TYPE, &q.key_type);
+        return r != 0 ? r : from_status(ca_issue_node(&q));
+}
+
+const struct cli_command cli_ca_issue_node = {
+        .name = "ca issue-node",
+        .usage = "--root DIR --node NAME --permit-dns SUFFIX… --permit-ip CIDR… --out DIR [--key-type TYPE] "
+                 "[--no-subject-constraint] [--rollover|--force]",
+        .summary = "a node's issuing CA under the root, name-constrained, pathlen 0",
+        .options = issue_node_options,
+        .run = run_issue_node,
+};
+
+enum { ROLLOVER_KEY_TYPE, ROLLOVER_SUBJECT, ROLLOVER_FINISH, ROLLOVER_FORCE };
+static const struct cli_option rollover_options[] = {
+        [ROLLOVER_KEY_TYPE] = OPTION_KEY_TYPE,
+        [ROLLOVER_SUBJECT] = OPTION_SUBJECT,
+        [ROLLOVER_FINISH] = { "finish", 0, NULL, "end the rollover: the previous generation is no longer trusted", NULL },
+        [ROLLOVER_FORCE] = { "force", 'f', NULL, "with --finish: even while certificates it signed are valid", NULL },
+        {},
+};
+
+static int run_rollover(const struct cli_ctx *ctx, const struct cli_args *a) {
+        _cleanup_free_ char *dir = NULL;
+        bool finish = cli_flag(a, ROLLOVER_FINISH);
+        int key_type, r;
+
+        if (finish ? cli_flag(a, ROLLOVER_KEY_TYPE) || cli_flag(a, ROLLOVER_SUBJECT) : cli_flag(a, ROLLOVER_FORCE)) {
+                log_error(finish ? "ca rollover --finish makes nothing: no --key-type or --subject"
+                                 : "ca rollover: --force goes with --finish");
+                return CLI_MISUSE;
+        }
+        r = key_type_arg(a, ROLLOVER_KEY_TYPE, &key_type);
+        if (r == 0)
+                r = ca_dir_arg(ctx, a->argv[0], &dir);
+        if (r != 0)
+                return r;
+        return from_status(finish ? ca_rollover_finish(ctx, dir, cli_flag(a, ROLLOVER_FORCE))
+                                  : ca_rollover(dir, key_type, cli_arg(a, ROLLOVER_SUBJECT)));
+}
+
+const struct cli_command cli_ca_rollover = {
+        .name = "ca rollover",
+        .usage = "[DIR] [--key-type TYPE] [--subject DN] | --finish [--force] [DIR]",
+        .summary = "the next CA generation, the current one trusted until --finish",
+        .options = rollover_options,
+        .max_args = 1,
+        .complete_args = "@dir",
+        .run = run_rollover,
+};
+
+static int run_install(const struct cli_ctx *ctx, const struct cli_args *a) {
+        _cleanup_free_ char *dir = NULL;
+        int r = ca_dir_arg(ctx, a->argv[1], &dir);
+
+        return r < 0 ? r : from_status(ca_install_dir(a->argv[0], dir));
+}
+
+const struct cli_command cli_ca_install = {
+        .name = "ca install",
+        .usage = "SRC [DIR]",
+        .summary = "put a CA made on another host in place, as one change",
+        .min_args = 1,
+        .max_args = 2,
+        .complete_args = "@dir",
+        .run = run_install,
+};

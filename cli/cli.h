@@ -2,10 +2,22 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "config.h"
 
-/* Exit statuses of ctrcertctl: the CLI's boundary. */
+/*
+ * What a command's run returns: 0 when it did its job; a negative errno when
+ * it failed, after logging why (once); or one of these documented conditions.
+ * cli/main.c alone turns them into exit statuses (ctrcertctl(8), EXIT STATUS):
+ * 0, 1 for a failure or CLI_FINDINGS, 2 for CLI_MISUSE.
+ */
+enum {
+        CLI_FINDINGS = 1, /* it ran and found what its page says exits 1: manifest errors, audit findings, damage… */
+        CLI_MISUSE = 2,   /* its command line is wrong and it said what; main adds the usage line */
+};
+
+/* Exit statuses: main.c's; the ca bodies still return one, which cli/ca.c translates (until issue 15 step 1). */
 enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
 
 struct cli_ctx {
@@ -14,18 +26,62 @@ struct cli_ctx {
         const char *bus; /* the agent's bus: "system" (default), "session" or an address */
 };
 
+/* One option of a command: --name, and -short when set. */
+struct cli_option {
+        const char *name;
+        char short_name;
+        const char *arg;    /* the argument's name in --help ("DIR"); NULL: a flag */
+        const char *help;
+        const char *values; /* what completes the argument: words, "@file" or "@dir"; NULL: nothing */
+};
+
+#define CLI_OPTIONS_MAX 16
+#define CLI_ARGS_ANY ((unsigned) -1)
+
+/* A command line parsed against a command's table. */
+struct cli_args {
+        char **argv; /* the positional arguments, NULL-terminated */
+        size_t argc;
+        char **values[CLI_OPTIONS_MAX]; /* by option index: each argument given ("" for a flag), NULL: not given */
+};
+
+/*
+ * One command of ctrcertctl, in the table of cli/main.c, which parses its
+ * options, checks the number of its arguments, prints its --help and turns
+ * what run returns into the exit status.
+ */
+struct cli_command {
+        const char *name;    /* "status", or "ca init" for a command of a group */
+        const char *usage;   /* what follows the name in the usage line: "[DIR] [--force]" */
+        const char *summary; /* one line for ctrcertctl --help */
+        const struct cli_option *options; /* ends with {}; an option's index is its place in cli_args.values */
+        unsigned min_args, max_args;      /* positional arguments; CLI_ARGS_ANY: no limit */
+        const char *complete_args;        /* what completes them: "@file", "@dir" or NULL */
+        int (*run)(const struct cli_ctx *ctx, const struct cli_args *args);
+};
+
+/* The last argument given to option i ("" for a flag), NULL when it was not given. */
+const char *cli_arg(const struct cli_args *a, size_t i);
+static inline bool cli_flag(const struct cli_args *a, size_t i) {
+        return a->values[i];
+}
+
 /* The config, or the defaults when no file exists and none was asked for. */
 int cli_load_config(const struct cli_ctx *ctx, struct config **ret);
 
-int cli_ca(const struct cli_ctx *ctx, int argc, char **argv);
-int cli_manifest(const struct cli_ctx *ctx, int argc, char **argv);
-/* status, jobs, release NAME, reload, plan PATH, notify PATH: talk to ctrcert-agent. */
-int cli_agent(const struct cli_ctx *ctx, int argc, char **argv);
-/* audit: what running containers mount against the manifest's bindings. */
-int cli_audit(const struct cli_ctx *ctx, int argc, char **argv);
-/* index check: the issuance index against the CA; exit 1 on damage. */
-int cli_index(const struct cli_ctx *ctx, int argc, char **argv);
+/* ca.c */
+extern const struct cli_command cli_ca_init, cli_ca_show, cli_ca_issue_node, cli_ca_rollover, cli_ca_install;
+/* manifest-check.c */
+extern const struct cli_command cli_manifest_check;
+/* agent-client.c: talk to ctrcert-agent. */
+extern const struct cli_command cli_status, cli_jobs, cli_release, cli_pause, cli_resume, cli_plan, cli_notify,
+        cli_reload;
+/* audit.c: what running containers mount against the manifest's bindings. */
+extern const struct cli_command cli_audit;
+/* revoke.c */
+extern const struct cli_command cli_revoke, cli_crl;
+/* index-check.c: the issuance index against the CA. */
+extern const struct cli_command cli_index_check;
+
 /* Readers of the index pass this: a damaged line is a warning with its number, and reading goes on. */
 void cli_index_bad_line(const char *path, unsigned line, const char *why, void *userdata);
-/* revoke SERIAL…|--id ID [--reason R], crl [--out PATH]. */
-int cli_revoke(const struct cli_ctx *ctx, int argc, char **argv);

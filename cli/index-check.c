@@ -173,6 +173,7 @@ static int issuer_add(struct check *c, const char *dir) {
         return 0;
 }
 
+/* 0, CLI_FINDINGS when there is damage (each problem printed), <0 when it cannot check (logged). */
 static int index_check(const struct config *cfg) {
         _cleanup_free_ char *index = path_join(cfg->state_dir, "ca/index"),
                             *revoked = path_join(cfg->state_dir, "ca/revoked"), *prev = cadir_previous(cfg->ca.dir);
@@ -198,17 +199,21 @@ static int index_check(const struct config *cfg) {
                c.n_revoked == 1 ? "" : "s", c.n_damage ? "" : "no damage\n");
         if (c.n_damage)
                 printf("%zu problem%s\n", c.n_damage, c.n_damage == 1 ? "" : "s");
-        return c.n_damage ? -EBADMSG : 0;
+        return c.n_damage ? CLI_FINDINGS : 0; /* each problem printed with its line */
 }
 
-int cli_index(const struct cli_ctx *ctx, int argc, char **argv) {
+static int run_check(const struct cli_ctx *ctx, const struct cli_args *a) {
         _cleanup_(config_freep) struct config *cfg = NULL;
+        int r;
 
-        if (argc != 2 || !streq(argv[1], "check")) {
-                log_error("usage: ctrcertctl index check");
-                return CLI_USAGE;
-        }
-        if (cli_load_config(ctx, &cfg) < 0)
-                return CLI_FAILED;
-        return index_check(cfg) < 0 ? CLI_FAILED : CLI_OK;
+        (void) a;
+        r = cli_load_config(ctx, &cfg);
+        return r < 0 ? r : index_check(cfg);
 }
+
+const struct cli_command cli_index_check = {
+        .name = "index check",
+        .usage = "",
+        .summary = "the issuance index against the CA: damaged lines, duplicate serials, unknown issuers",
+        .run = run_check,
+};

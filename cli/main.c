@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* ctrcertctl: the operator's tool. Subcommands live in one file each. */
+/*
+ * ctrcertctl: the operator's tool. The commands live in the files named for
+ * them; this table lists them once, and from it come ctrcertctl --help, each
+ * command's option parsing and --help, the words of the bash completion
+ * (`ctrcertctl __complete`), and the one place a command's result becomes the
+ * exit status.
+ */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,60 +13,353 @@
 #include "cli.h"
 #include "crypto.h"
 #include "log.h"
+#include "strv.h"
 
-static const struct {
-        const char *name;
-        int (*run)(const struct cli_ctx *ctx, int argc, char **argv);
-} commands[] = {
-        { "ca", cli_ca },
-        { "manifest", cli_manifest },
-        { "status", cli_agent },
-        { "reload", cli_agent },
-        { "plan", cli_agent },
-        { "notify", cli_agent },
-        { "jobs", cli_agent },
-        { "release", cli_agent },
-        { "pause", cli_agent },
-        { "resume", cli_agent },
-        { "audit", cli_audit },
-        { "revoke", cli_revoke },
-        { "crl", cli_revoke },
-        { "index", cli_index },
+static const struct cli_command *const commands[] = {
+        &cli_ca_init, &cli_ca_show, &cli_ca_issue_node, &cli_ca_rollover, &cli_ca_install,
+        &cli_manifest_check,
+        &cli_revoke, &cli_crl, &cli_index_check,
+        &cli_status, &cli_jobs, &cli_release, &cli_pause, &cli_resume,
+        &cli_audit, &cli_plan, &cli_notify, &cli_reload,
 };
 
-static void help(void) {
-        printf("Usage: ctrcertctl [--config PATH] COMMAND …\n"
-               "\n"
-               "  ca init [DIR] [--key-type ec-p256|ec-p384|rsa3072|rsa4096] [--subject DN] [--force]\n"
-               "                         create the root and issuing CA (once per fleet)\n"
-               "  ca show [DIR]          subject, validity, fingerprints and key type of the CA\n"
-               "  ca issue-node --root DIR --node NAME --permit-dns SUFFIX… --permit-ip CIDR… --out DIR\n"
-               "                         a node's issuing CA under the root, name-constrained, pathlen 0\n"
-               "  ca rollover [DIR] [--finish [--force]]\n"
-               "                         the next CA generation, the current one trusted until --finish\n"
-               "  ca install SRC [DIR]   put a CA made on another host in place, as one change\n"
-               "  manifest check [FILE…] validate the manifest (default: the configured one and manifest.d/)\n"
-               "  revoke SERIAL…|--id ID [--reason R]\n"
-               "                         revoke issued certificates and write the CRL anew\n"
-               "  crl [--out PATH]       write the CRL (state_dir/ca/crl.pem) signed by the issuing CA\n"
-               "  index check            the issuance index against the CA: damaged lines, duplicate serials, unknown issuers\n"
-               "  status                 bindings, jobs, the last result per container, certificate expiry\n"
-               "  jobs                   the agent's waiting, queued, running and held jobs\n"
-               "  release CONTAINER      run a job held by the restart budget\n"
-               "  pause [--reason TEXT] [--until TIME]\n"
-               "                         hold every job back (they gather) until resume or TIME\n"
-               "  resume                 end a pause: the jobs that gathered run\n"
-               "  audit                  running containers that mount managed certificates vs. the manifest\n"
-               "  plan CERT_PATH         what the agent would do if CERT_PATH were saved (nothing is done)\n"
-               "  notify CERT_PATH       tell the agent CERT_PATH was saved (certificates certmonger does not manage)\n"
-               "  reload                 make the agent re-read the manifest\n"
-               "\n"
-               "  -c, --config PATH  configuration file (default %s)\n"
-               "  -b, --bus BUS      the agent's bus: system (default), session or an address\n"
-               "  -h, --help         this text\n"
-               "  -V, --version      the version\n"
-               "See ctrcertctl(8).\n",
-               CTRCERT_CONFIG_PATH);
+enum { GLOBAL_CONFIG, GLOBAL_BUS, GLOBAL_HELP, GLOBAL_VERSION };
+static const struct cli_option global_options[] = {
+        [GLOBAL_CONFIG] = { "config", 'c', "PATH", "configuration file (default " CTRCERT_CONFIG_PATH ")", "@file" },
+        [GLOBAL_BUS] = { "bus", 'b', "BUS", "the agent's bus: system (default), session or an address", "system session" },
+        [GLOBAL_HELP] = { "help", 'h', NULL, "this text; COMMAND --help: the command's" },
+        [GLOBAL_VERSION] = { "version", 'V', NULL, "the version" },
+        {},
+};
+static const struct cli_option help_option = { "help", 'h', NULL, "this text", NULL };
+
+/* ---- the table's views: help texts ---- */
+
+static size_t options_count(const struct cli_option *o) {
+        size_t n = 0;
+
+        while (o && o[n].name)
+                n++;
+        return n;
+}
+
+static void option_print(FILE *f, const struct cli_option *o) {
+        char head[64];
+
+        snprintf(head, sizeof(head), "%c%c%c --%s%s%s", o->short_name ? '-' : ' ', o->short_name ? o->short_name : ' ',
+                 o->short_name ? ',' : ' ', o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+        fprintf(f, "  %-26s %s\n", head, o->help);
+}
+
+/* The usage line and summary of each command of group ("ca"), or of every command for NULL. */
+static void commands_print(FILE *f, const char *group) {
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
+                const struct cli_command *c = commands[i];
+                char line[256];
+
+                if (group && !(strncmp(c->name, group, strlen(group)) == 0 && c->name[strlen(group)] == ' '))
+                        continue;
+                snprintf(line, sizeof(line), "%s%s%s", c->name, c->usage[0] ? " " : "", c->usage);
+                if (strlen(line) <= 22)
+                        fprintf(f, "  %-22s %s\n", line, c->summary);
+                else
+                        fprintf(f, "  %s\n  %-22s %s\n", line, "", c->summary);
+        }
+}
+
+static void help(FILE *f) {
+        fprintf(f, "Usage: ctrcertctl [--config PATH] [--bus BUS] COMMAND …\n\n");
+        commands_print(f, NULL);
+        fprintf(f, "\n");
+        for (const struct cli_option *o = global_options; o->name; o++)
+                option_print(f, o);
+        fprintf(f, "See ctrcertctl(8).\n");
+}
+
+static void command_help(const struct cli_command *c) {
+        printf("Usage: ctrcertctl [--config PATH] [--bus BUS] %s%s%s\n%s\n\n", c->name, c->usage[0] ? " " : "", c->usage,
+               c->summary);
+        for (const struct cli_option *o = c->options; o && o->name; o++)
+                option_print(stdout, o);
+        option_print(stdout, &help_option);
+        printf("See ctrcertctl(8).\n");
+}
+
+/* After a usage error (said already): the command's usage line. */
+static int usage_error(const struct cli_command *c) {
+        fprintf(stderr, "usage: ctrcertctl %s%s%s\n(ctrcertctl %s --help: its options)\n", c->name, c->usage[0] ? " " : "",
+                c->usage, c->name);
+        return CLI_USAGE;
+}
+
+/* ---- parsing ---- */
+
+#define OPTION_VAL(i) (256 + (int) (i))
+
+/* getopt_long's view of o[0…n-1] then extra (if any): option i answers OPTION_VAL(i) or its short letter. */
+static void getopt_tables(const struct cli_option *o, size_t n, const struct cli_option *extra, const char *mode,
+                          struct option *longopts, char *shortopts) {
+        char *s = stpcpy(shortopts, mode);
+
+        for (size_t i = 0; i < n + !!extra; i++) {
+                const struct cli_option *x = i < n ? &o[i] : extra;
+
+                longopts[i] = (struct option) { x->name, x->arg ? required_argument : no_argument, NULL, OPTION_VAL(i) };
+                if (x->short_name) {
+                        *s++ = x->short_name;
+                        if (x->arg)
+                                *s++ = ':';
+                }
+        }
+        longopts[n + !!extra] = (struct option) {};
+        *s = '\0';
+}
+
+/* The index of the option getopt_long answered c for; n for extra. */
+static size_t option_index(const struct cli_option *o, size_t n, int c) {
+        if (c >= OPTION_VAL(0))
+                return (size_t) (c - OPTION_VAL(0));
+        for (size_t i = 0; i < n; i++)
+                if (o[i].short_name == c)
+                        return i;
+        return n;
+}
+
+/*
+ * What getopt_long refused (c: '?' or ':') before command (NULL: before any),
+ * named: a short option by optopt, a long one as written.
+ */
+static void option_refused(const char *command, int c, char **argv) {
+        char shortopt[3] = { '-', (char) optopt, '\0' };
+        const char *what = optopt > 0 && optopt < OPTION_VAL(0) ? shortopt : argv[optind - 1];
+        char in[64] = "";
+
+        if (command)
+                snprintf(in, sizeof(in), "%s: ", command);
+        if (c == ':')
+                log_error("%soption '%s' needs an argument", in, what);
+        else if (optopt >= OPTION_VAL(0))
+                log_error("%soption '%s' takes no argument", in, what);
+        else if (command)
+                log_error("%s: '%s' is not one of its options", command, what);
+        else
+                log_error("'%s' is not an option (options of a command go after it)", what);
+}
+
+/* Options before the command. 0 to go on, 1 when done (--help, --version), -EINVAL on a usage error (said). */
+static int parse_global(struct cli_ctx *ctx, int argc, char **argv) {
+        size_t n = options_count(global_options);
+        struct option longopts[CLI_OPTIONS_MAX + 1];
+        char shortopts[2 * CLI_OPTIONS_MAX + 3];
+        int c;
+
+        getopt_tables(global_options, n, NULL, "+:", longopts, shortopts);
+        opterr = 0;
+        /* "+": what follows the command is the command's */
+        while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) >= 0)
+                switch (c == '?' || c == ':' ? -1 : (int) option_index(global_options, n, c)) {
+                case GLOBAL_CONFIG:
+                        ctx->config_path = optarg;
+                        ctx->config_explicit = true;
+                        break;
+                case GLOBAL_BUS:
+                        ctx->bus = optarg;
+                        break;
+                case GLOBAL_HELP:
+                        help(stdout);
+                        return 1;
+                case GLOBAL_VERSION:
+                        printf("ctrcertctl %s\n", PACKAGE_VERSION);
+                        return 1;
+                default:
+                        option_refused(NULL, c, argv);
+                        fprintf(stderr, "usage: ctrcertctl [--config PATH] [--bus BUS] COMMAND … (ctrcertctl --help: the commands)\n");
+                        return -EINVAL;
+                }
+        return 0;
+}
+
+static void cli_args_done(struct cli_args *a) {
+        for (size_t i = 0; i < CLI_OPTIONS_MAX; i++)
+                strv_free(a->values[i]);
+}
+
+const char *cli_arg(const struct cli_args *a, size_t i) {
+        size_t n = strv_length(a->values[i]);
+
+        return n ? a->values[i][n - 1] : NULL;
+}
+
+/*
+ * A command's options and arguments; argv[0] is the command's last word.
+ * 0 to run it, 1 when --help was shown, -EINVAL on a usage error (said), -ENOMEM.
+ */
+static int parse_command(const struct cli_command *cmd, int argc, char **argv, struct cli_args *a) {
+        size_t n = options_count(cmd->options), nargs;
+        struct option longopts[CLI_OPTIONS_MAX + 2];
+        char shortopts[2 * CLI_OPTIONS_MAX + 4];
+        int c;
+
+        if (n >= CLI_OPTIONS_MAX) /* a mistake in a table: found by the first run of the command */
+                return log_error_errno(-E2BIG, "%s: more than %d options", cmd->name, CLI_OPTIONS_MAX - 1);
+        getopt_tables(cmd->options, n, &help_option, ":", longopts, shortopts);
+        opterr = 0;
+        optind = 0; /* GNU getopt starts afresh (and permutes: `ca init DIR --force`) */
+        while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) >= 0) {
+                size_t i = c == '?' || c == ':' ? SIZE_MAX : option_index(cmd->options, n, c);
+
+                if (i == SIZE_MAX) {
+                        option_refused(cmd->name, c, argv);
+                        return -EINVAL;
+                }
+                if (i == n) {
+                        command_help(cmd);
+                        return 1;
+                }
+                if (strv_push(&a->values[i], cmd->options[i].arg ? optarg : "") < 0)
+                        return log_error_errno(-ENOMEM, "out of memory");
+        }
+        a->argv = argv + optind;
+        a->argc = nargs = (size_t) (argc - optind);
+        if (nargs < cmd->min_args)
+                return log_error_errno(-EINVAL, "%s: an argument is missing", cmd->name);
+        if (cmd->max_args != CLI_ARGS_ANY && nargs > cmd->max_args)
+                return log_error_errno(-EINVAL, "%s: unexpected argument '%s'", cmd->name, a->argv[cmd->max_args]);
+        return 0;
+}
+
+/* ---- finding the command ---- */
+
+/* Whether word is the group of command c ("ca" of "ca init"). */
+static bool in_group(const struct cli_command *c, const char *word) {
+        size_t n = strlen(word);
+
+        return strncmp(c->name, word, n) == 0 && c->name[n] == ' ';
+}
+
+static bool is_group(const char *word) {
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+                if (in_group(commands[i], word))
+                        return true;
+        return false;
+}
+
+/* The command named by word (and sub, for a group), or NULL. */
+static const struct cli_command *command_find(const char *word, const char *sub) {
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
+                const struct cli_command *c = commands[i];
+
+                if (in_group(c, word) ? sub && streq(c->name + strlen(word) + 1, sub) : streq(c->name, word))
+                        return c;
+        }
+        return NULL;
+}
+
+/* A group without one of its commands: `ctrcertctl ca --help` lists them, anything else is a usage error. */
+static int group_only(const char *group, const char *sub) {
+        bool asked = sub && (streq(sub, "--help") || streq(sub, "-h"));
+
+        if (sub && !asked)
+                log_error("unknown command '%s %s'", group, sub);
+        else if (!sub)
+                log_error("%s: which command?", group);
+        fprintf(asked ? stdout : stderr, "%s: ctrcertctl [--config PATH] %s COMMAND …\n\n", asked ? "Usage" : "usage",
+                group);
+        commands_print(asked ? stdout : stderr, group);
+        return asked ? CLI_OK : CLI_USAGE;
+}
+
+/* The one place a command's result becomes the exit status (ctrcertctl(8), EXIT STATUS). */
+static int exit_status(const struct cli_command *cmd, int r) {
+        if (r == CLI_MISUSE)
+                return usage_error(cmd);
+        return r == 0 ? CLI_OK : CLI_FAILED; /* a failure (logged) or CLI_FINDINGS (printed) */
+}
+
+/* ---- the completion's words: ctrcertctl __complete WORD… (the words before the one completed) ---- */
+
+static void words_print(const char *values) {
+        _cleanup_free_ char *copy = strdup(values);
+        char *save = NULL;
+
+        for (char *w = copy ? strtok_r(copy, " ", &save) : NULL; w; w = strtok_r(NULL, " ", &save))
+                printf("%s\n", w);
+}
+
+/* The option of o that word is, if it takes an argument and word does not hold it (--opt=x). */
+static const struct cli_option *option_wanting_arg(const struct cli_option *o, const char *word) {
+        for (; o && o->name; o++)
+                if (o->arg && ((word[0] == '-' && word[1] == o->short_name && !word[2]) ||
+                               (word[0] == '-' && word[1] == '-' && streq(word + 2, o->name))))
+                        return o;
+        return NULL;
+}
+
+static void options_complete(const struct cli_option *o) {
+        for (; o && o->name; o++)
+                printf("--%s\n", o->name);
+}
+
+/* The length of the first word of a command's name: its group, or the whole name. */
+static int first_word(const struct cli_command *c) {
+        return (int) strcspn(c->name, " ");
+}
+
+/* Each command's first word, a group's once. */
+static void commands_complete(void) {
+        for (size_t k = 0; k < ELEMENTSOF(commands); k++)
+                if (k == 0 || first_word(commands[k]) != first_word(commands[k - 1]) ||
+                    strncmp(commands[k]->name, commands[k - 1]->name, (size_t) first_word(commands[k])) != 0)
+                        printf("%.*s\n", first_word(commands[k]), commands[k]->name);
+}
+
+/*
+ * One candidate a line: the words that may come next after argv, "@file" or
+ * "@dir" when a file or directory name may (data/bash-completion/ctrcertctl).
+ */
+static int complete(int argc, char **argv) {
+        const char *last = argc > 0 ? argv[argc - 1] : "";
+        const struct cli_option *want;
+        const struct cli_command *cmd;
+        int i = 0;
+
+        /* the global options, and the argument of the one that takes it */
+        while (i < argc && argv[i][0] == '-')
+                i += option_wanting_arg(global_options, argv[i]) && i + 1 < argc ? 2 : 1;
+        if (i >= argc) {
+                want = option_wanting_arg(global_options, last);
+                if (want)
+                        words_print(want->values);
+                else {
+                        options_complete(global_options);
+                        commands_complete();
+                }
+                return CLI_OK;
+        }
+
+        /* a group's commands */
+        if (is_group(argv[i]) && i + 1 == argc) {
+                for (size_t k = 0; k < ELEMENTSOF(commands); k++)
+                        if (in_group(commands[k], argv[i]))
+                                printf("%s\n", commands[k]->name + strlen(argv[i]) + 1);
+                return CLI_OK;
+        }
+
+        /* a command's options, the argument of the one that takes it, and its own arguments */
+        cmd = command_find(argv[i], i + 1 < argc ? argv[i + 1] : NULL);
+        if (!cmd)
+                return CLI_OK;
+        i += in_group(cmd, argv[i]) ? 2 : 1;
+        want = i < argc ? option_wanting_arg(cmd->options, last) : NULL;
+        if (want) {
+                words_print(want->values ? want->values : "");
+                return CLI_OK;
+        }
+        options_complete(cmd->options);
+        printf("--help\n");
+        if (cmd->complete_args)
+                printf("%s\n", cmd->complete_args);
+        return CLI_OK;
 }
 
 int cli_load_config(const struct cli_ctx *ctx, struct config **ret) {
@@ -80,47 +379,46 @@ int cli_load_config(const struct cli_ctx *ctx, struct config **ret) {
 }
 
 int main(int argc, char **argv) {
-        static const struct option opts[] = {
-                { "config", required_argument, NULL, 'c' },
-                { "bus", required_argument, NULL, 'b' },
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, 'V' },
-                {},
-        };
+        _cleanup_(cli_args_done) struct cli_args args = {};
         struct cli_ctx ctx = { .config_path = CTRCERT_CONFIG_PATH };
-        int c;
+        const struct cli_command *cmd;
+        size_t words;
+        int r;
 
         log_setup("ctrcertctl");
-        /* "+": options after the command belong to the command. */
-        while ((c = getopt_long(argc, argv, "+c:b:hV", opts, NULL)) >= 0)
-                switch (c) {
-                case 'c':
-                        ctx.config_path = optarg;
-                        ctx.config_explicit = true;
-                        break;
-                case 'b':
-                        ctx.bus = optarg;
-                        break;
-                case 'h':
-                        help();
-                        return CLI_OK;
-                case 'V':
-                        printf("ctrcertctl %s\n", PACKAGE_VERSION);
-                        return CLI_OK;
-                default:
-                        return CLI_USAGE;
-                }
+        if (argc > 1 && streq(argv[1], "__complete"))
+                return complete(argc - 2, argv + 2);
+
+        /* the global options, then the command (one word, or a group's two) */
+        r = parse_global(&ctx, argc, argv);
+        if (r != 0)
+                return r > 0 ? CLI_OK : CLI_USAGE;
         if (optind >= argc) {
-                help();
+                help(stderr);
                 return CLI_USAGE;
         }
+        argc -= optind;
+        argv += optind;
+        cmd = command_find(argv[0], argc > 1 ? argv[1] : NULL);
+        if (!cmd && is_group(argv[0]))
+                return group_only(argv[0], argc > 1 ? argv[1] : NULL);
+        if (!cmd) {
+                log_error("unknown command '%s' (see ctrcertctl --help)", argv[0]);
+                return CLI_USAGE;
+        }
+        words = in_group(cmd, argv[0]) ? 2 : 1;
+
+        /* its options and arguments */
+        r = parse_command(cmd, argc - (int) words + 1, argv + words - 1, &args);
+        if (r == -EINVAL)
+                return usage_error(cmd);
+        if (r != 0)
+                return r > 0 ? CLI_OK : CLI_FAILED;
+
+        /* and run it */
         if (crypto_init() < 0) {
                 log_error("OpenSSL cannot start");
                 return CLI_FAILED;
         }
-        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
-                if (streq(argv[optind], commands[i].name))
-                        return commands[i].run(&ctx, argc - optind, argv + optind);
-        log_error("unknown command '%s' (see ctrcertctl --help)", argv[optind]);
-        return CLI_USAGE;
+        return exit_status(cmd, cmd->run(&ctx, &args));
 }

@@ -55,7 +55,7 @@ static void check_owners(const struct manifest *m, struct diag_list *d) {
         }
 }
 
-/* Prints every diagnostic and a summary; exit 1 on errors, 0 with warnings only. */
+/* Prints every diagnostic and a summary: 0, CLI_FINDINGS when the manifest has errors, <0 when it cannot tell. */
 static int manifest_check(const struct cli_ctx *ctx, char **files) {
         _cleanup_(diag_list_clear) struct diag_list d = {};
         _cleanup_(manifest_freep) struct manifest *m = NULL;
@@ -67,11 +67,11 @@ static int manifest_check(const struct cli_ctx *ctx, char **files) {
         else {
                 r = cli_load_config(ctx, &cfg);
                 if (r < 0)
-                        return CLI_FAILED;
+                        return r;
                 r = manifest_load(cfg->manifest, &m, &d);
         }
         if (r == -ENOMEM)
-                return log_error_errno(r, "out of memory"), CLI_FAILED;
+                return log_error_errno(r, "out of memory");
         if (m) {
                 check_owners(m, &d);
                 if (d.n_errors > 0)
@@ -84,13 +84,18 @@ static int manifest_check(const struct cli_ctx *ctx, char **files) {
                 printf("invalid: ");
         printf("%zu error%s, %zu warning%s\n", d.n_errors, d.n_errors == 1 ? "" : "s", d.n_warnings,
                d.n_warnings == 1 ? "" : "s");
-        return r < 0 ? CLI_FAILED : CLI_OK;
+        return r < 0 ? CLI_FINDINGS : 0;
 }
 
-int cli_manifest(const struct cli_ctx *ctx, int argc, char **argv) {
-        if (argc < 2 || !streq(argv[1], "check")) {
-                log_error("usage: ctrcertctl manifest check [FILE…]");
-                return CLI_USAGE;
-        }
-        return manifest_check(ctx, argv + 2);
+static int run_check(const struct cli_ctx *ctx, const struct cli_args *a) {
+        return manifest_check(ctx, a->argv);
 }
+
+const struct cli_command cli_manifest_check = {
+        .name = "manifest check",
+        .usage = "[FILE…]",
+        .summary = "validate the manifest (default: the configured one and manifest.d/)",
+        .max_args = CLI_ARGS_ANY,
+        .complete_args = "@file",
+        .run = run_check,
+};

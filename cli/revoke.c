@@ -7,7 +7,6 @@
  * rollover the previous CA's CRL follows in the same file: a verifier picks
  * the one whose issuer signed the certificate it checks.
  */
-#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,46 +231,64 @@ static int revoke_selected(const struct config *cfg, struct selection *s, int re
         return write_crl(cfg, NULL);
 }
 
-int cli_revoke(const struct cli_ctx *ctx, int argc, char **argv) {
-        static const struct option opts[] = {
-                { "id", required_argument, NULL, 'i' },
-                { "reason", required_argument, NULL, 'r' },
-                { "out", required_argument, NULL, 'o' },
-                {},
-        };
-        _cleanup_(config_freep) struct config *cfg = NULL;
-        struct selection s = { .now = time(NULL) };
-        const char *out = NULL;
-        int c, reason = 0, r;
+enum { REVOKE_ID, REVOKE_REASON };
+static const struct cli_option revoke_options[] = {
+        [REVOKE_ID] = { "id", 'i', "ID", "every unexpired certificate of this manifest id", NULL },
+        [REVOKE_REASON] = { "reason", 'r', "R", "an RFC 5280 reason: keyCompromise, superseded… (default unspecified)",
+                            "unspecified keyCompromise cACompromise affiliationChanged superseded cessationOfOperation "
+                            "certificateHold removeFromCRL privilegeWithdrawn aACompromise" },
+        {},
+};
 
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "i:r:o:", opts, NULL)) >= 0)
-                switch (c) {
-                case 'i':
-                        s.id = optarg;
-                        break;
-                case 'r':
-                        reason = parse_reason(optarg);
-                        if (reason < 0) {
-                                log_error("--reason '%s': expected an RFC 5280 reason such as keyCompromise or superseded", optarg);
-                                return CLI_USAGE;
-                        }
-                        break;
-                case 'o':
-                        out = optarg;
-                        break;
-                default:
-                        return CLI_USAGE;
-                }
-        s.serials = argv + optind;
-        if (streq(argv[0], "crl") ? (optind != argc || s.id) : (!s.id == (optind == argc) || out)) {
-                log_error("usage: ctrcertctl revoke SERIAL…|--id ID [--reason R] | crl [--out PATH]");
-                return CLI_USAGE;
+static int run_revoke(const struct cli_ctx *ctx, const struct cli_args *a) {
+        _cleanup_(config_freep) struct config *cfg = NULL;
+        struct selection s = { .serials = a->argv, .id = cli_arg(a, REVOKE_ID), .now = time(NULL) };
+        const char *reason_arg = cli_arg(a, REVOKE_REASON);
+        int reason = reason_arg ? parse_reason(reason_arg) : 0, r;
+
+        if (reason < 0) {
+                log_error("--reason '%s': expected an RFC 5280 reason such as keyCompromise or superseded", reason_arg);
+                return CLI_MISUSE;
         }
-        if (cli_load_config(ctx, &cfg) < 0)
-                return CLI_FAILED;
-        r = streq(argv[0], "crl") ? write_crl(cfg, out) : revoke_selected(cfg, &s, reason);
+        if (!s.id == !a->argc) {
+                log_error("revoke: serials or --id, one of them");
+                return CLI_MISUSE;
+        }
+        r = cli_load_config(ctx, &cfg);
+        if (r < 0)
+                return r;
+        r = revoke_selected(cfg, &s, reason);
         strv_free(s.found);
         strv_free(s.revoked);
-        return r < 0 ? CLI_FAILED : CLI_OK;
+        return r;
 }
+
+const struct cli_command cli_revoke = {
+        .name = "revoke",
+        .usage = "SERIAL…|--id ID [--reason R]",
+        .summary = "revoke issued certificates and write the CRL anew",
+        .options = revoke_options,
+        .max_args = CLI_ARGS_ANY,
+        .run = run_revoke,
+};
+
+enum { CRL_OUT };
+static const struct cli_option crl_options[] = {
+        [CRL_OUT] = { "out", 'o', "PATH", "write it there instead", "@file" },
+        {},
+};
+
+static int run_crl(const struct cli_ctx *ctx, const struct cli_args *a) {
+        _cleanup_(config_freep) struct config *cfg = NULL;
+        int r = cli_load_config(ctx, &cfg);
+
+        return r < 0 ? r : write_crl(cfg, cli_arg(a, CRL_OUT));
+}
+
+const struct cli_command cli_crl = {
+        .name = "crl",
+        .usage = "[--out PATH]",
+        .summary = "write the CRL (state_dir/ca/crl.pem) signed by the issuing CA",
+        .options = crl_options,
+        .run = run_crl,
+};

@@ -11,6 +11,17 @@ WORK=${2:?usage: install.sh SRCDIR WORKDIR}
 selinux=
 [ -f /usr/share/selinux/devel/Makefile ] && selinux=/usr/share/selinux/packages/ctrcert.pp
 
+# installed_completion ROOT WORD…: what the bash completion installed under ROOT offers after WORD….
+installed_completion() {
+        (
+                . "$1/usr/share/bash-completion/completions/ctrcertctl"
+                COMP_WORDS=("$1/usr/bin/ctrcertctl" "${@:2}")
+                COMP_CWORD=$(($# - 1))
+                _ctrcertctl
+                printf '%s\n' "${COMPREPLY[@]}" | sort | xargs
+        )
+}
+
 # layout NAME HELPER_DIR: configure, build and install into $WORK/NAME/root.
 layout() {
         local name=$1 helper=$2 dir=$WORK/$1 root=$WORK/$1/root expect got
@@ -26,9 +37,11 @@ layout() {
                 /usr/share/doc/ctrcert/README.md /usr/share/doc/ctrcert/dbus-api.txt /usr/share/doc/ctrcert/examples/ctrcert.yaml \
                 /usr/share/doc/ctrcert/examples/manifest.yaml /usr/share/man/man5/ctrcert-manifest.5 \
                 /usr/share/man/man5/ctrcert.yaml.5 /usr/share/man/man8/ctrcert-agent.8 /usr/share/man/man8/ctrcert-submit.8 \
-                /usr/share/man/man8/ctrcertctl.8 $selinux | sort)
+                /usr/share/man/man8/ctrcertctl.8 /usr/share/bash-completion/completions/ctrcertctl $selinux | sort)
         got=$(cd "$root" && find . -type f | sed 's|^\.||' | sort)
         check_eq "$name: every file in its place" "$expect" "$got"
+        check_eq "$name: the installed bash completion offers the ca commands" "init install issue-node rollover show" \
+                "$(installed_completion "$root" ca "")"
         check_eq "$name: the unit starts the installed agent with /etc's config" \
                 "ExecStart=/usr/sbin/ctrcert-agent --config /etc/ctrcert/ctrcert.yaml" \
                 "$(grep '^ExecStart=' "$root/usr/lib/systemd/system/ctrcert-agent.service")"
