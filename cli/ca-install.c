@@ -56,24 +56,32 @@ int ca_install_dir(const char *src, const char *dir) {
         int r;
 
         if (!src_prev || !dir_prev)
-                return CLI_FAILED;
+                return log_error_errno(-ENOMEM, "ca install: %m");
         if (cadir_has_root_key(dir)) {
                 log_error("%s holds the root key: CAs are made there (ctrcertctl ca init/rollover), not installed", dir);
-                return CLI_FAILED;
+                return -EPERM;
         }
         with_prev = cadir_has_previous(src);
-        if (cadir_read(src, &cur) < 0 || check_generation(src, &cur) < 0 ||
-            (with_prev && (cadir_read(src_prev, &prev) < 0 || check_generation(src_prev, &prev) < 0)))
-                return CLI_FAILED;
-        if (cadir_read(dir, &have) < 0 || cadir_read(dir_prev, &have_prev) < 0)
-                return CLI_FAILED;
+        r = cadir_read(src, &cur);
+        if (r >= 0)
+                r = check_generation(src, &cur);
+        if (r >= 0 && with_prev)
+                r = cadir_read(src_prev, &prev);
+        if (r >= 0 && with_prev)
+                r = check_generation(src_prev, &prev);
+        if (r >= 0)
+                r = cadir_read(dir, &have);
+        if (r >= 0)
+                r = cadir_read(dir_prev, &have_prev);
+        if (r < 0)
+                return r;
         if (same_material(&cur, &have) && same_material(with_prev ? &prev : &(struct ca_material) {}, &have_prev)) {
                 printf("%s: unchanged\n", dir);
-                return CLI_OK;
+                return 0;
         }
         r = cadir_install(dir, &cur, with_prev ? &prev : NULL);
         if (r < 0)
-                return CLI_FAILED;
+                return r;
         printf("%s: installed from %s%s\n", dir, src, with_prev ? " (with the previous generation: a rollover)" : "");
-        return CLI_OK;
+        return 0;
 }

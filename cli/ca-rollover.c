@@ -58,18 +58,20 @@ int ca_rollover(const char *dir, int key_type, const char *subject) {
 
         r = ca_rollover_begin(dir, true);
         if (r != 0)
-                return r > 0 ? CLI_OK : CLI_FAILED;
+                return r > 0 ? 0 : r; /* > 0: an interrupted one completed */
         gen = current_generation(dir) + 1;
         r = ca_make(key_type, subject ? subject : "O=ctrcert", gen, &m);
+        if (r == -EINVAL)
+                return CLI_MISUSE; /* the subject, said by ca_make */
+        if (r >= 0)
+                r = cadir_swap_in(dir, &m);
         if (r < 0)
-                return r == -EINVAL ? CLI_USAGE : CLI_FAILED;
-        if (cadir_swap_in(dir, &m) < 0)
-                return CLI_FAILED;
+                return r;
         printf("rolled %s over to generation %u (ctrcert Root CA G%u); the previous generation stays trusted in "
                "%s/previous.\nNext: getcert refresh-ca -c CA (both roots reach certmonger), getcert resubmit each "
                "request, then ctrcertctl ca rollover --finish %s\n",
                dir, gen, gen, dir, dir);
-        return CLI_OK;
+        return 0;
 }
 
 /* ---- --finish ---- */
@@ -124,21 +126,28 @@ static int outstanding(const struct config *cfg, const char *dir, size_t *ret) {
 int ca_rollover_finish(const struct cli_ctx *ctx, const char *dir, bool force) {
         _cleanup_(config_freep) struct config *cfg = NULL;
         size_t n = 0;
+        int r;
 
         if (!cadir_has_previous(dir)) {
                 log_error("no rollover of %s is in progress (no %s/previous)", dir, dir);
-                return CLI_FAILED;
+                return -ENOENT;
         }
-        if (cadir_swap_complete(dir) < 0 || cli_load_config(ctx, &cfg) < 0 || outstanding(cfg, dir, &n) < 0)
-                return CLI_FAILED;
+        r = cadir_swap_complete(dir);
+        if (r >= 0)
+                r = cli_load_config(ctx, &cfg);
+        if (r >= 0)
+                r = outstanding(cfg, dir, &n);
+        if (r < 0)
+                return r;
         if (n > 0 && !force) {
                 log_error("%zu certificate%s signed by the previous CA %s still valid: renew them (getcert resubmit) "
                           "or revoke them (ctrcertctl revoke), then run this again; --force retires the previous CA anyway",
                           n, n == 1 ? "" : "s", n == 1 ? "is" : "are");
-                return CLI_FAILED;
+                return -EBUSY;
         }
-        if (cadir_drop_previous(dir) < 0)
-                return CLI_FAILED;
+        r = cadir_drop_previous(dir);
+        if (r < 0)
+                return r;
         printf("retired the previous CA generation of %s%s\n", dir, n > 0 ? " (forced: certificates it signed remain valid)" : "");
-        return CLI_OK;
+        return 0;
 }

@@ -132,23 +132,25 @@ static int ca_init(const char *dir, int key_type, const char *subject, bool forc
 
         r = cadir_existing(dir, &existing);
         if (r < 0)
-                return CLI_FAILED;
+                return r;
         if (r > 0 && !force) {
                 log_error("%s exists: a CA is already there. Replacing it breaks every certificate it issued; "
                           "use --force if that is what you want", existing);
-                return CLI_FAILED;
+                return -EEXIST;
         }
-        if (ca_dirs_secure(dir) < 0)
-                return CLI_FAILED;
-        r = ca_make(key_type, subject, 1, &m);
+        r = ca_dirs_secure(dir);
+        if (r >= 0)
+                r = ca_make(key_type, subject, 1, &m);
+        if (r == -EINVAL)
+                return CLI_MISUSE; /* the subject, said by ca_make */
+        if (r >= 0)
+                r = cadir_write(dir, &m);
         if (r < 0)
-                return r == -EINVAL ? CLI_USAGE : CLI_FAILED;
-        if (cadir_write(dir, &m) < 0)
-                return CLI_FAILED;
+                return r;
         printf("created root and issuing CA (%s) in %s\n", key_type_names[key_type], dir);
         /* a directory above that others can write is not ours to change: say so now, not at the first SUBMIT */
         (void) ca_trust_report(dir, true);
-        return CLI_OK;
+        return 0;
 }
 
 /* ---- ca issue-node ---- */
@@ -229,22 +231,30 @@ static int ca_issue_node(const struct node_request *q) {
         _cleanup_free_ char *existing = NULL;
         int r;
 
+        bool replace;
+
         if (check_constraints_args(q) < 0)
-                return CLI_USAGE;
+                return CLI_MISUSE;
         r = cadir_existing(q->out, &existing);
         if (r > 0 && q->rollover) {
                 r = ca_rollover_begin(q->out, false);
                 if (r != 0)
-                        return r > 0 ? CLI_OK : CLI_FAILED;
+                        return r > 0 ? 0 : r; /* > 0: an interrupted one completed */
                 r = 1;
         } else if (r > 0 && !q->force) {
                 log_error("%s exists: a CA is already there; use --rollover to make the next one (the current one "
                           "stays valid), --force to replace it",
                           existing);
-                return CLI_FAILED;
+                return -EEXIST;
         }
-        if (r < 0 || node_make(q, &m) < 0 || (r > 0 && q->rollover ? cadir_swap_in(q->out, &m) : cadir_write(q->out, &m)) < 0)
-                return CLI_FAILED;
+        replace = r > 0 && q->rollover;
+        if (r >= 0)
+                r = node_make(q, &m);
+        if (r >= 0)
+                r = replace ? cadir_swap_in(q->out, &m) : cadir_write(q->out, &m);
+        if (r < 0)
+                return r;
+        r = replace;
         if (r > 0 && q->rollover)
                 printf("kept the node's previous CA in %s/previous until `ctrcertctl ca rollover --finish`\n", q->out);
         printf("created node CA for %s in %s (pathlen 0; permitted:", q->node, q->out);
@@ -254,7 +264,7 @@ static int ca_issue_node(const struct node_request *q) {
                 printf(" IP:%s", *ip);
         printf(q->no_subject_constraint ? "; any subject" : "; subjects under OU=%s", q->node);
         printf("; every other name kind excluded); the root key stays in %s\n", q->root_dir);
-        return CLI_OK;
+        return 0;
 }
 
 static void show_cert(const char *label, const char *path) {
@@ -297,7 +307,7 @@ static int ca_show(const char *dir) {
         int r, shown;
 
         if (!key || !prev)
-                return CLI_FAILED;
+                return log_error_errno(-ENOMEM, "ca show: %m");
         shown = show_generation(dir, "root", "issuing");
         r = check_private_file(key);
         printf("issuing key: %s: %s\n", key,
@@ -308,17 +318,14 @@ static int ca_show(const char *dir) {
                 printf("rollover in progress: the previous generation is still trusted "
                        "(ctrcertctl ca rollover --finish ends it)\n");
                 if (show_generation(prev, "previous root", "previous issuing") == -ENOMEM)
-                        return CLI_FAILED;
+                        return log_error_errno(-ENOMEM, "ca show: %m");
         }
-        return shown == 0 && r == 0 ? CLI_OK : CLI_FAILED;
+        /* a file missing, a key others can read, an unsafe directory: what ca show is for (exit 1) */
+        return shown == 0 && r == 0 ? 0 : CLI_FINDINGS;
 }
 
 /* ---- the commands: options and dispatch ---- */
 
-/* The bodies above still answer with an exit status; one translation, here, until they return errno (issue 15 step 1). */
-static int from_status(int status) {
-        return status == CLI_OK ? 0 : status == CLI_USAGE ? CLI_MISUSE : -ECANCELED; /* CLI_FAILED: logged */
-}
 
 #define OPTION_KEY_TYPE { "key-type", 'k', "TYPE", "ec-p256 (default), ec-p384, rsa3072 or rsa4096", "ec-p256 ec-p384 rsa3072 rsa4096" }
 #define OPTION_SUBJECT { "subject", 's', "DN", "the CAs' distinguished name without a CN (default O=ctrcert)", NULL }
@@ -369,7 +376,7 @@ static int run_init(const struct cli_ctx *ctx, const struct cli_args *a) {
                 r = ca_dir_arg(ctx, a->argv[0], &dir);
         if (r != 0)
                 return r;
-        return from_status(ca_init(dir, key_type, subject ? subject : "O=ctrcert", cli_flag(a, INIT_FORCE)));
+        return ca_init(dir, key_type, subject ? subject : "O=ctrcert", cli_flag(a, INIT_FORCE));
 }
 
 const struct cli_command cli_ca_init = {
@@ -388,8 +395,7 @@ static int run_show(const struct cli_ctx *ctx, const struct cli_args *a) {
 
         if (r < 0)
                 return r;
-        /* a file missing, a key others can read, an unsafe directory: what ca show is for (exit 1) */
-        return ca_show(dir) == CLI_OK ? 0 : CLI_FINDINGS;
+        return ca_show(dir);
 }
 
 const struct cli_command cli_ca_show = {
@@ -438,7 +444,7 @@ static int run_issue_node(const struct cli_ctx *ctx, const struct cli_args *a) {
                 return CLI_MISUSE;
         }
         r = key_type_arg(a, NODE_KEY_TYPE, &q.key_type);
-        return r != 0 ? r : from_status(ca_issue_node(&q));
+        return r != 0 ? r : ca_issue_node(&q);
 }
 
 const struct cli_command cli_ca_issue_node = {
@@ -474,8 +480,8 @@ static int run_rollover(const struct cli_ctx *ctx, const struct cli_args *a) {
                 r = ca_dir_arg(ctx, a->argv[0], &dir);
         if (r != 0)
                 return r;
-        return from_status(finish ? ca_rollover_finish(ctx, dir, cli_flag(a, ROLLOVER_FORCE))
-                                  : ca_rollover(dir, key_type, cli_arg(a, ROLLOVER_SUBJECT)));
+        return finish ? ca_rollover_finish(ctx, dir, cli_flag(a, ROLLOVER_FORCE))
+                      : ca_rollover(dir, key_type, cli_arg(a, ROLLOVER_SUBJECT));
 }
 
 const struct cli_command cli_ca_rollover = {
@@ -492,7 +498,7 @@ static int run_install(const struct cli_ctx *ctx, const struct cli_args *a) {
         _cleanup_free_ char *dir = NULL;
         int r = ca_dir_arg(ctx, a->argv[1], &dir);
 
-        return r < 0 ? r : from_status(ca_install_dir(a->argv[0], dir));
+        return r < 0 ? r : ca_install_dir(a->argv[0], dir);
 }
 
 const struct cli_command cli_ca_install = {

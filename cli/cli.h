@@ -17,7 +17,7 @@ enum {
         CLI_MISUSE = 2,   /* its command line is wrong and it said what; main adds the usage line */
 };
 
-/* Exit statuses: main.c's; the ca bodies still return one, which cli/ca.c translates (until issue 15 step 1). */
+/* Exit statuses: main.c's alone. */
 enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
 
 struct cli_ctx {
