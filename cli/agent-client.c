@@ -4,12 +4,14 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 #include <time.h>
 
 #include "busopen.h"
 #include "escape.h"
+#include "json.h"
 #include "cli.h"
 #include "log.h"
 #include "ywalk.h"
@@ -69,142 +71,217 @@ static DBusMessage *call(const struct cli_ctx *ctx, const char *method, const ch
 }
 
 /*
- * The next string of a struct ("" past the end), control characters escaped:
- * the agent's replies carry container names and runtimes' error text, which
- * must not drive the terminal. Fits in a row's buffer of ROW_FIELD bytes.
+ * One row of an array reply, as read: each string field with control
+ * characters escaped (the agent's replies carry container names and
+ * runtimes' error text, which must not drive the terminal), each int64 as
+ * it is. A row is read and printed at once: a reply may hold 10,000.
  */
 #define ROW_FIELD 4200
-static const char *next_string(DBusMessageIter *st, char buf[static ROW_FIELD]) {
-        const char *s = "";
+#define ROW_FIELDS_MAX 5
+struct row {
+        char s[ROW_FIELDS_MAX][ROW_FIELD];
+        int64_t x[ROW_FIELDS_MAX];
+};
 
-        if (dbus_message_iter_get_arg_type(st) == DBUS_TYPE_STRING)
-                dbus_message_iter_get_basic(st, &s);
-        dbus_message_iter_next(st);
-        escape_control_buf(s, buf, ROW_FIELD);
-        return buf;
-}
+/* How a column shows in --json: a string, a comma-separated list as an array, an integer, a time in µs as seconds. */
+enum col_kind { COL_STR, COL_LIST, COL_INT, COL_USEC };
+struct column {
+        const char *name;
+        enum col_kind kind;
+};
 
-/* The next int64 of a struct; fallback when there is none. */
-static int64_t next_int64(DBusMessageIter *st, int64_t fallback) {
-        dbus_int64_t v = fallback;
+/* What is wrong, for status's exit status: 1 a held or failed job, 2 a certificate expired or expiring. */
+struct health {
+        time_t expiring_before;
+        bool job_trouble, cert_trouble;
+};
 
-        if (dbus_message_iter_get_arg_type(st) == DBUS_TYPE_INT64)
-                dbus_message_iter_get_basic(st, &v);
-        dbus_message_iter_next(st);
-        return v;
-}
+/* One of the agent's array replies: its method, its columns, and how a row reads as text. */
+struct table {
+        const char *method, *json_key;
+        const struct column *cols;
+        size_t n_cols;
+        const char *header;
+        const char *noun; /* "binding": "N bindings" after the rows; NULL: no count */
+        void (*text)(const struct row *r);
+        void (*judge)(const struct row *r, struct health *h); /* NULL: nothing to judge */
+};
 
 static void format_utc(time_t t, char buf[static 32]) {
         strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
 }
 
-/* Prints header, then calls row for each struct of the reply's array; the number of rows, or -EBADMSG (logged). */
-static ssize_t print_rows(DBusMessage *reply, const char *header, void (*row)(DBusMessageIter *st)) {
+static void read_row(DBusMessageIter *st, const struct table *t, struct row *r) {
+        for (size_t i = 0; i < t->n_cols; i++, dbus_message_iter_next(st)) {
+                const char *v = "";
+                dbus_int64_t x = 0;
+
+                if (dbus_message_iter_get_arg_type(st) == DBUS_TYPE_STRING)
+                        dbus_message_iter_get_basic(st, &v);
+                else if (dbus_message_iter_get_arg_type(st) == DBUS_TYPE_INT64)
+                        dbus_message_iter_get_basic(st, &x);
+                escape_control_buf(v, r->s[i], ROW_FIELD);
+                r->x[i] = x;
+        }
+}
+
+static void json_row(const struct row *r, const struct table *t) {
+        int first = 1;
+
+        fputc('{', stdout);
+        for (size_t i = 0; i < t->n_cols; i++) {
+                const struct column *c = &t->cols[i];
+
+                if (c->kind == COL_STR)
+                        json_member_string(stdout, c->name, r->s[i], &first);
+                else if (c->kind == COL_INT)
+                        json_member_int(stdout, c->name, r->x[i], &first);
+                else if (c->kind == COL_USEC)
+                        json_member_int(stdout, c->name, r->x[i] / 1000000, &first);
+                else {
+                        char copy[ROW_FIELD], *save = NULL;
+                        int any = 1;
+
+                        json_key(stdout, c->name, &first);
+                        fputc('[', stdout);
+                        snprintf(copy, sizeof(copy), "%s", r->s[i]);
+                        for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+                                if (!any)
+                                        fputc(',', stdout);
+                                any = 0;
+                                json_string(stdout, w);
+                        }
+                        fputc(']', stdout);
+                }
+        }
+        fputc('}', stdout);
+}
+
+/* Prints the reply's rows as text or as a JSON array; the number of rows, or -EBADMSG (logged). */
+static ssize_t print_table(DBusMessage *reply, const struct table *t, bool json, struct health *h) {
         DBusMessageIter it, arr, st;
         ssize_t n = 0;
+        struct row *r = malloc(sizeof(*r));
 
-        if (!dbus_message_iter_init(reply, &it) || dbus_message_iter_get_arg_type(&it) != DBUS_TYPE_ARRAY)
-                return log_error_errno(-EBADMSG, "the agent's reply to %s is not the array it should be",
-                                       dbus_message_get_member(reply) ? dbus_message_get_member(reply) : "a call");
-        fputs(header, stdout);
+        if (!r)
+                return log_error_errno(-ENOMEM, "%s: %m", t->method);
+        if (!dbus_message_iter_init(reply, &it) || dbus_message_iter_get_arg_type(&it) != DBUS_TYPE_ARRAY) {
+                free(r);
+                return log_error_errno(-EBADMSG, "the agent's reply to %s is not the array it should be", t->method);
+        }
+        fputs(json ? "[" : t->header, stdout);
         for (dbus_message_iter_recurse(&it, &arr); dbus_message_iter_get_arg_type(&arr) == DBUS_TYPE_STRUCT;
              dbus_message_iter_next(&arr), n++) {
                 dbus_message_iter_recurse(&arr, &st);
-                row(&st);
+                read_row(&st, t, r);
+                if (json && n > 0)
+                        fputc(',', stdout);
+                if (json)
+                        json_row(r, t);
+                else
+                        t->text(r);
+                if (t->judge && h)
+                        t->judge(r, h);
         }
+        free(r);
+        if (json)
+                fputc(']', stdout);
+        else if (t->noun)
+                printf("%zd %s%s\n", n, t->noun, n == 1 ? "" : "s");
         return n;
 }
 
 /* (cert_path, id, container, runtime, action) */
-static void binding_row(DBusMessageIter *st) {
-        char b[5][ROW_FIELD];
-        const char *path = next_string(st, b[0]), *id = next_string(st, b[1]), *container = next_string(st, b[2]);
-        const char *runtime = next_string(st, b[3]), *action = next_string(st, b[4]);
-
-        printf("%-24s %-28s %-8s %-16s %s\n", id, container, runtime, action, path);
-}
-
-static int print_bindings(DBusMessage *reply) {
-        ssize_t n = print_rows(reply, "ID                       CONTAINER                    RUNTIME  ACTION           CERTIFICATE\n",
-                               binding_row);
-
-        if (n < 0)
-                return (int) n;
-        printf("%zd binding%s\n", n, n == 1 ? "" : "s");
-        return 0;
-}
-
-/* (container, state, last result, message, usec) */
-static void status_row(DBusMessageIter *st) {
-        char b[4][ROW_FIELD];
-        const char *container = next_string(st, b[0]), *state = next_string(st, b[1]), *result = next_string(st, b[2]);
-        const char *message = next_string(st, b[3]);
-        int64_t usec = next_int64(st, 0);
-        char when[32] = "-";
-
-        if (usec > 0)
-                format_utc((time_t) (usec / 1000000), when);
-        printf("%-28s %-8s %-7s %-20s %s\n", container, state, result[0] ? result : "-", when, message);
-}
-
-static int print_status(DBusMessage *reply) {
-        ssize_t n = print_rows(reply, "CONTAINER                    STATE    LAST    WHEN                 MESSAGE\n", status_row);
-
-        return n < 0 ? (int) n : 0;
+static void binding_text(const struct row *r) {
+        printf("%-24s %-28s %-8s %-16s %s\n", r->s[1], r->s[2], r->s[3], r->s[4], r->s[0]);
 }
 
 /* (container, state, ids, detail) */
-static void job_row(DBusMessageIter *st) {
-        char b[4][ROW_FIELD];
-        const char *container = next_string(st, b[0]), *state = next_string(st, b[1]), *ids = next_string(st, b[2]);
-        const char *detail = next_string(st, b[3]);
-
-        printf("%-28s %-8s %-28s %s\n", container, state, ids, detail);
+static void job_text(const struct row *r) {
+        printf("%-28s %-8s %-28s %s\n", r->s[0], r->s[1], r->s[2], r->s[3]);
 }
 
-static int print_jobs(DBusMessage *reply) {
-        ssize_t n = print_rows(reply, "CONTAINER                    JOB      CERTIFICATES                 DETAIL\n", job_row);
+static void job_judge(const struct row *r, struct health *h) {
+        h->job_trouble = h->job_trouble || streq(r->s[1], "held");
+}
 
-        if (n < 0)
-                return (int) n;
-        printf("%zd job%s\n", n, n == 1 ? "" : "s");
-        return 0;
+/* (container, state, last result, message, usec) */
+static void status_text(const struct row *r) {
+        char when[32] = "-";
+
+        if (r->x[4] > 0)
+                format_utc((time_t) (r->x[4] / 1000000), when);
+        printf("%-28s %-8s %-7s %-20s %s\n", r->s[0], r->s[1], r->s[2][0] ? r->s[2] : "-", when, r->s[3]);
+}
+
+static void status_judge(const struct row *r, struct health *h) {
+        h->job_trouble = h->job_trouble || streq(r->s[2], "failed") || streq(r->s[2], "held");
 }
 
 /* (id, cert_path, notAfter) */
-static void certificate_row(DBusMessageIter *st) {
-        char b[2][ROW_FIELD];
-        const char *id = next_string(st, b[0]), *path = next_string(st, b[1]);
-        int64_t not_after = next_int64(st, -1);
+static void certificate_text(const struct row *r) {
         char when[32] = "-", left[24] = "-";
 
-        if (not_after >= 0) {
-                format_utc((time_t) not_after, when);
-                snprintf(left, sizeof(left), "%lld", (long long) ((not_after - (int64_t) time(NULL)) / 86400));
+        if (r->x[2] >= 0) {
+                format_utc((time_t) r->x[2], when);
+                snprintf(left, sizeof(left), "%lld", (long long) ((r->x[2] - (int64_t) time(NULL)) / 86400));
         }
-        printf("%-24s %-20s %-9s %s\n", id, when, left, not_after >= 0 ? path : "(missing or unreadable)");
+        printf("%-24s %-20s %-9s %s\n", r->s[0], when, left, r->x[2] >= 0 ? r->s[1] : "(missing or unreadable)");
 }
 
-static int print_certificates(DBusMessage *reply) {
-        ssize_t n = print_rows(reply, "ID                       EXPIRES              DAYS LEFT CERTIFICATE\n", certificate_row);
-
-        return n < 0 ? (int) n : 0;
+static void certificate_judge(const struct row *r, struct health *h) {
+        h->cert_trouble = h->cert_trouble || r->x[2] < (int64_t) h->expiring_before; /* -1: missing */
 }
 
-/* Calls a method without arguments and prints its array reply. */
-static int show(const struct cli_ctx *ctx, const char *method, int (*print)(DBusMessage *)) {
-        DBusMessage *reply = call(ctx, method, NULL);
-        int r;
+static const struct column binding_cols[] = {
+        { "certificate", COL_STR }, { "id", COL_STR }, { "container", COL_STR }, { "runtime", COL_STR }, { "action", COL_STR },
+};
+static const struct column job_cols[] = {
+        { "container", COL_STR }, { "state", COL_STR }, { "certificates", COL_LIST }, { "detail", COL_STR },
+};
+static const struct column status_cols[] = {
+        { "container", COL_STR }, { "state", COL_STR }, { "last_result", COL_STR }, { "last_message", COL_STR },
+        { "last_time", COL_USEC },
+};
+static const struct column certificate_cols[] = { { "id", COL_STR }, { "path", COL_STR }, { "not_after", COL_INT } };
+
+static const struct table bindings_table = {
+        "ListBindings", "bindings", binding_cols, ELEMENTSOF(binding_cols),
+        "ID                       CONTAINER                    RUNTIME  ACTION           CERTIFICATE\n", "binding",
+        binding_text, NULL,
+};
+static const struct table plan_table = {
+        "Plan", "bindings", binding_cols, ELEMENTSOF(binding_cols),
+        "ID                       CONTAINER                    RUNTIME  ACTION           CERTIFICATE\n", "binding",
+        binding_text, NULL,
+};
+static const struct table jobs_table = {
+        "ListJobs", "jobs", job_cols, ELEMENTSOF(job_cols),
+        "CONTAINER                    JOB      CERTIFICATES                 DETAIL\n", "job", job_text, job_judge,
+};
+static const struct table status_table = {
+        "GetStatus", "containers", status_cols, ELEMENTSOF(status_cols),
+        "CONTAINER                    STATE    LAST    WHEN                 MESSAGE\n", NULL, status_text, status_judge,
+};
+static const struct table certificates_table = {
+        "ListCertificates", "certificates", certificate_cols, ELEMENTSOF(certificate_cols),
+        "ID                       EXPIRES              DAYS LEFT CERTIFICATE\n", NULL, certificate_text, certificate_judge,
+};
+
+/* Calls t's method (with arg when set) and prints its rows; -EIO when the call failed (logged). */
+static int show(const struct cli_ctx *ctx, const struct table *t, const char *arg, bool json, struct health *h) {
+        DBusMessage *reply = call(ctx, t->method, arg);
+        ssize_t n;
 
         if (!reply)
                 return -EIO;
-        r = print(reply);
+        n = print_table(reply, t, json, h);
         dbus_message_unref(reply);
-        return r;
+        return n < 0 ? (int) n : 0;
 }
 
-/* "paused: REASON (until …)" when the agent is paused; nothing otherwise. */
-static int print_pause(const struct cli_ctx *ctx) {
+/* The pause: "PAUSED: REASON (until …)" first in status's text, or {"reason","until"}/null in its JSON. */
+static int print_pause(const struct cli_ctx *ctx, bool json) {
         DBusMessage *reply = call(ctx, "GetPause", NULL);
         const char *reason = "";
         dbus_int64_t until = 0;
@@ -212,8 +289,17 @@ static int print_pause(const struct cli_ctx *ctx) {
 
         if (!reply)
                 return -EIO;
-        if (dbus_message_get_args(reply, NULL, DBUS_TYPE_STRING, &reason, DBUS_TYPE_INT64, &until, DBUS_TYPE_INVALID) &&
-            reason[0]) {
+        (void) dbus_message_get_args(reply, NULL, DBUS_TYPE_STRING, &reason, DBUS_TYPE_INT64, &until, DBUS_TYPE_INVALID);
+        if (json && reason[0]) {
+                int first = 1;
+
+                fputc('{', stdout);
+                json_member_string(stdout, "reason", reason, &first);
+                json_member_int(stdout, "until", until, &first);
+                fputc('}', stdout);
+        } else if (json)
+                fputs("null", stdout);
+        else if (reason[0]) {
                 char why[ROW_FIELD];
 
                 escape_control_buf(reason, why, sizeof(why));
@@ -236,43 +322,83 @@ static int call_and_say(const struct cli_ctx *ctx, const char *method, const cha
         return 0;
 }
 
+enum { STATUS_JSON, STATUS_WARN_DAYS };
+static const struct cli_option status_options[] = {
+        [STATUS_JSON] = { "json", 0, NULL, "one JSON document (ctrcertctl(8), JSON OUTPUT)", NULL },
+        [STATUS_WARN_DAYS] = { "warn-days", 0, "DAYS", "exit 2 when a certificate expires within DAYS (default 14)", NULL },
+        {},
+};
+
+/*
+ * Everything the agent knows, as text or one JSON object; the exit status
+ * fits a monitoring check: 0 all is well, 1 (CLI_FINDINGS) a job held or
+ * failed, 2 (CLI_EXPIRING) a certificate expired, missing or expiring soon.
+ */
 static int run_status(const struct cli_ctx *ctx, const struct cli_args *a) {
-        static const struct {
-                const char *method;
-                int (*print)(DBusMessage *);
-        } parts[] = {
-                { "ListBindings", print_bindings },
-                { "ListJobs", print_jobs },
-                { "GetStatus", print_status },
-                { "ListCertificates", print_certificates },
-        };
+        static const struct table *const parts[] = { &bindings_table, &jobs_table, &status_table, &certificates_table };
+        const char *days_arg = cli_arg(a, STATUS_WARN_DAYS);
+        bool json = cli_flag(a, STATUS_JSON);
+        struct health h = {};
+        char *end = NULL;
+        long days = days_arg ? strtol(days_arg, &end, 10) : 14;
         int r;
 
-        (void) a;
-        r = print_pause(ctx);
-        for (size_t i = 0; i < ELEMENTSOF(parts) && r >= 0; i++) {
-                if (i > 0)
-                        printf("\n");
-                r = show(ctx, parts[i].method, parts[i].print);
+        if (days_arg && (end == days_arg || *end || days < 0 || days > 3650)) {
+                log_error("status --warn-days '%s': expected a number of days, 0 to 3650", days_arg);
+                return CLI_MISUSE;
         }
-        return r;
+        h.expiring_before = time(NULL) + (time_t) days * 86400;
+        if (json)
+                fputs("{\"paused\":", stdout);
+        r = print_pause(ctx, json);
+        for (size_t i = 0; i < ELEMENTSOF(parts) && r >= 0; i++) {
+                if (json)
+                        printf(",\"%s\":", parts[i]->json_key);
+                else if (i > 0)
+                        printf("\n");
+                r = show(ctx, parts[i], NULL, json, &h);
+        }
+        if (json && r >= 0)
+                fputs("}\n", stdout);
+        if (r < 0)
+                return r;
+        return h.cert_trouble ? CLI_EXPIRING : h.job_trouble ? CLI_FINDINGS : 0;
 }
 
 const struct cli_command cli_status = {
         .name = "status",
-        .usage = "",
+        .usage = "[--json] [--warn-days DAYS]",
         .summary = "bindings, jobs, the last result per container, certificate expiry",
+        .options = status_options,
         .run = run_status,
 };
 
+/* --json alone: the commands that print one table. */
+static const struct cli_option json_options[] = {
+        { "json", 0, NULL, "one JSON document (ctrcertctl(8), JSON OUTPUT)", NULL },
+        {},
+};
+
+/* t's rows, as text or as {"KEY": [...]}. */
+static int show_one(const struct cli_ctx *ctx, const struct table *t, const char *arg, bool json) {
+        int r;
+
+        if (json)
+                printf("{\"%s\":", t->json_key);
+        r = show(ctx, t, arg, json, NULL);
+        if (json && r >= 0)
+                fputs("}\n", stdout);
+        return r;
+}
+
 static int run_jobs(const struct cli_ctx *ctx, const struct cli_args *a) {
-        (void) a;
-        return show(ctx, "ListJobs", print_jobs);
+        return show_one(ctx, &jobs_table, NULL, cli_flag(a, 0));
 }
 
 const struct cli_command cli_jobs = {
         .name = "jobs",
-        .usage = "",
+        .usage = "[--json]",
+        .options = json_options,
         .summary = "the agent's waiting, queued, running and held jobs",
         .run = run_jobs,
 };
@@ -365,19 +491,13 @@ const struct cli_command cli_resume = {
 };
 
 static int run_plan(const struct cli_ctx *ctx, const struct cli_args *a) {
-        DBusMessage *reply = call(ctx, "Plan", a->argv[0]);
-        int r;
-
-        if (!reply)
-                return -EIO;
-        r = print_bindings(reply);
-        dbus_message_unref(reply);
-        return r;
+        return show_one(ctx, &plan_table, a->argv[0], cli_flag(a, 0));
 }
 
 const struct cli_command cli_plan = {
         .name = "plan",
-        .usage = "CERT_PATH",
+        .usage = "CERT_PATH [--json]",
+        .options = json_options,
         .summary = "what the agent would do if CERT_PATH were saved (nothing is done)",
         .min_args = 1,
         .max_args = 1,

@@ -15,6 +15,7 @@
 enum {
         CLI_FINDINGS = 1, /* it ran and found what its page says exits 1: manifest errors, audit findings, damage… */
         CLI_MISUSE = 2,   /* its command line is wrong and it said what; main adds the usage line */
+        CLI_EXPIRING = 3, /* status: a certificate expired, is missing or expires within --warn-days (exit 2) */
 };
 
 /* Exit statuses: main.c's alone. */

@@ -273,6 +273,8 @@ static int group_only(const char *group, const char *sub) {
 static int exit_status(const struct cli_command *cmd, int r) {
         if (r == CLI_MISUSE)
                 return usage_error(cmd);
+        if (r == CLI_EXPIRING)
+                return 2; /* a monitoring check's "critical": status only, after its report */
         return r == 0 ? CLI_OK : CLI_FAILED; /* a failure (logged) or CLI_FINDINGS (printed) */
 }
 

@@ -88,6 +88,31 @@ check "audit does not flag a bound container that mounts its certificate" lacks 
 st=$(ctl status)
 check_contains "status lists certificate expiry" "fleet" "$(grep -A20 '^ID .*EXPIRES' <<<"$st")"
 check "status has a JOB section" grep -q '^CONTAINER .*JOB' <<<"$st"
+# For a monitoring check: 2 when a certificate is missing (rej's, never issued) or expires within
+# --warn-days (these live 30 days); 1 when only a job failed (s1's verify; checked further down).
+ctl status >/dev/null 2>&1
+check_eq "status exits 2: a bound certificate is missing (rej)" 2 "$?"
+ctl status --warn-days 60 >/dev/null 2>&1
+check_eq "status --warn-days 60 exits 2: certificates expire within 60 days" 2 "$?"
+ctl status --warn-days soon >/dev/null 2>&1
+check_eq "status --warn-days soon is a usage error" 2 "$?"
+# --json: one document, the schema of ctrcertctl(8), the same facts as the text.
+json_has() { # json_has COMMAND… -- PYTHON-EXPRESSION over the parsed document d
+        local args=() expr
+        while [ "$1" != -- ]; do args+=("$1"); shift; done
+        expr=$2
+        ctl "${args[@]}" 2>/dev/null | /usr/bin/python3 -c "import json, sys; d = json.load(sys.stdin); sys.exit(0 if ($expr) else 1)"
+}
+check "status --json: bindings, jobs, containers, certificates, paused" json_has status --json -- \
+        "set(d) == {'paused', 'bindings', 'jobs', 'containers', 'certificates'} and d['paused'] is None"
+check "… each binding with certificate, id, container, runtime and action" json_has status --json -- \
+        "{'certificate': '$P/web.crt', 'id': 'web', 'container': 'c1', 'runtime': 'podman', 'action': 'reload(SIGHUP)'} in d['bindings']"
+check "… the failed container with its result, message and time" json_has status --json -- \
+        "any(c['container'] == 's1' and c['last_result'] == 'failed' and 'still serving serial' in c['last_message'] and c['last_time'] > 0 for c in d['containers'])"
+check "… each certificate's notAfter in seconds since the epoch" json_has status --json -- \
+        "any(c['id'] == 'web' and c['path'] == '$P/web.crt' and c['not_after'] > 0 for c in d['certificates'])"
+check "jobs --json" json_has jobs --json -- "d == {'jobs': []}"
+check "plan --json" json_has plan "$P/web.crt" --json -- "d['bindings'][0]['container'] == 'c1'"
 metrics_say() { grep -qF "$1" "$T/metrics/ctrcert.prom" 2>/dev/null; } # written at most once a second
 check "metrics: jobs by result" wait_until 30 metrics_say 'ctrcert_jobs_total{container="s1",result="failed"} 1'
 check "metrics: a verification failure per attempt" wait_until 30 metrics_say 'ctrcert_verify_failures_total{container="s1"} 3'
@@ -105,12 +130,15 @@ check "promtool finds the metrics file well formed" promtool check metrics <"$T/
 ctl notify "$P/fleet.crt" >/dev/null
 check "k1 gets a job" wait_jobs k1 1
 check "… and its series" wait_until 30 metrics_say 'ctrcert_jobs_total{container="k1",result="ok"} 1'
-sed -i '/name: k1, action: exec/d; /^  - id: fleet$/,/names:/d' "$T/etc/manifest.yaml"
+sed -i '/name: k1, action: exec/d; /^  - id: fleet$/,/names:/d; /name: r1, action: none/d; /^  - id: rej$/,/names:/d' \
+        "$T/etc/manifest.yaml"
 check "the manifest without k1 reloads" ctl reload
 gc resubmit -i web >/dev/null
 wait_jobs c1 2
 metrics_lack() { ! grep -qF "$1" "$T/metrics/ctrcert.prom"; }
 check "k1's series are gone after the reload" wait_until 30 metrics_lack 'container="k1"'
+ctl status >/dev/null 2>&1
+check_eq "status exits 1: every certificate is there, a container's last job failed (s1)" 1 "$?"
 
 kill -TERM "$AGENT_PID"
 finish
