@@ -47,7 +47,7 @@ t=$(date +%s)
 mkdir -p "$W/in/debs" "$W/out" "$W/upper" "$W/work" "$W/containers" "$MERGED"
 debs=$("$HERE/build-deb.sh" "$TOP" "$W/in/debs") || { not_ok "the .deb is built"; finish host; exit 1; }
 echo "# .deb built in $(($(date +%s) - t)) s: $(basename -a $debs | tr '\n' ' ')"
-cp "$HERE/scenario.sh" "$HERE/../check.sh" "$W/in/"
+cp "$HERE/scenario.sh" "$HERE/guest-lib.sh" "$HERE/../check.sh" "$W/in/"
 
 # The guest: the cached tree under a throw-away upper layer.
 mount -t overlay overlay -o "lowerdir=$ROOT,upperdir=$W/upper,workdir=$W/work" "$MERGED" ||

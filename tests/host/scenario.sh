@@ -11,39 +11,7 @@ export DEBIAN_FRONTEND=noninteractive
 started=$(date +%s%N)
 touch "$OUT/started"
 
-CONF=/etc/ctrcert/ctrcert.yaml
-PKI=/etc/pki/ctrcert-test
-HELPER=/usr/lib/certmonger/ctrcert-submit
-
-ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
-# wait_for SECONDS COMMAND…: until COMMAND succeeds, polling every 0.1 s.
-wait_for() {
-        local end=$(($(date +%s) + $1))
-        shift
-        while ! "$@" >/dev/null 2>&1; do
-                [ "$(date +%s)" -ge "$end" ] && return 1
-                sleep 0.1
-        done
-}
-mode() { stat -c %a "$1" 2>/dev/null; }
-serial() { openssl x509 -in "$1" -noout -serial 2>/dev/null | cut -d= -f2; }
-served_serial() { echo | timeout 5 openssl s_client -connect "127.0.0.1:$1" 2>/dev/null | openssl x509 -noout -serial 2>/dev/null | cut -d= -f2; }
-serves() { [ "$(served_serial "$1")" = "$2" ]; }
-started_at() { podman inspect -f '{{.State.StartedAt}}' "$1" 2>/dev/null; }
-conmon_pid() { podman inspect -f '{{.State.ConmonPid}}' "$1" 2>/dev/null; }
-running() { [ "$(podman inspect -f '{{.State.Running}}' "$1" 2>/dev/null)" = true ]; }
-differs() { [ "$("${@:2}")" != "$1" ]; }
-status_of() { getcert list -i "$1" 2>/dev/null | sed -n 's/^[[:space:]]*status: //p'; }
-has_owner() {
-        dbus-send --system --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
-                org.freedesktop.DBus.NameHasOwner string:org.ctrcert.Agent1 2>/dev/null | grep -q 'boolean true'
-}
-bindings() {
-        dbus-send --system --print-reply --dest=org.ctrcert.Agent1 /org/ctrcert/Agent1 \
-                org.ctrcert.Agent1.ListBindings 2>/dev/null | grep -c '^ *struct {'
-}
-prop() { systemctl show -p "$2" --value "$1"; }
-journal() { journalctl -b --no-pager -o short-monotonic "$@" 2>/dev/null; }
+. "$IN/guest-lib.sh"
 
 echo "# guest: $(uname -r), systemd $(systemctl --version | head -n 1 | cut -d' ' -f2), podman $(podman --version | cut -d' ' -f3)"
 
@@ -68,33 +36,14 @@ sed 's/^/# verify: /' "$OUT/verify.log"
 ctrcertctl ca init /etc/ctrcert/ca --subject "O=ctrcert host test" >"$OUT/ca-init.log" 2>&1
 check_eq "ctrcertctl ca init" 0 "$?"
 ca_key_sum=$(sha256sum /etc/ctrcert/ca/private/ca.key 2>/dev/null | cut -d' ' -f1)
-mkdir -p "$PKI/web" "$PKI/other" "$PKI/evil"
-cat >"$CONF" <<EOC
-ca:
-  dir: /etc/ctrcert/ca
-  validity_days: 30
-state_dir: /var/lib/ctrcert
-manifest: /etc/ctrcert/manifest.yaml
-agent:
-  debounce: 500ms
-  ca_bundle: /etc/ctrcert/ca/ca-bundle.pem
-  podman_socket: /run/podman/podman.sock
-EOC
-entry() { printf '  - id: %s\n    cert: %s/%s/%s.crt\n    key: %s/%s/%s.key\n    names: {dns: [%s.example]}\n    containers: [{name: %s, action: restart}]\n' "$1" "$PKI" "$1" "$1" "$PKI" "$1" "$1" "$1" "$2"; }
-{
-        echo "version: 1"
-        echo "certificates:"
-        entry web web1
-        entry other other1
-} >/etc/ctrcert/manifest.yaml
+write_config
+write_manifest
 check "ctrcertctl manifest check" ctrcertctl --config "$CONF" manifest check
 
 systemctl is-active -q certmonger || systemctl start certmonger
 check_eq "certmonger runs" active "$(systemctl is-active certmonger)"
 getcert add-ca -c ctrcert -e "$HELPER --config $CONF" >"$OUT/add-ca.log" 2>&1
 check_eq "getcert add-ca with the installed helper" 0 "$?"
-req() { getcert request -w -c ctrcert -T "$1" -I "$2" -G EC -g 256 -N "CN=$2.example" -D "$2.example" \
-        -f "$PKI/$2/$2.crt" -k "$PKI/$2/$2.key" >>"$OUT/requests.log" 2>&1; }
 req web web
 req other other
 check_eq "certmonger issues web through ctrcert-submit" MONITORING "$(status_of web)"
@@ -104,30 +53,9 @@ check_eq "a name the manifest does not declare is CA_REJECTED" CA_REJECTED "$(st
 getcert list -i evil | grep ca-error | sed 's/^/# /'
 
 # ---- containers serving TLS ----
-mkdir -p /etc/containers
-cat >/etc/containers/containers.conf <<EOC
-[containers]
-# nested in systemd-nspawn: no pids controller for the container (TESTENV)
-pids_limit = 0
-[engine]
-runtime = "runc"
-EOC
-img=/root/tls-image
-mkdir -p "$img/bin" "$img/etc" "$img/tmp"
-cp /bin/busybox "$img/bin/"
-for c in sh sleep cat kill ls echo true; do ln -sf busybox "$img/bin/$c"; done
-cp /usr/bin/openssl "$img/bin/"
-for lib in $(ldd /usr/bin/openssl | grep -o '/[^ ]*'); do
-        mkdir -p "$img$(dirname "$lib")"
-        cp -L "$lib" "$img$lib"
-done
-echo 'root:x:0:0:root:/:/bin/sh' >"$img/etc/passwd"
-tar -C "$img" -cf /root/tls-image.tar . && podman import -q /root/tls-image.tar localhost/ctrcert-tls >"$OUT/podman.log" 2>&1
+containers_conf "# nested in systemd-nspawn: no pids controller for the container (TESTENV)" "pids_limit = 0"
+build_image
 check_eq "an image imported from a busybox + openssl root filesystem" 0 "$?"
-serve() {
-        podman run -d --init --name "$1" --network host -v "$PKI/$2:/c:ro" localhost/ctrcert-tls \
-                openssl s_server -quiet -accept "127.0.0.1:$3" -cert "/c/$2.crt" -key "/c/$2.key" -www >>"$OUT/podman.log" 2>&1
-}
 serve web1 web 15443
 serve other1 other 15444
 check "web1 serves its certificate over TLS" wait_for 30 serves 15443 "$(serial "$PKI/web/web.crt")"
@@ -192,7 +120,6 @@ systemctl restart ctrcert-agent
 # Reload re-reads the manifest.
 n0=$(bindings)
 entry extra extra1 >>/etc/ctrcert/manifest.yaml
-mkdir -p "$PKI/extra"
 systemctl reload ctrcert-agent
 check_eq "systemctl reload: the agent reads the new manifest" $((n0 + 1)) "$(wait_for 10 test "$(bindings)" -gt "$n0"; bindings)"
 
