@@ -44,7 +44,8 @@ if command -v systemd-analyze >/dev/null; then
         out=$(systemd-analyze verify --man=no "$WORK/verify/ctrcert-agent.service" 2>&1)
         check_eq "systemd-analyze verify accepts the unit, every directive known" "" "$out"
 fi
-for d in Type=notify WatchdogSec= Restart=on-failure "StateDirectory=ctrcert ctrcert/agent" StateDirectoryMode=0700; do
+for d in Type=notify WatchdogSec= Restart=on-failure StateDirectory=ctrcert/agent StateDirectoryMode=0700 \
+        KillMode=process "Wants=certmonger.service podman.socket"; do
         grep -q "^$d" "$unit" && ok "the unit has $d" || not_ok "the unit has $d"
 done
 
