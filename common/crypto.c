@@ -349,6 +349,22 @@ int cert_load_file_all(const char *path, struct cert ***ret, size_t *ret_n) {
         return 0;
 }
 
+int cert_load_pem(const char *text, size_t len, struct cert **ret) {
+        _cleanup_(BIO_freep) BIO *b = NULL;
+        const char *begin = memmem(text, len, "-----BEGIN CERTIFICATE-----", 27);
+        X509 *x;
+
+        /* Whatever precedes the first certificate (a key, a tool's warning) is skipped. */
+        if (!begin)
+                return -EBADMSG;
+        b = BIO_new_mem_buf(begin, (int) (len - (size_t) (begin - text)));
+        if (!b)
+                return -ENOMEM;
+        x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+        ERR_clear_error();
+        return x ? cert_wrap(x, ret) : -EBADMSG;
+}
+
 int cert_load_file(const char *path, struct cert **ret) {
         struct cert **v;
         size_t n;

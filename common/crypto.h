@@ -70,6 +70,8 @@ const char *ca_chain_pem(const struct ca *ca);
 int cert_issue(const struct ca *ca, const struct csr *csr, const struct issue_params *p, struct cert **ret);
 
 int cert_load_file(const char *path, struct cert **ret);
+/* The first certificate in PEM text (anything before it is skipped). */
+int cert_load_pem(const char *text, size_t len, struct cert **ret);
 /* All certificates of a PEM file, in order. */
 int cert_load_file_all(const char *path, struct cert ***ret, size_t *ret_n);
 void cert_free(struct cert *c);
