@@ -22,6 +22,7 @@
 
 #define PREFLIGHT_RETRY_USEC (200 * 1000ULL)
 #define VERIFY_EXEC_INTERVAL_USEC (1000 * 1000ULL)
+#define EVIDENCE_SETTLE_USEC (30 * 1000 * 1000ULL) /* a restarted container's start script, copying */
 
 const char *const job_result_names[] = { "ok", "failed", "held" };
 
@@ -353,12 +354,28 @@ static void on_probed(int r, const char *message, void *userdata) {
                 proven(j, message);
 }
 
+static void run_evidence(struct job *j, const struct job_item *it);
+
+static int on_evidence_again(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct job *j = userdata;
+
+        j->timer = sd_event_source_disable_unref(j->timer);
+        run_evidence(j, &j->items[j->idx]);
+        return 0;
+}
+
 /* No verify: what the agent can see for itself (evidence.h). */
 static void on_evidence(int r, const char *message, void *userdata) {
         struct job *j = userdata;
         const struct mf_container *b = j->items[j->idx].binding;
 
         j->evidence = NULL;
+        /* A restarted container's start script (kolla's copy) may not have run yet: look again for a while. */
+        if ((r == -ESTALE || r == -ENOENT) && b->action == ACTION_RESTART &&
+            now_usec(j->env.event) + VERIFY_EXEC_INTERVAL_USEC < j->verify_deadline &&
+            sd_event_add_time_relative(j->env.event, &j->timer, CLOCK_MONOTONIC, VERIFY_EXEC_INTERVAL_USEC, 1000,
+                                       on_evidence_again, j) >= 0)
+                return;
         /* Without a copy the job never writes what the container reads: a retry cannot change it. */
         if (r == -ESTALE && b->n_copies == 0)
                 verify_stale(j, message);
@@ -464,6 +481,7 @@ static void job_next(struct job *j) {
                                 const struct job_item *it = &j->items[j->idx];
 
                                 if (!it->binding->verify) {
+                                        j->verify_deadline = now_usec(j->env.event) + EVIDENCE_SETTLE_USEC;
                                         run_evidence(j, it);
                                         return;
                                 }

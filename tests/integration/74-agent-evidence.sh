@@ -8,7 +8,7 @@
 
 make_ca_and_config || exit 1
 P=$T/pki
-mkdir -p "$P/kol" "$P/kolc" "$P/mnt" "$P/one" "$P/kolx"
+mkdir -p "$P/kol" "$P/kolc" "$P/mnt" "$P/one" "$P/kolx" "$P/kolr"
 cat >>"$CONF" <<EOC
 agent:
   debounce: 300ms
@@ -33,12 +33,14 @@ EOC
         echo "    containers: [{name: mnt, action: reload}]"
         entry one "$P/one"
         echo "    containers: [{name: one, action: none}]"
+        entry kolr "$P/kolr" # restarted: kolla's start script copies the new files itself
+        echo "    containers: [{name: kolr, action: restart}]"
         entry kolx "$P/kolx" # audited only: its copy misses the path kolla puts the file at
         echo "    containers: [{name: kolx, action: reload, copy: [{from: cert, to: /etc/pki/tls/wrong.crt}]}]"
 } >"$T/etc/manifest.yaml"
 start_world || exit 1
-for id in kol kolc mnt one kolx; do issue_cert "$id" "$P/$id/$id.crt" "$P/$id/$id.key"; done
-check_eq "five certificates issued through certmonger" 5 "$(gc list | grep -c 'status: MONITORING')"
+for id in kol kolc mnt one kolr kolx; do issue_cert "$id" "$P/$id/$id.crt" "$P/$id/$id.key"; done
+check_eq "six certificates issued through certmonger" 6 "$(gc list | grep -c 'status: MONITORING')"
 
 # kolla_container NAME PORT: TripleO's shape — the host directory mounted under src-tls, copied to
 # the live path by the start script (rules in config.json) before the server starts.
@@ -56,6 +58,7 @@ kolla_container() {
 kolla_container kol 15041
 kolla_container kolc 15042
 kolla_container kolx 15044
+kolla_container kolr 15045
 run_tls_container mnt 15043 "$P/mnt/mnt.crt" "$P/mnt/mnt.key"
 sleeper one -v "$P/one/one.crt:/one.crt:ro" # one file bind-mounted: it keeps the inode it had
 check "kol serves its first certificate" wait_serial 15041 "$(serial "$P/kol/kol.crt")"
@@ -86,6 +89,13 @@ check_contains "… proven by the file the container reads, and says TLS was not
         "$(last_message kolc)"
 check "… and it serves the new serial" wait_serial 15042 "$new"
 
+# ---- kolla restarted: its start script copies the new file, the evidence waits for it ----
+gc resubmit -i kolr >/dev/null
+wait_jobs kolr 1
+check_eq "kolla, restart, no copy: ok" ok "$(last_result kolr)"
+check_contains "… proven at the live path the start script copied to" \
+        "kolr reads serial $(serial "$P/kolr/kolr.crt") at /etc/pki/tls/kolr/kolr.crt" "$(last_message kolr)"
+
 # ---- a directory mount: the container sees the host's new file ----
 gc resubmit -i mnt >/dev/null
 wait_jobs mnt 1
@@ -111,6 +121,7 @@ check_contains "… the key too (a rekey would leave a mismatched pair)" "podman
 check_contains "audit: the reverse, a copy that misses the path the server reads" \
         "kolla: podman kolx: the binding of kolx copies cert to /etc/pki/tls/wrong.crt, but the server reads it at /etc/pki/tls/kolx/kolx.crt" "$out"
 check "audit: nothing about the kolla container whose copies match" lacks "podman kolc" "$out"
+check "audit: nothing about a kolla container that restarts" lacks "podman kolr" "$out"
 check "audit: nothing about containers that are not kolla's" lacks "kolla: podman mnt" "$out"
 
 # ---- manifest check: bindings that nothing verifies ----
