@@ -82,24 +82,24 @@ static void on_read(int status, const char *output, void *userdata) {
 
         e->spawn = NULL;
         if (status != 0) {
-                evidence_end(e, -ENOENT, "cannot read %s in %s: %s", path, e->name, output[0] ? output : "no output");
+                evidence_end(e, -ENOENT, "cannot read %s in the container: %s", path, output[0] ? output : "no output");
                 return;
         }
         if (cert_load_pem(output, strlen(output), &got) < 0 || cert_fingerprint_sha256(got, &fp) < 0 ||
             cert_serial_hex(got, &serial) < 0) {
-                evidence_end(e, -EBADMSG, "%s in %s holds no certificate", path, e->name);
+                evidence_end(e, -EBADMSG, "%s in the container holds no certificate", path);
                 return;
         }
         if (strcasecmp(fp, e->want_fp) != 0) {
                 if (e->kolla_to && streq(path, e->kolla_to))
                         evidence_end(e, -ESTALE,
-                                     "%s still reads the old certificate at %s (serial %s, not %s): kolla's start script "
+                                     "still reads the old certificate at %s (serial %s, not %s): kolla's start script "
                                      "copies it there from %s only when the container starts; give the binding "
                                      "copy: [{from: cert, to: %s}] or action: restart",
-                                     e->name, path, serial, e->want_serial, e->mounted, path);
+                                     path, serial, e->want_serial, e->mounted, path);
                 else
-                        evidence_end(e, -ESTALE, "%s still reads the old certificate at %s (serial %s, not %s)", e->name,
-                                     path, serial, e->want_serial);
+                        evidence_end(e, -ESTALE, "still reads the old certificate at %s (serial %s, not %s)", path, serial,
+                                     e->want_serial);
                 return;
         }
         e->path_i++;
@@ -113,8 +113,8 @@ static void read_next(struct evidence *e) {
 
         if (!e->paths[e->path_i]) {
                 list = strv_join(e->paths, ", ");
-                evidence_end(e, EVIDENCE_MATCH, "files in place: %s reads serial %s at %s (SHA-256 matches), not verified by TLS",
-                             e->name, e->want_serial, list ? list : "?");
+                evidence_end(e, EVIDENCE_MATCH, "files in place: reads serial %s at %s (SHA-256 matches), not verified by TLS",
+                             e->want_serial, list ? list : "?");
                 return;
         }
         r = runtime_exec_argv(e->cfg, e->b->runtime, e->name, (char *const[]) { "cat", "--", e->paths[e->path_i], NULL },
@@ -160,8 +160,8 @@ static void on_mounts(int status, const char *output, void *userdata) {
         }
         e->mounted = mounts_container_path(output, e->c->cert);
         if (!e->mounted) {
-                evidence_end(e, EVIDENCE_NONE, "not verified: %s mounts nothing holding %s and its binding copies nothing in",
-                             e->name, e->c->cert);
+                evidence_end(e, EVIDENCE_NONE, "not verified: mounts nothing holding %s and its binding copies nothing in",
+                             e->c->cert);
                 return;
         }
         r = runtime_exec_argv(e->cfg, e->b->runtime, e->name, (char *const[]) { "cat", "--", KOLLA_CONFIG_JSON, NULL },
@@ -199,8 +199,7 @@ static int on_start(sd_event_source *s, uint64_t usec, void *userdata) {
 
         e->start = sd_event_source_disable_unref(e->start);
         if (e->b->runtime == RUNTIME_SYSTEMD) {
-                evidence_end(e, EVIDENCE_NONE, "not verified: %s is a systemd unit, there is no container to look into",
-                             e->name);
+                evidence_end(e, EVIDENCE_NONE, "not verified: a systemd unit, no container to look into");
                 return 0;
         }
         r = expect(e);

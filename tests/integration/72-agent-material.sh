@@ -76,7 +76,7 @@ check_contains "… at once: the same old serial after the action, a retry canno
 gc resubmit -i fleet >/dev/null
 wait_jobs k1 1
 check_eq "an unverifiable binding's job is ok" ok "$(last_result k1)"
-check_contains "… and says it is not verified" "not verified: k1 mounts nothing holding $P/fleet.crt" "$(last_message k1)"
+check_contains "… and says it is not verified" "k1: not verified: mounts nothing holding $P/fleet.crt" "$(last_message k1)"
 
 # ---- audit ----
 out=$(ctl audit)

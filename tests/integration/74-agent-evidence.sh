@@ -73,7 +73,7 @@ gc resubmit -i kol >/dev/null
 wait_jobs kol 1
 check_eq "kolla, reload, no copy: the job fails instead of a false ok" failed "$(last_result kol)"
 check_contains "… naming the live path and the serial still there" \
-        "kol still reads the old certificate at /etc/pki/tls/kol/kol.crt (serial $old" "$(last_message kol)"
+        "verify kol: still reads the old certificate at /etc/pki/tls/kol/kol.crt (serial $old" "$(last_message kol)"
 check_contains "… and what to do" "copy: [{from: cert, to: /etc/pki/tls/kol/kol.crt}] or action: restart" "$(last_message kol)"
 check_contains "… at once, without repeating the reload" "not retried" "$(last_message kol)"
 check_eq "… so the container was signalled once" 1 "$(reloads kol)"
@@ -85,7 +85,7 @@ wait_jobs kolc 1
 new=$(serial "$P/kolc/kolc.crt")
 check_eq "kolla with copy: ok" ok "$(last_result kolc)"
 check_contains "… proven by the file the container reads, and says TLS was not checked" \
-        "files in place: kolc reads serial $new at /etc/pki/tls/kolc/kolc.crt (SHA-256 matches), not verified by TLS" \
+        "kolc: files in place: reads serial $new at /etc/pki/tls/kolc/kolc.crt (SHA-256 matches), not verified by TLS" \
         "$(last_message kolc)"
 check "… and it serves the new serial" wait_serial 15042 "$new"
 
@@ -94,14 +94,14 @@ gc resubmit -i kolr >/dev/null
 wait_jobs kolr 1
 check_eq "kolla, restart, no copy: ok" ok "$(last_result kolr)"
 check_contains "… proven at the live path the start script copied to" \
-        "kolr reads serial $(serial "$P/kolr/kolr.crt") at /etc/pki/tls/kolr/kolr.crt" "$(last_message kolr)"
+        "kolr: files in place: reads serial $(serial "$P/kolr/kolr.crt") at /etc/pki/tls/kolr/kolr.crt" "$(last_message kolr)"
 
 # ---- a directory mount: the container sees the host's new file ----
 gc resubmit -i mnt >/dev/null
 wait_jobs mnt 1
 check_eq "a mounted directory: ok" ok "$(last_result mnt)"
 check "… proven at the mount's path (/c or /k: the same directory twice)" \
-        grep -qE "mnt reads serial $(serial "$P/mnt/mnt.crt") at /[ck]/mnt.crt" <<<"$(last_message mnt)"
+        grep -qE "mnt: files in place: reads serial $(serial "$P/mnt/mnt.crt") at /[ck]/mnt.crt" <<<"$(last_message mnt)"
 
 # ---- one file bind-mounted: certmonger's new file is not the one the container holds open ----
 gc resubmit -i one >/dev/null
@@ -110,7 +110,7 @@ if [ "$(podman exec one cat /one.crt)" = "$(cat "$P/one/one.crt")" ]; then
         check_eq "a single-file mount that sees the new file: ok" ok "$(last_result one)"
 else
         check_eq "a single-file mount left on the old inode: failed" failed "$(last_result one)"
-        check_contains "… saying so" "one still reads the old certificate at /one.crt" "$(last_message one)"
+        check_contains "… saying so" "verify one: still reads the old certificate at /one.crt" "$(last_message one)"
 fi
 
 # ---- audit reads kolla's config.json through the runtime ----
