@@ -158,10 +158,13 @@ static void on_mounts(int status, const char *output, void *userdata) {
                 evidence_end(e, -EIO, "cannot inspect %s: %s", e->name, output[0] ? output : "no output");
                 return;
         }
+        /* The certificate file, or else the bundle holding it (haproxy mounts only that). */
         e->mounted = mounts_container_path(output, e->c->cert);
+        if (!e->mounted && e->c->bundle)
+                e->mounted = mounts_container_path(output, e->c->bundle->path);
         if (!e->mounted) {
-                evidence_end(e, EVIDENCE_NONE, "not verified: mounts nothing holding %s and its binding copies nothing in",
-                             e->c->cert);
+                evidence_end(e, EVIDENCE_NONE, "not verified: mounts nothing holding %s%s%s and its binding copies nothing in",
+                             e->c->cert, e->c->bundle ? " or " : "", e->c->bundle ? e->c->bundle->path : "");
                 return;
         }
         r = runtime_exec_argv(e->cfg, e->b->runtime, e->name, (char *const[]) { "cat", "--", KOLLA_CONFIG_JSON, NULL },

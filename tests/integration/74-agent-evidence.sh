@@ -8,7 +8,7 @@
 
 make_ca_and_config || exit 1
 P=$T/pki
-mkdir -p "$P/kol" "$P/kolc" "$P/mnt" "$P/one" "$P/kolx" "$P/kolr"
+mkdir -p "$P/kol" "$P/kolc" "$P/mnt" "$P/one" "$P/kolx" "$P/kolr" "$P/bun" "$T/bundles"
 cat >>"$CONF" <<EOC
 agent:
   debounce: 300ms
@@ -35,12 +35,15 @@ EOC
         echo "    containers: [{name: one, action: none}]"
         entry kolr "$P/kolr" # restarted: kolla's start script copies the new files itself
         echo "    containers: [{name: kolr, action: restart}]"
+        entry bun "$P/bun" # its container mounts only the bundle's directory
+        echo "    bundle: {path: $T/bundles/bun.pem, parts: [cert, chain, key]}"
+        echo "    containers: [{name: bun, action: none}]"
         entry kolx "$P/kolx" # audited only: its copy misses the path kolla puts the file at
         echo "    containers: [{name: kolx, action: reload, copy: [{from: cert, to: /etc/pki/tls/wrong.crt}]}]"
 } >"$T/etc/manifest.yaml"
 start_world || exit 1
-for id in kol kolc mnt one kolr kolx; do issue_cert "$id" "$P/$id/$id.crt" "$P/$id/$id.key"; done
-check_eq "six certificates issued through certmonger" 6 "$(gc list | grep -c 'status: MONITORING')"
+for id in kol kolc mnt one kolr bun kolx; do issue_cert "$id" "$P/$id/$id.crt" "$P/$id/$id.key"; done
+check_eq "seven certificates issued through certmonger" 7 "$(gc list | grep -c 'status: MONITORING')"
 
 # kolla_container NAME PORT: TripleO's shape — the host directory mounted under src-tls, copied to
 # the live path by the start script (rules in config.json) before the server starts.
@@ -59,6 +62,7 @@ kolla_container kol 15041
 kolla_container kolc 15042
 kolla_container kolx 15044
 kolla_container kolr 15045
+sleeper bun -v "$T/bundles:/b:ro"
 run_tls_container mnt 15043 "$P/mnt/mnt.crt" "$P/mnt/mnt.key"
 sleeper one -v "$P/one/one.crt:/one.crt:ro" # one file bind-mounted: it keeps the inode it had
 check "kol serves its first certificate" wait_serial 15041 "$(serial "$P/kol/kol.crt")"
@@ -102,6 +106,12 @@ wait_jobs mnt 1
 check_eq "a mounted directory: ok" ok "$(last_result mnt)"
 check "… proven at the mount's path (/c or /k: the same directory twice)" \
         grep -qE "mnt: files in place: reads serial $(serial "$P/mnt/mnt.crt") at /[ck]/mnt.crt" <<<"$(last_message mnt)"
+
+# ---- only the bundle mounted: the bundle is what the container reads ----
+gc resubmit -i bun >/dev/null
+wait_jobs bun 1
+check_eq "a mounted bundle: ok" ok "$(last_result bun)"
+check_contains "… proven in the bundle" "bun: files in place: reads serial $(serial "$P/bun/bun.crt") at /b/bun.pem" "$(last_message bun)"
 
 # ---- one file bind-mounted: certmonger's new file is not the one the container holds open ----
 gc resubmit -i one >/dev/null
