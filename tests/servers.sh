@@ -44,16 +44,17 @@ server_conf() {
 }
 
 # run_server KIND NAME PORT ID CERTDIR [PODMAN-RUN-OPTIONS…]: a container running the server the
-# way its recipe in docs/migration.md says (haproxy in master-worker mode: -W).
+# way its recipe in docs/migration.md says (haproxy in master-worker mode: -W; haproxy-no-W
+# without it).
 run_server() {
         local kind=$1 name=$2 port=$3 id=$4 certs=$5 conf=$T/servers
         shift 5
         mkdir -p "$conf"
-        server_conf "$kind" "$port" "$id" "$conf"
+        server_conf "${kind%-no-W}" "$port" "$id" "$conf"
         local cmd
         case $kind in
         haproxy) cmd=(haproxy -W -db -f "/conf/haproxy-$port.conf") ;;
-        haproxy-no-W) server_conf haproxy "$port" "$id" "$conf"; cmd=(haproxy -db -f "/conf/haproxy-$port.conf") ;;
+        haproxy-no-W) cmd=(haproxy -db -f "/conf/haproxy-$port.conf") ;; # the mode that ignores reloads
         nginx) cmd=(nginx -g 'daemon off;' -c "/conf/nginx-$port.conf") ;;
         httpd) cmd=(apache2 -DFOREGROUND -f "/conf/httpd-$port.conf") ;;
         memcached) cmd=(memcached -u root -l 127.0.0.1 -p "$port" -Z -o "ssl_chain_cert=/certs/$id-chain.pem,ssl_key=/certs/$id.key") ;;
