@@ -2,6 +2,8 @@
 # ctrcert quickstart, as root on a fresh Debian 12 (or Fedora/RHEL) machine:
 #   ./quickstart.sh        install what is missing, build, run the demo
 #   ./quickstart.sh test   install what is missing, build, run the whole test suite
+#   ./quickstart.sh test host   … only the real-host layer (a booted Debian 12, tests/host/)
+#   ./quickstart.sh test rest   … everything but the real-host layer
 # The demo and the tests run in sandboxes under /tmp: they never touch the
 # host's certmonger, D-Bus or podman.
 set -euo pipefail
@@ -17,7 +19,8 @@ DEBIAN_PACKAGES=(
 )
 DEBIAN_TEST_PACKAGES=(clang libclang-rt-14-dev valgrind groff-base python3-dbusmock python3-dbus ansible-core ansible-lint
         selinux-policy-dev selinux-policy-default checkpolicy semodule-utils policycoreutils setools selinux-utils
-        debhelper lintian rpm prometheus python3-voluptuous)
+        debhelper lintian rpm prometheus python3-voluptuous
+        debootstrap systemd-container qemu-system-x86 e2fsprogs)
 FEDORA_PACKAGES=(
         gcc make autoconf automake pkgconf-pkg-config
         openssl-devel dbus-devel systemd-devel libyaml-devel check-devel
@@ -79,10 +82,10 @@ demo)
 test)
         setup yes
         build
-        exec "$TOP/tests/run-all.sh" "$TOP" "$BUILD"
+        CTRCERT_TEST_LAYERS=${2:-${CTRCERT_TEST_LAYERS:-all}} exec "$TOP/tests/run-all.sh" "$TOP" "$BUILD"
         ;;
 *)
-        echo "usage: $0 [test]" >&2
+        echo "usage: $0 [test [all|host|rest]]" >&2
         exit 2
         ;;
 esac

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "evidence.h"
 #include "job.h"
 #include "log.h"
 #include "material.h"
@@ -21,6 +22,7 @@
 
 #define PREFLIGHT_RETRY_USEC (200 * 1000ULL)
 #define VERIFY_EXEC_INTERVAL_USEC (1000 * 1000ULL)
+#define EVIDENCE_SETTLE_USEC (30 * 1000 * 1000ULL) /* a restarted container's start script, copying */
 
 const char *const job_result_names[] = { "ok", "failed", "held" };
 
@@ -43,6 +45,8 @@ struct job {
         struct spawn *spawn;
         struct tlsprobe *probe;
         struct podman_call *call;
+        struct evidence *evidence;
+        char **proofs; /* what each verify or evidence step proved, for the ok message */
         char **ids;
         char *action;
         char step[64];
@@ -72,6 +76,8 @@ static void job_stop_step(struct job *j) {
         j->probe = NULL;
         podman_call_cancel(j->call);
         j->call = NULL;
+        evidence_cancel(j->evidence);
+        j->evidence = NULL;
         j->timer = sd_event_source_disable_unref(j->timer);
 }
 
@@ -82,6 +88,7 @@ void job_free(struct job *j) {
         job_items_free(j->items, j->n_items);
         free(j->plan);
         strv_free(j->targets);
+        strv_free(j->proofs);
         strv_free(j->ids);
         free(j->action);
         free(j->label);
@@ -315,14 +322,76 @@ static void verify_failed(struct job *j, const char *message) {
         step_failed(j, "verify %s: %s", target(j), message);
 }
 
+/* The action ran and the container still holds the old certificate: running it again proves nothing new. */
+static void verify_stale(struct job *j, const char *message) {
+        char msg[1200];
+
+        j->verify_failures++;
+        snprintf(msg, sizeof(msg), "verify %s: %s (action %s ran); not retried: repeating it would not change that",
+                 target(j), message, j->action);
+        job_end(j, JOB_FAILED, msg);
+}
+
+static void proven(struct job *j, const char *what) {
+        _cleanup_free_ char *p = NULL;
+
+        if (asprintf(&p, "%s: %s", target(j), what) < 0 || strv_push(&j->proofs, p) < 0) {
+                job_end(j, JOB_FAILED, "out of memory");
+                return;
+        }
+        step_done(j);
+}
+
 static void on_probed(int r, const char *message, void *userdata) {
         struct job *j = userdata;
 
         j->probe = NULL;
-        if (r < 0)
+        if (r == -ESTALE)
+                verify_stale(j, message);
+        else if (r < 0)
                 verify_failed(j, message);
         else
-                step_done(j);
+                proven(j, message);
+}
+
+static void run_evidence(struct job *j, const struct job_item *it);
+
+static int on_evidence_again(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct job *j = userdata;
+
+        j->timer = sd_event_source_disable_unref(j->timer);
+        run_evidence(j, &j->items[j->idx]);
+        return 0;
+}
+
+/* No verify: what the agent can see for itself (evidence.h). */
+static void on_evidence(int r, const char *message, void *userdata) {
+        struct job *j = userdata;
+        const struct mf_container *b = j->items[j->idx].binding;
+
+        j->evidence = NULL;
+        /* A restarted container's start script (kolla's copy) may not have run yet: look again for a while. */
+        if ((r == -ESTALE || r == -ENOENT) && b->action == ACTION_RESTART &&
+            now_usec(j->env.event) + VERIFY_EXEC_INTERVAL_USEC < j->verify_deadline &&
+            sd_event_add_time_relative(j->env.event, &j->timer, CLOCK_MONOTONIC, VERIFY_EXEC_INTERVAL_USEC, 1000,
+                                       on_evidence_again, j) >= 0)
+                return;
+        /* Without a copy the job never writes what the container reads: a retry cannot change it. */
+        if (r == -ESTALE && b->n_copies == 0)
+                verify_stale(j, message);
+        else if (r < 0)
+                verify_failed(j, message);
+        else
+                proven(j, message);
+}
+
+static void run_evidence(struct job *j, const struct job_item *it) {
+        int r;
+
+        set_step(j, "evidence");
+        r = evidence_start(j->env.event, j->env.cfg, it->binding, it->cert, target(j), on_evidence, j, &j->evidence);
+        if (r < 0)
+                verify_failed(j, strerror(-r));
 }
 
 static void run_verify(struct job *j, const struct job_item *it);
@@ -342,7 +411,7 @@ static void on_verify_exec(int status, const char *output, void *userdata) {
 
         j->spawn = NULL;
         if (status == 0) {
-                step_done(j);
+                proven(j, "the verify command succeeded");
                 return;
         }
         if (now_usec(j->env.event) + VERIFY_EXEC_INTERVAL_USEC < j->verify_deadline &&
@@ -385,9 +454,9 @@ static bool first_of_binding(const struct job *j, size_t i) {
 static void job_next(struct job *j) {
         for (;;) {
                 if (j->target_i >= strv_length(j->targets)) {
-                        _cleanup_free_ char *done = strv_join(j->targets, ", ");
+                        _cleanup_free_ char *done = strv_join(j->proofs, "; ");
 
-                        job_end(j, JOB_OK, done && done[0] ? done : "no running container matched");
+                        job_end(j, JOB_OK, !j->targets ? "no running container matched" : done ? done : "out of memory");
                         return;
                 }
                 if (j->phase == PHASE_COPY) {
@@ -407,13 +476,19 @@ static void job_next(struct job *j) {
                         j->idx = 0;
                         j->verify_deadline = 0;
                 } else {
-                        for (; j->idx < j->n_items; j->idx++)
-                                if (j->items[j->idx].binding->verify) {
-                                        j->verify_deadline = now_usec(j->env.event) +
-                                                             j->items[j->idx].binding->verify->timeout_usec;
-                                        run_verify(j, &j->items[j->idx]);
+                        /* Each certificate of the job, in the container: by its verify, or by the agent's evidence. */
+                        if (j->idx < j->n_items) {
+                                const struct job_item *it = &j->items[j->idx];
+
+                                if (!it->binding->verify) {
+                                        j->verify_deadline = now_usec(j->env.event) + EVIDENCE_SETTLE_USEC;
+                                        run_evidence(j, it);
                                         return;
                                 }
+                                j->verify_deadline = now_usec(j->env.event) + it->binding->verify->timeout_usec;
+                                run_verify(j, it);
+                                return;
+                        }
                         j->phase = PHASE_COPY;
                         j->idx = 0;
                         j->target_i++;
@@ -525,6 +600,8 @@ static int on_preflight_again(sd_event_source *s, uint64_t usec, void *userdata)
 static void job_attempt(struct job *j) {
         strv_free(j->targets);
         j->targets = NULL;
+        strv_free(j->proofs);
+        j->proofs = NULL;
         j->target_i = j->idx = 0;
         j->phase = PHASE_COPY;
         preflight(j);

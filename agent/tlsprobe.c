@@ -7,6 +7,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,8 @@ struct tlsprobe {
         int fd;
         sd_event_source *io, *retry, *deadline;
         char last[512];
+        bool stale;    /* the last attempt ended on another certificate */
+        bool mismatch; /* this attempt did */
         tlsprobe_done_t done;
         void *userdata;
 };
@@ -101,6 +104,8 @@ static void attempt_failed(struct tlsprobe *p, const char *fmt, ...) {
         va_start(ap, fmt);
         vsnprintf(p->last, sizeof(p->last), fmt, ap);
         va_end(ap);
+        p->stale = p->mismatch;
+        p->mismatch = false;
         ERR_clear_error();
         connection_close(p);
         if (sd_event_add_time_relative(p->event, &p->retry, CLOCK_MONOTONIC, PROBE_INTERVAL_USEC, 1000, on_retry, p) < 0)
@@ -121,9 +126,13 @@ static void compare_served(struct tlsprobe *p) {
         serial_text(peer, serial, sizeof(serial));
         X509_free(peer);
         if (md_len == p->want_len && memcmp(md, p->want, md_len) == 0) {
-                probe_end(p, 0, "");
+                char msg[160];
+
+                snprintf(msg, sizeof(msg), "serving serial %s on %s:%s", serial, p->host, p->port);
+                probe_end(p, 0, msg);
                 return;
         }
+        p->mismatch = true;
         attempt_failed(p, "%s:%s still serving serial %s, not the new serial %s", p->host, p->port, serial,
                        p->want_serial);
 }
@@ -179,6 +188,7 @@ static void attempt(struct tlsprobe *p) {
         struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV }, *ai = NULL;
         int r = getaddrinfo(p->host, p->port, &hints, &ai);
 
+
         if (r != 0) {
                 attempt_failed(p, "cannot resolve %s: %s", p->host, gai_strerror(r));
                 return;
@@ -207,7 +217,7 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
 static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
         struct tlsprobe *p = userdata;
 
-        probe_end(p, -ETIME, p->last[0] ? p->last : "no TLS answer before the timeout");
+        probe_end(p, p->stale ? -ESTALE : -ETIME, p->last[0] ? p->last : "no TLS answer before the timeout");
         return 0;
 }
 

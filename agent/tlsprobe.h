@@ -14,7 +14,11 @@
 
 struct tlsprobe;
 
-/* r: 0 served; -ETIME with the last thing seen ("still serving serial …", "cannot connect …"). */
+/*
+ * r: 0 served ("serving serial …"); -ESTALE when the endpoint answered to the
+ * end but with another certificate ("still serving serial …"); -ETIME with
+ * the last thing seen otherwise ("cannot connect …").
+ */
 typedef void (*tlsprobe_done_t)(int r, const char *message, void *userdata);
 
 int tlsprobe_start(sd_event *event, const char *hostport, const char *sni, const char *cert_path, uint64_t timeout_usec,

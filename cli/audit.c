@@ -6,6 +6,13 @@
  * but is not bound to it is never restarted on renewal; a binding whose
  * container mounts nothing of its certificate (and copies nothing in) acts
  * on a container that never sees the renewal.
+ *
+ * kolla-shaped containers (TripleO) mount the host's certificate under
+ * /var/lib/kolla/config_files/src-tls/ and their start script copies it to
+ * the live path (config.json, read through the runtime). A binding of such a
+ * container that does not copy the renewed file to that path (and does not
+ * restart, which copies again) leaves the server on the old one; a copy to
+ * another path misses the file the server reads.
  */
 #include <errno.h>
 #include <regex.h>
@@ -14,6 +21,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "kolla.h"
 #include "process.h"
 #include "log.h"
 #include "manifest.h"
@@ -22,18 +30,18 @@
 #define CAPTURE_MAX (16u * 1024u * 1024u)
 
 
-/* Runs argv (no shell) and returns its stdout, at most CAPTURE_MAX bytes. */
-static int capture(char *const argv[], char **ret) {
-        return process_capture(argv, CAPTURE_MAX, ret);
+/* Runs argv (no shell) and returns its stdout, at most CAPTURE_MAX bytes; stderr to /dev/null when quiet (a probe whose failure is an answer). */
+static int capture(char *const argv[], bool quiet, char **ret) {
+        return process_capture(argv, CAPTURE_MAX, quiet, ret);
 }
 
-/* One running container and the host paths it mounts. */
+/* One running container, the host paths it mounts and where (same order). */
 struct seen {
         char *name;
-        char **sources;
+        char **sources, **dests;
 };
 
-/* Parses inspect's "name<TAB>source<TAB>source…" lines. */
+/* Parses inspect's "name<TAB>source<TAB>destination<TAB>source…" lines. */
 static int parse_mounts(char *text, struct seen **ret, size_t *ret_n) {
         struct seen *v = NULL;
         size_t n = 0;
@@ -49,9 +57,12 @@ static int parse_mounts(char *text, struct seen **ret, size_t *ret_n) {
                 if (tab)
                         *tab = '\0';
                 v[n] = (struct seen) { .name = strdup(line[0] == '/' ? line + 1 : line) }; /* docker: "/name" */
-                for (char *s = tab ? strtok_r(tab + 1, "\t", &field_save) : NULL; s; s = strtok_r(NULL, "\t", &field_save))
-                        if (strv_push(&v[n].sources, s) < 0)
+                for (char *s = tab ? strtok_r(tab + 1, "\t", &field_save) : NULL; s; s = strtok_r(NULL, "\t", &field_save)) {
+                        char *d = strtok_r(NULL, "\t", &field_save);
+
+                        if (strv_push(&v[n].sources, s) < 0 || strv_push(&v[n].dests, d ? d : "") < 0)
                                 return -ENOMEM;
+                }
                 if (!v[n++].name)
                         return -ENOMEM;
         }
@@ -64,6 +75,7 @@ static void seen_free(struct seen *v, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 free(v[i].name);
                 strv_free(v[i].sources);
+                strv_free(v[i].dests);
         }
         free(v);
 }
@@ -75,7 +87,7 @@ static int list_mounts(const char *cli, struct seen **ret, size_t *ret_n) {
         char *save = NULL;
         int r;
 
-        r = capture((char *const[]) { (char *) cli, "ps", "--format", "{{.Names}}", NULL }, &names);
+        r = capture((char *const[]) { (char *) cli, "ps", "--format", "{{.Names}}", NULL }, false, &names);
         if (r < 0)
                 return r;
         r = strv_push(&argv, cli);
@@ -84,17 +96,19 @@ static int list_mounts(const char *cli, struct seen **ret, size_t *ret_n) {
         if (r >= 0)
                 r = strv_push(&argv, "--format");
         if (r >= 0)
-                r = strv_push(&argv, "{{.Name}}{{range .Mounts}}\t{{.Source}}{{end}}");
+                r = strv_push(&argv, "{{.Name}}{{range .Mounts}}\t{{.Source}}\t{{.Destination}}{{end}}");
+        if (r >= 0)
+                r = strv_push(&argv, "--"); /* names are never options */
         for (char *s = strtok_r(names, "\n", &save); s && r >= 0; s = strtok_r(NULL, "\n", &save))
                 r = strv_push(&argv, s);
         if (r < 0)
                 return r;
-        if (strv_length(argv) == 4) { /* nothing runs */
+        if (strv_length(argv) == 5) { /* nothing runs */
                 *ret = NULL;
                 *ret_n = 0;
                 return 0;
         }
-        r = capture(argv, &mounts);
+        r = capture(argv, false, &mounts);
         return r < 0 ? r : parse_mounts(mounts, ret, ret_n);
 }
 
@@ -182,6 +196,111 @@ static unsigned audit_bindings(const struct manifest *m, int runtime, const stru
         return findings;
 }
 
+/* ---- kolla ---- */
+
+/* The container's kolla copy rules through the runtime; 0 with none when it has no config.json. */
+static int kolla_rules(const char *cli, const char *name, struct kolla_rule **ret, size_t *ret_n) {
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        *ret = NULL;
+        *ret_n = 0;
+        r = capture((char *const[]) { (char *) cli, "exec", "--", (char *) name, "cat", KOLLA_CONFIG_JSON, NULL }, true, &text);
+        if (r == -EIO)
+                return 0; /* not there: not a kolla container */
+        return r < 0 ? r : kolla_parse(text, strlen(text), ret, ret_n);
+}
+
+/* "SOURCE<TAB>DESTINATION" lines, as mounts_container_path() takes them. */
+static char *mounts_text(const struct seen *s) {
+        _cleanup_free_ char *t = strdup("");
+
+        for (size_t i = 0; t && s->sources && s->sources[i]; i++) {
+                char *n = NULL;
+
+                if (asprintf(&n, "%s%s\t%s\n", t, s->sources[i], s->dests[i]) < 0)
+                        return NULL;
+                free(t);
+                t = n;
+        }
+        return TAKE_PTR(t);
+}
+
+static const int file_sources[3] = { COPY_CERT, COPY_KEY, COPY_BUNDLE };
+static const char *const file_source_names[3] = { "cert", "key", "bundle" };
+
+static bool copies_to(const struct mf_container *b, int from, const char *to) {
+        for (size_t k = 0; k < b->n_copies; k++)
+                if (b->copies[k].from == from && streq(b->copies[k].to, to))
+                        return true;
+        return false;
+}
+
+/* Where kolla puts managed file k of c in container s at start, or NULL. */
+static char *kolla_live_path(const struct kolla_rule *rules, size_t n_rules, const char *mounts, const struct mf_cert *c,
+                             size_t k) {
+        _cleanup_free_ char *inside = cert_file(c, k) ? mounts_container_path(mounts, cert_file(c, k)) : NULL;
+        char *live = NULL;
+
+        if (inside && kolla_dest_for(rules, n_rules, inside, &live) <= 0)
+                return NULL;
+        return live;
+}
+
+/* One bound kolla container against one binding: every start-time copy needs the binding's copy too. */
+static unsigned audit_kolla_binding(int runtime, const struct seen *s, const struct mf_cert *c, const struct mf_container *b,
+                                    const struct kolla_rule *rules, size_t n_rules, const char *mounts) {
+        unsigned findings = 0;
+
+        for (size_t k = 0; k < 3; k++) {
+                _cleanup_free_ char *live = kolla_live_path(rules, n_rules, mounts, c, k);
+
+                if (live && b->action != ACTION_RESTART && !copies_to(b, file_sources[k], live)) {
+                        printf("kolla: %s %s copies %s (certificate %s) to %s at start, but its binding has no copy to "
+                               "%s and does not restart: a renewal leaves the old file there\n",
+                               runtime_names[runtime], s->name, cert_file(c, k), c->id, live, live);
+                        findings++;
+                }
+                for (size_t i = 0; live && i < b->n_copies; i++)
+                        if (b->copies[i].from == file_sources[k] && !streq(b->copies[i].to, live)) {
+                                printf("kolla: %s %s: the binding of %s copies %s to %s, but the server reads it at %s "
+                                       "(config.json)\n",
+                                       runtime_names[runtime], s->name, c->id, file_source_names[k],
+                                       b->copies[i].to, live);
+                                findings++;
+                        }
+        }
+        return findings;
+}
+
+static unsigned audit_kolla(const char *cli, const struct manifest *m, int runtime, const struct seen *v, size_t n) {
+        unsigned findings = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *mounts = NULL;
+                struct kolla_rule *rules = NULL;
+                size_t n_rules = 0;
+                bool bound = false;
+
+                for (size_t c = 0; c < m->n_certs && !bound; c++)
+                        bound = cert_binds(&m->certs[c], runtime, v[i].name) && sees_cert(&m->certs[c], &v[i]);
+                /* only containers that mount a certificate they are bound to are worth an exec */
+                if (!bound || kolla_rules(cli, v[i].name, &rules, &n_rules) < 0 || n_rules == 0 ||
+                    !(mounts = mounts_text(&v[i]))) {
+                        kolla_rules_free(rules, n_rules);
+                        continue;
+                }
+                for (size_t c = 0; c < m->n_certs; c++)
+                        for (size_t b = 0; b < m->certs[c].n_containers; b++)
+                                if (m->certs[c].containers[b].runtime == runtime &&
+                                    binding_names(&m->certs[c].containers[b], v[i].name))
+                                        findings += audit_kolla_binding(runtime, &v[i], &m->certs[c],
+                                                                        &m->certs[c].containers[b], rules, n_rules, mounts);
+                kolla_rules_free(rules, n_rules);
+        }
+        return findings;
+}
+
 static bool manifest_uses(const struct manifest *m, int runtime) {
         for (size_t c = 0; c < m->n_certs; c++)
                 for (size_t b = 0; b < m->certs[c].n_containers; b++)
@@ -203,7 +322,7 @@ static int audit_runtime(const struct config *cfg, const struct manifest *m, int
                                               : strerror(-r));
                 return r;
         }
-        *findings += audit_unbound(m, runtime, v, n) + audit_bindings(m, runtime, v, n);
+        *findings += audit_unbound(m, runtime, v, n) + audit_bindings(m, runtime, v, n) + audit_kolla(cli, m, runtime, v, n);
         printf("%s: %zu running container%s checked\n", runtime_names[runtime], n, n == 1 ? "" : "s");
         seen_free(v, n);
         return 0;

@@ -55,6 +55,29 @@ static void check_owners(const struct manifest *m, struct diag_list *d) {
         }
 }
 
+
+/*
+ * A job is ok only with evidence (ctrcert-agent(8)); without verify the agent
+ * can prove at most that the container's files hold the new certificate. That
+ * is enough after a restart, not after a reload, an exec or nothing (the
+ * service may keep the old one loaded), and there is no file to look at in a
+ * systemd unit: say so where it is written.
+ */
+static void warn_unverified(const struct manifest *m, struct diag_list *d) {
+        for (size_t i = 0; i < m->n_certs; i++)
+                for (size_t k = 0; k < m->certs[i].n_containers; k++) {
+                        const struct mf_container *b = &m->certs[i].containers[k];
+
+                        if (b->verify || (b->action == ACTION_RESTART && b->runtime != RUNTIME_SYSTEMD))
+                                continue;
+                        diag_add(d, DIAG_WARNING, b->pos.file, b->pos.line, b->pos.column, "verify",
+                                 "%s (container %s): no verify: nothing proves the service loaded the new certificate "
+                                 "after action %s; the agent can only check the file the container reads%s",
+                                 m->certs[i].id, b->name ? b->name : b->match, action_names[b->action],
+                                 b->runtime == RUNTIME_SYSTEMD ? ", and a systemd unit has none" : "");
+                }
+}
+
 /* Prints every diagnostic and a summary: 0, CLI_FINDINGS when the manifest has errors, <0 when it cannot tell. */
 static int manifest_check(const struct cli_ctx *ctx, char **files) {
         _cleanup_(diag_list_clear) struct diag_list d = {};
@@ -74,6 +97,7 @@ static int manifest_check(const struct cli_ctx *ctx, char **files) {
                 return log_error_errno(r, "out of memory");
         if (m) {
                 check_owners(m, &d);
+                warn_unverified(m, &d);
                 if (d.n_errors > 0)
                         r = -EINVAL;
         }

@@ -111,7 +111,7 @@ int pem_certificates_only(const char *data, size_t len);
 
 int cert_issue(const struct ca *ca, const struct csr *csr, const struct issue_params *p, struct cert **ret);
 
-/* The first certificate of PEM text (-EBADMSG when none). */
+/* The first certificate of PEM text, anything before it (a key, a tool's warning) skipped; -EBADMSG when none. */
 int cert_parse_pem(const char *data, size_t len, struct cert **ret);
 int cert_load_file(const char *path, struct cert **ret);
 /* All certificates of a PEM file, in order. */

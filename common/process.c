@@ -69,14 +69,17 @@ int process_spawn(char *const argv[], const struct process_fds *fds, pid_t *ret_
         return -r;
 }
 
-int process_capture(char *const argv[], size_t max, char **ret_out) {
+int process_capture(char *const argv[], size_t max, bool quiet, char **ret_out) {
         _cleanup_free_ char *out = NULL;
+        _cleanup_close_ int null_fd = -1;
         int fds[2], status = 0, r;
         pid_t pid;
 
+        if (quiet && (null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0)
+                return negative_errno();
         if (pipe2(fds, O_CLOEXEC) < 0)
                 return negative_errno();
-        r = process_spawn(argv, &(struct process_fds) { .in = -1, .out = fds[1], .err = -1 }, &pid);
+        r = process_spawn(argv, &(struct process_fds) { .in = -1, .out = fds[1], .err = null_fd }, &pid);
         close(fds[1]);
         if (r < 0) {
                 close(fds[0]);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -22,9 +23,10 @@ struct process_fds {
 int process_spawn(char *const argv[], const struct process_fds *fds, pid_t *ret_pid);
 
 /*
- * Runs argv with stdout to a pipe (stderr stays ours) and returns what it
+ * Runs argv with stdout to a pipe (stderr stays ours, or goes to /dev/null
+ * when quiet: a probe whose failure is an answer) and returns what it
  * printed, NUL-terminated. -EIO when it exits non-zero or by a signal;
  * -EFBIG when the output passes max (the child is killed: a runtime must not
  * make us hold unbounded memory).
  */
-int process_capture(char *const argv[], size_t max, char **ret_out);
+int process_capture(char *const argv[], size_t max, bool quiet, char **ret_out);

@@ -75,7 +75,8 @@ for d in OnCalendar=daily Persistent=true RandomizedDelaySec= WantedBy=timers.ta
 done
 grep -q '^Type=oneshot' "$crl/ctrcert-crl.service" && ok "the CRL service is a oneshot" || not_ok "the CRL service is a oneshot"
 
-for d in Type=notify WatchdogSec= Restart=on-failure "StateDirectory=ctrcert ctrcert/agent" StateDirectoryMode=0700; do
+for d in Type=notify WatchdogSec= Restart=on-failure StateDirectory=ctrcert/agent StateDirectoryMode=0700 \
+        KillMode=process "Wants=certmonger.service podman.socket"; do
         grep -q "^$d" "$unit" && ok "the unit has $d" || not_ok "the unit has $d"
 done
 

@@ -34,9 +34,12 @@ if command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null; then
                 grep -qx "$f" <<<"$files" && ok "the .deb holds $f" || not_ok "the .deb holds $f"
         done
         check_eq "the .deb depends on certmonger" 1 "$(dpkg-deb -f "$deb" Depends 2>/dev/null | grep -c certmonger)"
-        # The unit is installed but not enabled: the agent needs a manifest first.
+        # The unit is installed but not enabled: the agent needs a manifest first. An upgrade
+        # restarts a running agent instead of stopping it for good (tests/host checks both live).
         dpkg-deb -e "$deb" "$W/ctl"
-        check "its maintainer scripts do not start the agent" bash -c "! grep -qs deb-systemd-invoke '$W/ctl/postinst'"
+        check "its postinst restarts the agent after an upgrade" grep -q '_dh_action=restart' "$W/ctl/postinst"
+        check "… and enables it never by itself" bash -c "! grep -q 'deb-systemd-helper enable' '$W/ctl/postinst' || grep -q 'was-enabled' '$W/ctl/postinst'"
+        check "its prerm stops the agent on removal only" bash -c "grep -q '\"\$1\" = remove' '$W/ctl/prerm' && ! grep -q upgrade '$W/ctl/prerm'"
         mkdir -p "$W/root"
         dpkg-deb -x "$deb" "$W/root"
         check_eq "the packaged ctrcertctl runs" "ctrcertctl 0.1.0" "$("$W/root/usr/bin/ctrcertctl" --version 2>&1 | head -n 1)"

@@ -9,7 +9,9 @@
 #   7. the SELinux policy module in a private copy of the policy store (setools queries)
 #   8. the Debian package (dpkg-buildpackage, lintian) and the RPM spec (source RPM)
 #   9. make distcheck
+#  10. the real host: the .deb installed on a booted Debian 12 (systemd-nspawn; tests/host/)
 # Every check prints "ok - …" or "not ok - …"; the last line sums them.
+# CTRCERT_TEST_LAYERS=host runs only step 10, =rest everything but it (default: all).
 set -u
 TOP=${1:?usage: run-all.sh SRCDIR BUILDDIR}
 BUILD=${2:?usage: run-all.sh SRCDIR BUILDDIR}
@@ -17,6 +19,14 @@ ASAN_BUILD=$BUILD-asan
 PASS=0
 FAIL=0
 started=$(date +%s)
+LAYERS=${CTRCERT_TEST_LAYERS:-all}
+case $LAYERS in
+all | host | rest) ;;
+*)
+        echo "CTRCERT_TEST_LAYERS must be all, host or rest (not '$LAYERS')" >&2
+        exit 2
+        ;;
+esac
 
 # tally OUTPUT: count its ok / not ok lines.
 tally() {
@@ -49,6 +59,29 @@ unit_tests() {
         done
 }
 
+# suite NAME SCRIPT ARGS…: one step whose script prints ok / not ok lines.
+suite() {
+        local name=$1 out
+        shift
+        step "$name"
+        out=$("$@" 2>&1)
+        tally "$out"
+        echo "$out"
+}
+summary() {
+        echo
+        echo "suite took $(($(date +%s) - started)) s"
+        echo "$PASS passed, $FAIL failed"
+        [ "$FAIL" -eq 0 ]
+}
+host_layer() { suite "real host (nspawn)" "$TOP/tests/host/run.sh" "$TOP" "$BUILD/host"; }
+
+if [ "$LAYERS" = host ]; then
+        host_layer
+        summary
+        exit
+fi
+
 step "unit tests"
 out=$(unit_tests "$BUILD" unit)
 tally "$out"
@@ -72,15 +105,6 @@ done
 tally "$out"
 echo "$out" | grep -E '^#|^not ok|sanitizer build'
 
-# suite NAME SCRIPT ARGS…: one step whose script prints ok / not ok lines.
-suite() {
-        local name=$1 out
-        shift
-        step "$name"
-        out=$("$@" 2>&1)
-        tally "$out"
-        echo "$out"
-}
 suite "valgrind" "$TOP/tests/valgrind.sh" "$TOP" "$BUILD"
 suite "fuzzing" "$TOP/tests/fuzz/run.sh" "$TOP" "$BUILD/fuzz"
 suite "install layouts" "$TOP/tests/install.sh" "$TOP" "$BUILD/install"
@@ -95,7 +119,5 @@ out=$(verdict "make distcheck" $rc)
 tally "$out"
 echo "$out"
 
-echo
-echo "suite took $(($(date +%s) - started)) s"
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+[ "$LAYERS" = all ] && host_layer
+summary

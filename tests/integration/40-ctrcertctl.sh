@@ -75,7 +75,8 @@ EOM
 out=$("$CTL" manifest check "$T/good.yaml")
 check_eq "a valid manifest with a warning exits 0" 0 "$?"
 check_contains "the shared certificate is reported with file:line:col" "$T/good.yaml:3:5: warning: web: certificate shared by 2 containers (web-1, web-2)" "$out"
-check_contains "the summary counts" "1 certificate, 0 errors, 1 warning" "$out"
+check_contains "a reload that nothing verifies is reported" "$T/good.yaml:9:9: warning: verify: web (container web-2): no verify" "$out"
+check_contains "the summary counts" "1 certificate, 0 errors, 2 warnings" "$out"
 
 cat >"$T/bad.yaml" <<EOM
 version: 1

@@ -88,7 +88,8 @@ hups() { podman exec "$1" cat /tmp/hups 2>/dev/null | wc -l; }
 check_eq "haproxy-1 matched and got SIGHUP" 1 "$(hups haproxy-1)"
 check_eq "haproxy-2 matched and got SIGHUP" 1 "$(hups haproxy-2)"
 check_eq "haproxy-x does not match and got nothing" 0 "$(hups haproxy-x)"
-check_contains "the job names the containers it acted on" "haproxy-1, haproxy-2" "$(grep -A8 'string "~^haproxy' "$T/jobs.log")"
+check_contains "the job names the containers it acted on" "haproxy-1: " "$(grep -A8 'string "~^haproxy' "$T/jobs.log")"
+check_contains "… each of them, with what was proven" "; haproxy-2: " "$(grep -A8 'string "~^haproxy' "$T/jobs.log")"
 
 # ---- runtime docker: docker's command line (here served by podman, agent.docker: podman) ----
 renew viadocker

@@ -60,6 +60,8 @@ check "the agent starts" start_agent
 gc resubmit -i web >/dev/null
 wait_jobs c1 1
 check_eq "web renewed: bundle, copy, reload and TLS verify succeed" ok "$(last_result c1)"
+check_contains "… and the result says what was proven" "c1: serving serial $(serial "$P/web.crt") on 127.0.0.1:15011" \
+        "$(last_message c1)"
 expect=$(cat "$P/web.crt"; openssl x509 -in "$T/etc/ca/ca.crt"; cat "$P/web.key")
 check_eq "the bundle is cert + chain + key" "$expect" "$(cat "$T/out/web.pem")"
 check_eq "the bundle's owner and mode" "640 4242:4343" "$(stat -c '%a %u:%g' "$T/out/web.pem")"
@@ -74,6 +76,13 @@ gc resubmit -i stale >/dev/null
 wait_jobs s1 1
 check_eq "a container that keeps the old certificate fails verification" failed "$(last_result s1)"
 check_contains "… saying what it still serves" "still serving serial $old" "$(last_message s1)"
+check_contains "… at once: the same old serial after the action, a retry cannot fix it" "not retried" "$(last_message s1)"
+
+# fleet's binding has no verify and k1 mounts nothing of it: ok, but the result says nothing was proven.
+gc resubmit -i fleet >/dev/null
+wait_jobs k1 1
+check_eq "an unverifiable binding's job is ok" ok "$(last_result k1)"
+check_contains "… and says it is not verified" "k1: not verified: mounts nothing holding $P/fleet.crt" "$(last_message k1)"
 
 # ---- audit ----
 out=$(ctl audit)
@@ -115,7 +124,7 @@ check "jobs --json" json_has jobs --json -- "d == {'jobs': []}"
 check "plan --json" json_has plan "$P/web.crt" --json -- "d['bindings'][0]['container'] == 'c1'"
 metrics_say() { grep -qF "$1" "$T/metrics/ctrcert.prom" 2>/dev/null; } # written at most once a second
 check "metrics: jobs by result" wait_until 30 metrics_say 'ctrcert_jobs_total{container="s1",result="failed"} 1'
-check "metrics: a verification failure per attempt" wait_until 30 metrics_say 'ctrcert_verify_failures_total{container="s1"} 3'
+check "metrics: one verification failure, no retry of a stale one" wait_until 30 metrics_say 'ctrcert_verify_failures_total{container="s1"} 1'
 check "metrics: each certificate's notAfter as a timestamp" \
         metrics_say "ctrcert_certificate_not_after_timestamp_seconds{id=\"web\"} $(date -d "$(openssl x509 -in "$P/web.crt" -noout -enddate | cut -d= -f2)" +%s)"
 check "metrics: when a container's last job succeeded" metrics_say 'ctrcert_last_success_timestamp_seconds{container="c1"} '

@@ -1,0 +1,96 @@
+# shellcheck shell=bash
+# Shared by the guest scenarios (scenario.sh under nspawn, scenario-selinux.sh in the SELinux
+# VM): paths, waits with deadlines, and the renewal flow's pieces. Sourced inside the guest.
+CONF=/etc/ctrcert/ctrcert.yaml
+PKI=/etc/pki/ctrcert-test
+HELPER=/usr/lib/certmonger/ctrcert-submit
+
+ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
+# wait_for SECONDS COMMAND…: until COMMAND succeeds, polling every 0.1 s.
+wait_for() {
+        local end=$(($(date +%s) + $1))
+        shift
+        while ! "$@" >/dev/null 2>&1; do
+                [ "$(date +%s)" -ge "$end" ] && return 1
+                sleep 0.1
+        done
+}
+mode() { stat -c %a "$1" 2>/dev/null; }
+serial() { openssl x509 -in "$1" -noout -serial 2>/dev/null | cut -d= -f2; }
+served_serial() { echo | timeout 5 openssl s_client -connect "127.0.0.1:$1" 2>/dev/null | openssl x509 -noout -serial 2>/dev/null | cut -d= -f2; }
+serves() { [ "$(served_serial "$1")" = "$2" ]; }
+started_at() { podman inspect -f '{{.State.StartedAt}}' "$1" 2>/dev/null; }
+conmon_pid() { podman inspect -f '{{.State.ConmonPid}}' "$1" 2>/dev/null; }
+running() { [ "$(podman inspect -f '{{.State.Running}}' "$1" 2>/dev/null)" = true ]; }
+differs() { [ "$("${@:2}")" != "$1" ]; }
+status_of() { getcert list -i "$1" 2>/dev/null | sed -n 's/^[[:space:]]*status: //p'; }
+has_owner() {
+        dbus-send --system --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+                org.freedesktop.DBus.NameHasOwner string:org.ctrcert.Agent1 2>/dev/null | grep -q 'boolean true'
+}
+bindings() {
+        dbus-send --system --print-reply --dest=org.ctrcert.Agent1 /org/ctrcert/Agent1 \
+                org.ctrcert.Agent1.ListBindings 2>/dev/null | grep -c '^ *struct {'
+}
+prop() { systemctl show -p "$2" --value "$1"; }
+journal() { journalctl -b --no-pager -o short-monotonic "$@" 2>/dev/null; }
+
+# write_config: ctrcert.yaml for the flow (agent through podman's API socket).
+write_config() {
+        cat >"$CONF" <<EOC
+ca:
+  dir: /etc/ctrcert/ca
+  validity_days: 30
+state_dir: /var/lib/ctrcert
+manifest: /etc/ctrcert/manifest.yaml
+agent:
+  debounce: 500ms
+  ca_bundle: /etc/ctrcert/ca/ca-bundle.pem
+  podman_socket: /run/podman/podman.sock
+EOC
+}
+# entry ID CONTAINER: a manifest entry for ID.example, restarting CONTAINER.
+entry() { printf '  - id: %s\n    cert: %s/%s/%s.crt\n    key: %s/%s/%s.key\n    names: {dns: [%s.example]}\n    containers: [{name: %s, action: restart}]\n' "$1" "$PKI" "$1" "$1" "$PKI" "$1" "$1" "$1" "$2"; }
+write_manifest() {
+        mkdir -p "$PKI/web" "$PKI/other" "$PKI/evil" "$PKI/extra"
+        {
+                echo "version: 1"
+                echo "certificates:"
+                entry web web1
+                entry other other1
+        } >/etc/ctrcert/manifest.yaml
+}
+# req TEMPLATE NAME: getcert request -w for NAME.example under the manifest id TEMPLATE.
+req() {
+        getcert request -w -c ctrcert -T "$1" -I "$2" -G EC -g 256 -N "CN=$2.example" -D "$2.example" \
+                -f "$PKI/$2/$2.crt" -k "$PKI/$2/$2.key" >>"$OUT/requests.log" 2>&1
+}
+# containers_conf [LINE…]: the guest's containers.conf, with extra [containers] lines.
+containers_conf() {
+        mkdir -p /etc/containers
+        {
+                echo "[containers]"
+                printf '%s\n' "$@"
+                echo "[engine]"
+                echo 'runtime = "runc"'
+        } >/etc/containers/containers.conf
+}
+# build_image: localhost/ctrcert-tls from busybox-static, openssl and its libraries.
+build_image() {
+        local img=/root/tls-image lib c
+        mkdir -p "$img/bin" "$img/etc" "$img/tmp"
+        cp /bin/busybox "$img/bin/"
+        for c in sh sleep cat kill ls echo true; do ln -sf busybox "$img/bin/$c"; done
+        cp /usr/bin/openssl "$img/bin/"
+        for lib in $(ldd /usr/bin/openssl | grep -o '/[^ ]*'); do
+                mkdir -p "$img$(dirname "$lib")"
+                cp -L "$lib" "$img$lib"
+        done
+        echo 'root:x:0:0:root:/:/bin/sh' >"$img/etc/passwd"
+        tar -C "$img" -cf /root/tls-image.tar . && podman import -q /root/tls-image.tar localhost/ctrcert-tls >"$OUT/podman.log" 2>&1
+}
+# serve NAME ID PORT: container NAME serving ID's certificate with --init.
+serve() {
+        podman run -d --init --name "$1" --network host -v "$PKI/$2:/c:ro" localhost/ctrcert-tls \
+                openssl s_server -quiet -accept "127.0.0.1:$3" -cert "/c/$2.crt" -key "/c/$2.key" -www >>"$OUT/podman.log" 2>&1
+}
