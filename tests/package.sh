@@ -34,6 +34,11 @@ if command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null; then
                 grep -qx "$f" <<<"$files" && ok "the .deb holds $f" || not_ok "the .deb holds $f"
         done
         check_eq "the .deb depends on certmonger" 1 "$(dpkg-deb -f "$deb" Depends 2>/dev/null | grep -c certmonger)"
+        sel=$(ls "$W"/src/ctrcert-selinux_0.1.0_all.deb 2>/dev/null | head -n 1)
+        check "ctrcert-selinux is built" test -n "$sel"
+        check "… and holds the policy module" bash -c "dpkg-deb -c '$sel' | grep -q ' ./usr/share/selinux/packages/ctrcert.pp$'"
+        dpkg-deb -e "$sel" "$W/selctl" 2>/dev/null
+        check "… which its postinst loads with semodule -i" grep -q 'semodule -i /usr/share/selinux/packages/ctrcert.pp' "$W/selctl/postinst"
         # The unit is installed but not enabled: the agent needs a manifest first. An upgrade
         # restarts a running agent instead of stopping it for good (tests/host checks both live).
         dpkg-deb -e "$deb" "$W/ctl"
@@ -44,7 +49,7 @@ if command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null; then
         dpkg-deb -x "$deb" "$W/root"
         check_eq "the packaged ctrcertctl runs" "ctrcertctl 0.1.0" "$("$W/root/usr/bin/ctrcertctl" --version 2>&1 | head -n 1)"
         if command -v lintian >/dev/null; then
-                lint=$(lintian --suppress-tags initial-upload-closes-no-bugs,no-manual-page "$deb" 2>&1 | grep -E '^E:')
+                lint=$(lintian --suppress-tags initial-upload-closes-no-bugs,no-manual-page "$deb" ${sel:+"$sel"} 2>&1 | grep -E '^E:')
                 check_eq "lintian finds no errors" "" "$lint"
                 lintian "$deb" 2>&1 | grep -E '^W:' | sed 's/^/# /' | head -n 10
         fi

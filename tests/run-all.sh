@@ -9,7 +9,8 @@
 #   7. the SELinux policy module in a private copy of the policy store (setools queries)
 #   8. the Debian package (dpkg-buildpackage, lintian) and the RPM spec (source RPM)
 #   9. make distcheck
-#  10. the real host: the .deb installed on a booted Debian 12 (systemd-nspawn; tests/host/)
+#  10. the real host: the .deb installed on a booted Debian 12 (systemd-nspawn), and the
+#      renewal flow under SELinux enforcing in a qemu VM (tests/host/)
 # Every check prints "ok - …" or "not ok - …"; the last line sums them.
 # CTRCERT_TEST_LAYERS=host runs only step 10, =rest everything but it (default: all).
 set -u
@@ -74,7 +75,10 @@ summary() {
         echo "$PASS passed, $FAIL failed"
         [ "$FAIL" -eq 0 ]
 }
-host_layer() { suite "real host (nspawn)" "$TOP/tests/host/run.sh" "$TOP" "$BUILD/host"; }
+host_layer() {
+        suite "real host (nspawn)" "$TOP/tests/host/run.sh" "$TOP" "$BUILD/host"
+        suite "real host (SELinux enforcing, qemu)" "$TOP/tests/host/vm.sh" "$TOP" "$BUILD/host-selinux"
+}
 
 if [ "$LAYERS" = host ]; then
         host_layer

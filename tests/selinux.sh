@@ -49,6 +49,19 @@ check "… and watches its directory" test -n "$(sesearch -A -s ctrcert_agent_t 
 check_eq "… but cannot write the issuance index" "" "$(sesearch -A -s ctrcert_agent_t -t ctrcert_helper_var_lib_t -c file -p write "$POL")"
 check "the agent reads managed certificates" test -n "$(sesearch -A -s ctrcert_agent_t -t cert_t -c file -p read "$POL")"
 check "the agent writes bundles" test -n "$(sesearch -A -s ctrcert_agent_t -t cert_t -c file -p write "$POL")"
+# What a booted Debian 12 under enforcing needed (tests/host/vm.sh found each one denied).
+# Rules under a boolean (systemd_tmpfiles_manage_all, off by default) do not count.
+always() { sesearch -A "$@" "$POL" | grep -v '\]:True$'; }
+check "systemd-tmpfiles creates /var/lib/ctrcert" test -n "$(always -s systemd_tmpfiles_t -t ctrcert_var_lib_t -c dir -p create)"
+check "… its ca/" test -n "$(always -s systemd_tmpfiles_t -t ctrcert_helper_var_lib_t -c dir -p create)"
+check "… and its agent/" test -n "$(always -s systemd_tmpfiles_t -t ctrcert_agent_var_lib_t -c dir -p create)"
+check "the helper makes its index directory, typed by name" test -n "$(sesearch -T -s ctrcert_helper_t -t ctrcert_var_lib_t -c dir "$POL" | grep ctrcert_helper_var_lib_t)"
+check "the helper inherits certmonger's journal stream from init" test -n "$(sesearch -A -s ctrcert_helper_t -t init_t -c fd -p use "$POL")"
+check "the agent answers an administrator's shell on D-Bus" test -n "$(sesearch -A -s ctrcert_agent_t -t unconfined_t -c dbus -p send_msg "$POL")"
+check "the agent connects to podman.socket (podman.service in initrc_t)" test -n "$(sesearch -A -s ctrcert_agent_t -t initrc_t -c unix_stream_socket -p connectto "$POL")"
+check "the agent reads /proc/sys/kernel (boot_id)" test -n "$(sesearch -A -s ctrcert_agent_t -t sysctl_kernel_t -c file -p read "$POL")"
+check_eq "the agent gets no net_admin (sd_notify falls back without it)" "" "$(sesearch -A -s ctrcert_agent_t -t ctrcert_agent_t -c capability -p net_admin "$POL")"
+check "… and its attempt is not logged" test -n "$(sesearch --dontaudit -s ctrcert_agent_t -t ctrcert_agent_t -c capability -p net_admin "$POL")"
 if seinfo -t podman_exec_t "$POL" 2>/dev/null | grep -q podman_exec_t; then
         check "the agent runs podman in podman_t" test -n "$(sesearch -T -s ctrcert_agent_t -t podman_exec_t -c process "$POL")"
 else

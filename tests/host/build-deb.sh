@@ -3,7 +3,7 @@
 # plus new files it does not ignore), as tests/package.sh builds it, and a copy repacked with a
 # higher version (VERSION+hosttest1) for the upgrade check. Unit tests are skipped here
 # (DEB_BUILD_OPTIONS=nocheck): tests/package.sh runs them in the package build.
-# Prints the two .deb paths, the original first.
+# Prints the .deb paths: ctrcert, its upgrade, ctrcert-selinux.
 set -euo pipefail
 TOP=${1:?usage: build-deb.sh SRCDIR OUTDIR}
 OUT=${2:?usage: build-deb.sh SRCDIR OUTDIR}
@@ -21,6 +21,8 @@ fi
 deb=$(ls "$OUT"/src/ctrcert_"${version}"_*.deb | head -n 1)
 arch=$(dpkg-deb -f "$deb" Architecture)
 cp "$deb" "$OUT/"
+sel=$(ls "$OUT"/src/ctrcert-selinux_"${version}"_all.deb 2>/dev/null || true)
+if [ -n "$sel" ]; then cp "$sel" "$OUT/"; fi
 # The upgrade: the same files under a higher version, as the next release would ship them.
 up=${version}+hosttest1
 rm -rf "$OUT/repack"
@@ -30,3 +32,4 @@ dpkg-deb -b "$OUT/repack" "$OUT/ctrcert_${up}_${arch}.deb" >/dev/null
 rm -rf "$OUT/repack" "$OUT/src"
 echo "$OUT/$(basename "$deb")"
 echo "$OUT/ctrcert_${up}_${arch}.deb"
+if [ -n "$sel" ]; then echo "$OUT/$(basename "$sel")"; fi

@@ -157,12 +157,15 @@ systemctl restart ctrcert-agent
 # ---- 1. upgrade and removal ----
 pid=$(prop ctrcert-agent MainPID)
 w1=$(started_at web1)
+o1=$(started_at other1)
 apt-get install -y "./$(basename "$updeb")" >"$OUT/apt-upgrade.log" 2>&1
 check_eq "the upgrade installs" 0 "$?"
 check_eq "… to the new version" "$(dpkg-deb -f "$updeb" Version)" "$(dpkg-query -W -f='${Version}' ctrcert)"
 check_eq "an upgrade leaves the running agent running" active "$(systemctl is-active ctrcert-agent)"
 echo "# MainPID before/after the upgrade: $pid $(prop ctrcert-agent MainPID)"
 check_eq "… and web1 untouched" "$w1" "$(started_at web1)"
+check "… other1 too (restarted through the CLI, its conmon in the agent's cgroup)" running other1
+check_eq "… not restarted" "$o1" "$(started_at other1)"
 check "… the upgraded agent owns its name" wait_for 10 has_owner
 
 apt-get remove -y ctrcert >"$OUT/apt-remove.log" 2>&1
