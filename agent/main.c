@@ -110,6 +110,11 @@ static void on_saved(const char *cert_file, const char *key_file, const char *ni
 
         if (engine_notify(a->engine, cert_file, &n) < 0)
                 log_error("%s (request %s): cannot schedule its containers", cert_file, nickname ? nickname : "?");
+        else if (!bindings_lookup(engine_bindings(a->engine), cert_file))
+                /* A typo in getcert -f, or a manifest that forgot it: this renewal reaches no container. */
+                log_warning("certmonger saved %s (request %s), which no binding of the manifest names: no container "
+                            "gets it (ctrcertctl audit lists such requests)",
+                            cert_file, nickname ? nickname : "?");
 }
 
 static void on_renewing(const char *cert_file, bool renewing, void *userdata) {

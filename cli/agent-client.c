@@ -542,3 +542,87 @@ const struct cli_command cli_reload = {
         .summary = "make the agent re-read the manifest",
         .run = run_reload,
 };
+
+/* ---- certmonger's requests, for audit ---- */
+
+#define CM_NAME "org.fedorahosted.certmonger"
+#define CM_PATH "/org/fedorahosted/certmonger"
+#define CM_REQUEST_IFACE "org.fedorahosted.certmonger.request"
+
+/* The string properties of one request that audit needs (GetAll omits unset ones). */
+static void request_props(DBusConnection *conn, const char *path, char *nick, char *file, char *storage, size_t size) {
+        static const char *const iface = CM_REQUEST_IFACE;
+        DBusMessage *m = dbus_message_new_method_call(CM_NAME, path, DBUS_INTERFACE_PROPERTIES, "GetAll"), *reply = NULL;
+        DBusMessageIter it, dict, entry, var;
+
+        nick[0] = file[0] = storage[0] = '\0';
+        if (m && dbus_message_append_args(m, DBUS_TYPE_STRING, &iface, DBUS_TYPE_INVALID))
+                reply = dbus_connection_send_with_reply_and_block(conn, m, CALL_TIMEOUT_MS, NULL);
+        if (m)
+                dbus_message_unref(m);
+        if (!reply || !dbus_message_iter_init(reply, &it) || dbus_message_iter_get_arg_type(&it) != DBUS_TYPE_ARRAY) {
+                if (reply)
+                        dbus_message_unref(reply);
+                return;
+        }
+        for (dbus_message_iter_recurse(&it, &dict); dbus_message_iter_get_arg_type(&dict) == DBUS_TYPE_DICT_ENTRY;
+             dbus_message_iter_next(&dict)) {
+                const char *key, *value;
+
+                dbus_message_iter_recurse(&dict, &entry);
+                dbus_message_iter_get_basic(&entry, &key);
+                dbus_message_iter_next(&entry);
+                dbus_message_iter_recurse(&entry, &var);
+                if (dbus_message_iter_get_arg_type(&var) != DBUS_TYPE_STRING)
+                        continue;
+                dbus_message_iter_get_basic(&var, &value);
+                if (streq(key, "nickname"))
+                        escape_control_buf(value, nick, size);
+                else if (streq(key, "cert-file"))
+                        snprintf(file, size, "%s", value);
+                else if (streq(key, "cert-storage"))
+                        snprintf(storage, size, "%s", value);
+        }
+        dbus_message_unref(reply);
+}
+
+int cli_certmonger_requests(const struct cli_ctx *ctx, cli_request_t cb, void *userdata) {
+        DBusConnection *conn;
+        DBusMessage *m, *reply = NULL;
+        DBusError e;
+        char **paths = NULL;
+        int n = 0, r = 0;
+
+        dbus_error_init(&e);
+        conn = bus_open_spec(ctx->bus, &e);
+        if (!conn) {
+                log_error("cannot reach the %s bus for certmonger: %s", ctx->bus ? ctx->bus : "system", e.message);
+                dbus_error_free(&e);
+                return -EIO;
+        }
+        m = dbus_message_new_method_call(CM_NAME, CM_PATH, CM_NAME, "get_requests");
+        if (m)
+                reply = dbus_connection_send_with_reply_and_block(conn, m, CALL_TIMEOUT_MS, &e);
+        if (m)
+                dbus_message_unref(m);
+        if (!reply || !dbus_message_get_args(reply, &e, DBUS_TYPE_ARRAY, DBUS_TYPE_OBJECT_PATH, &paths, &n,
+                                             DBUS_TYPE_INVALID)) {
+                r = log_error_errno(-EIO, "cannot list certmonger's requests: %s",
+                                    e.message ? e.message : "certmonger did not answer");
+                n = 0;
+        }
+        for (int i = 0; i < n && r >= 0; i++) {
+                char nick[256], file[4096], storage[32];
+
+                request_props(conn, paths[i], nick, file, storage, sizeof(nick));
+                if (file[0] && (!storage[0] || streq(storage, "FILE")))
+                        r = cb(nick[0] ? nick : paths[i], file, userdata);
+        }
+        dbus_free_string_array(paths);
+        if (reply)
+                dbus_message_unref(reply);
+        dbus_error_free(&e);
+        dbus_connection_close(conn);
+        dbus_connection_unref(conn);
+        return r;
+}

@@ -329,6 +329,34 @@ static int audit_runtime(const struct config *cfg, const struct manifest *m, int
 }
 
 /* 0, CLI_FINDINGS when it found anything (each printed), <0 when it cannot tell (logged). */
+struct untracked {
+        const struct manifest *m;
+        unsigned findings;
+};
+
+static int audit_request(const char *nickname, const char *cert_file, void *userdata) {
+        struct untracked *u = userdata;
+
+        for (size_t i = 0; i < u->m->n_certs; i++)
+                if (streq(u->m->certs[i].cert, cert_file))
+                        return 0;
+        printf("untracked: certmonger request %s saves %s, which no binding of the manifest names: its renewals "
+               "reach no container\n", nickname, cert_file);
+        u->findings++;
+        return 0;
+}
+
+/* Nothing renews unseen: every file certmonger saves is a certificate of the manifest (a typo in getcert -f is not). */
+static int audit_certmonger(const struct cli_ctx *ctx, const struct manifest *m, unsigned *findings) {
+        struct untracked u = { .m = m };
+        int r = cli_certmonger_requests(ctx, audit_request, &u);
+
+        *findings += u.findings;
+        if (r == -EIO) /* no bus or no certmonger here: the containers' side still holds */
+                log_warning("certmonger's requests not compared with the manifest (see above)");
+        return r == -EIO ? 0 : r;
+}
+
 static int run_audit(const struct cli_ctx *ctx, const struct cli_args *args) {
         _cleanup_(config_freep) struct config *cfg = NULL;
         _cleanup_(manifest_freep) struct manifest *m = NULL;
@@ -349,6 +377,8 @@ static int run_audit(const struct cli_ctx *ctx, const struct cli_args *args) {
         r = audit_runtime(cfg, m, RUNTIME_PODMAN, &findings);
         if (r >= 0 && manifest_uses(m, RUNTIME_DOCKER))
                 r = audit_runtime(cfg, m, RUNTIME_DOCKER, &findings);
+        if (r >= 0)
+                r = audit_certmonger(ctx, m, &findings);
         if (r < 0)
                 return r;
         printf("%u finding%s\n", findings, findings == 1 ? "" : "s");

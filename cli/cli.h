@@ -77,6 +77,9 @@ extern const struct cli_command cli_manifest_check;
 /* agent-client.c: talk to ctrcert-agent. */
 extern const struct cli_command cli_status, cli_jobs, cli_release, cli_pause, cli_resume, cli_plan, cli_notify,
         cli_reload;
+/* agent-client.c: each of certmonger's requests that saves its certificate to a file (nickname, cert-file). */
+typedef int (*cli_request_t)(const char *nickname, const char *cert_file, void *userdata);
+int cli_certmonger_requests(const struct cli_ctx *ctx, cli_request_t cb, void *userdata);
 /* audit.c: what running containers mount against the manifest's bindings. */
 extern const struct cli_command cli_audit;
 /* revoke.c */

@@ -16,12 +16,15 @@ fake_runtime() {
 }
 
 fake_runtime 1000
-out=$("$CTL" --config "$CONF" audit 2>&1)
+# No bus here (certmonger's requests cannot be compared): a warning, the containers' side still runs.
+NOBUS=(--bus "unix:path=$T/no-bus.sock")
+out=$("$CTL" --config "$CONF" "${NOBUS[@]}" audit 2>&1)
 check_eq "audit of a small inspect output succeeds" 0 "$?"
+check_contains "… saying certmonger's side was not compared" "certmonger's requests not compared" "$out"
 check_contains "it counts the container" "podman: 1 running container checked" "$out"
 
 fake_runtime 20000000 # past 16 MiB; the old reader freed its buffer twice here
-out=$("$CTL" --config "$CONF" audit 2>&1)
+out=$("$CTL" --config "$CONF" "${NOBUS[@]}" audit 2>&1)
 check_eq "audit of an inspect output past 16 MiB fails" 1 "$?"
 check_contains "the error names the bound" "its output passed 16 MiB" "$out"
 check "no memory error" lacks "AddressSanitizer\|double free" "$out"

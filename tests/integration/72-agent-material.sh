@@ -85,6 +85,12 @@ check_eq "an unverifiable binding's job is ok" ok "$(last_result k1)"
 check_contains "… and says it is not verified" "k1: not verified: mounts nothing holding $P/fleet.crt" "$(last_message k1)"
 
 # ---- audit ----
+# A request whose file no binding names (a typo in getcert -f): issued, but renewals reach nothing.
+gc request -w -c ctrcert -T web -I typo -G EC -g 256 -N CN=web.example -D web.example \
+        -f "$P/typo.crt" -k "$P/typo.key" >/dev/null 2>&1
+check "the request with a typo is issued" wait_status typo MONITORING
+agent_warned() { grep -q "certmonger saved $P/typo.crt (request typo), which no binding of the manifest names" "$T/agent.log"; }
+check "the agent warns of its save" wait_until 30 agent_warned
 out=$(ctl audit)
 rc=$?
 check_eq "audit exits 1 on findings" 1 "$rc"
@@ -92,6 +98,9 @@ check_contains "audit finds the unbound container mounting managed certificates"
 check_contains "audit finds bindings whose container mounts nothing" "unmounted: podman k1 is bound to fleet" "$out"
 check "audit does not flag a container fed by copy" lacks 'podman c1' "$out"
 check "audit does not flag a bound container that mounts its certificate" lacks 'podman s1' "$out"
+check_contains "audit finds certmonger's request whose file no binding names" \
+        "untracked: certmonger request typo saves $P/typo.crt" "$out"
+check "… and none for the bound ones" lacks "request web saves" "$out"
 
 # ---- status and metrics ----
 st=$(ctl status)
