@@ -22,6 +22,7 @@
 #include "crlpub.h"
 #include "crypto.h"
 #include "engine.h"
+#include "event.h"
 #include "fileio.h"
 #include "log.h"
 #include "report.h"
@@ -92,12 +93,24 @@ static int load_bindings(const struct config *cfg, struct bindings **ret, char *
 static int on_reload_request(char *errbuf, size_t size, void *userdata) {
         struct agent *a = userdata;
         struct bindings *b;
+        char count[24];
         int r;
 
         r = load_bindings(a->cfg, &b, errbuf, size);
-        if (r < 0)
+        if (r < 0) {
+                (void) event_send("ctrcert-agent", 3, "manifest-refused",
+                                  "manifest not reloaded, the previous one stays in force",
+                                  (const struct event_field[]) { { "CTRCERT_MANIFEST", a->cfg->manifest },
+                                                                 { "CTRCERT_REASON", errbuf ? errbuf : "" } },
+                                  2);
                 return r;
+        }
         engine_replace_bindings(a->engine, b);
+        snprintf(count, sizeof(count), "%zu", bindings_count(b));
+        (void) event_send("ctrcert-agent", 5, "manifest-reloaded", "manifest reloaded",
+                          (const struct event_field[]) { { "CTRCERT_MANIFEST", a->cfg->manifest },
+                                                         { "CTRCERT_BINDINGS", count } },
+                          2);
         log_info("manifest reloaded: %zu bindings", bindings_count(b));
         return 0;
 }

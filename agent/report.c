@@ -1,25 +1,32 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdbool.h>
-#include <systemd/sd-journal.h>
 
 #include "escape.h"
+#include "event.h"
 #include "log.h"
 #include "report.h"
 #include "strv.h"
 
+/*
+ * Each job's result once: under systemd one journal entry with its fields
+ * (CTRCERT_EVENT=job-finished, common/event.c), which also carries the
+ * priority journalctl -p filters on; elsewhere one line on stderr. The
+ * message quotes the runtime's error text: escaped, it cannot forge a line.
+ */
 void report_job(const struct job_report *r) {
-        _cleanup_free_ char *ids = strv_join(r->cert_ids, ","), *escaped = escape_control(r->message);
+        _cleanup_free_ char *ids = strv_join(r->cert_ids, ","), *escaped = escape_control(r->message), *line = NULL;
         const char *message = escaped ? escaped : "?";
         bool ok = streq(r->result, "ok");
 
-        /* stderr reaches the journal too under systemd; the fields make it searchable. The message
-         * quotes the runtime's error text: escaped, it cannot forge a log line. */
-        if (ok)
-                log_info("%s: %s for %s: ok (%s)", r->container, r->action, ids ? ids : "?", message);
-        else
-                log_error("%s: %s for %s: FAILED: %s", r->container, r->action, ids ? ids : "?", message);
-        sd_journal_send("MESSAGE=%s: %s %s: %s", r->container, r->action, r->result, message, "PRIORITY=%d",
-                        ok ? 6 : 3, "SYSLOG_IDENTIFIER=ctrcert-agent", "CTRCERT_EVENT=job-finished",
-                        "CTRCERT_CONTAINER=%s", r->container, "CTRCERT_IDS=%s", ids ? ids : "", "CTRCERT_ACTION=%s",
-                        r->action, "CTRCERT_RESULT=%s", r->result, NULL);
+        if (asprintf(&line, "%s: %s for %s: %s%s%s", r->container, r->action, ids ? ids : "?", ok ? "ok (" : "FAILED: ",
+                     message, ok ? ")" : "") < 0)
+                line = NULL;
+        if (log_is_journal() &&
+            event_send("ctrcert-agent", ok ? 6 : 3, "job-finished", line ? line : message,
+                       (const struct event_field[]) { { "CTRCERT_CONTAINER", r->container },
+                                                      { "CTRCERT_IDS", ids ? ids : "" }, { "CTRCERT_ACTION", r->action },
+                                                      { "CTRCERT_RESULT", r->result } },
+                       4) >= 0)
+                return;
+        log_full_errno(ok ? LOG_LEVEL_INFO : LOG_LEVEL_ERR, 0, "%s", line ? line : message);
 }

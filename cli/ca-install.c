@@ -83,5 +83,7 @@ int ca_install_dir(const char *src, const char *dir) {
         if (r < 0)
                 return r;
         printf("%s: installed from %s%s\n", dir, src, with_prev ? " (with the previous generation: a rollover)" : "");
+        cli_event("ca-install", "installed a CA made on another host", "CTRCERT_CA_DIR", dir, "CTRCERT_SOURCE", src,
+                  "CTRCERT_WITH_PREVIOUS", with_prev ? "1" : "0", NULL);
         return 0;
 }

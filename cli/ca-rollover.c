@@ -52,6 +52,7 @@ static unsigned current_generation(const char *dir) {
 }
 
 int ca_rollover(const char *dir, int key_type, const char *subject) {
+        char g[16];
         _cleanup_(ca_material_done) struct ca_material m = {};
         unsigned gen;
         int r;
@@ -67,6 +68,8 @@ int ca_rollover(const char *dir, int key_type, const char *subject) {
                 r = cadir_swap_in(dir, &m);
         if (r < 0)
                 return r;
+        snprintf(g, sizeof(g), "%u", gen);
+        cli_event("ca-rollover", "made the next CA generation", "CTRCERT_CA_DIR", dir, "CTRCERT_GENERATION", g, NULL);
         printf("rolled %s over to generation %u (ctrcert Root CA G%u); the previous generation stays trusted in "
                "%s/previous.\nNext: getcert refresh-ca -c CA (both roots reach certmonger), getcert resubmit each "
                "request, then ctrcertctl ca rollover --finish %s\n",
@@ -149,5 +152,7 @@ int ca_rollover_finish(const struct cli_ctx *ctx, const char *dir, bool force) {
         if (r < 0)
                 return r;
         printf("retired the previous CA generation of %s%s\n", dir, n > 0 ? " (forced: certificates it signed remain valid)" : "");
+        cli_event("ca-rollover-finish", "retired the previous CA generation", "CTRCERT_CA_DIR", dir, "CTRCERT_FORCE",
+                  n > 0 ? "1" : "0", NULL);
         return 0;
 }

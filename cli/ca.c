@@ -148,6 +148,8 @@ static int ca_init(const char *dir, int key_type, const char *subject, bool forc
         if (r < 0)
                 return r;
         printf("created root and issuing CA (%s) in %s\n", key_type_names[key_type], dir);
+        cli_event("ca-init", "created a root and issuing CA", "CTRCERT_CA_DIR", dir, "CTRCERT_KEY_TYPE",
+                  key_type_names[key_type], "CTRCERT_FORCE", force ? "1" : "0", NULL);
         /* a directory above that others can write is not ours to change: say so now, not at the first SUBMIT */
         (void) ca_trust_report(dir, true);
         return 0;
@@ -264,6 +266,8 @@ static int ca_issue_node(const struct node_request *q) {
                 printf(" IP:%s", *ip);
         printf(q->no_subject_constraint ? "; any subject" : "; subjects under OU=%s", q->node);
         printf("; every other name kind excluded); the root key stays in %s\n", q->root_dir);
+        cli_event("ca-issue-node", "made a node's issuing CA", "CTRCERT_CA_DIR", q->out, "CTRCERT_NODE", q->node,
+                  "CTRCERT_ROOT_DIR", q->root_dir, "CTRCERT_ROLLOVER", q->rollover ? "1" : "0", NULL);
         return 0;
 }
 

@@ -67,6 +67,13 @@ static inline bool cli_flag(const struct cli_args *a, size_t i) {
         return a->values[i];
 }
 
+/*
+ * A security-relevant change ctrcertctl made (ctrcertctl(8), EVENTS): one
+ * journal entry with CTRCERT_EVENT=event and the fields, pairs of name and
+ * value ending with NULL. Without a journal nothing more: stdout said it.
+ */
+void cli_event(const char *event, const char *message, ...);
+
 /* The config, or the defaults when no file exists and none was asked for. */
 int cli_load_config(const struct cli_ctx *ctx, struct config **ret);
 

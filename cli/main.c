@@ -7,10 +7,12 @@
  * exit status.
  */
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "event.h"
 #include "crypto.h"
 #include "log.h"
 #include "strv.h"
@@ -267,6 +269,18 @@ static int group_only(const char *group, const char *sub) {
                 group);
         commands_print(asked ? stdout : stderr, group);
         return asked ? CLI_OK : CLI_USAGE;
+}
+
+void cli_event(const char *event, const char *message, ...) {
+        struct event_field fields[8];
+        size_t n = 0;
+        va_list ap;
+
+        va_start(ap, message);
+        for (const char *name; n < ELEMENTSOF(fields) && (name = va_arg(ap, const char *));)
+                fields[n++] = (struct event_field) { name, va_arg(ap, const char *) };
+        va_end(ap);
+        (void) event_send("ctrcertctl", 5, event, message, fields, n);
 }
 
 /* The one place a command's result becomes the exit status (ctrcertctl(8), EXIT STATUS). */

@@ -167,6 +167,7 @@ static int crl_for(const struct config *cfg, const char *ca_dir, const struct en
 
 /* The issuing CA's CRL and, during a CA rollover, the previous one's after it, in one PEM file. */
 static int write_crl(const struct config *cfg, const char *out) {
+        char num[24], count[24];
         _cleanup_free_ char *pem = NULL, *path = path_join(cfg->state_dir, "ca/crl.pem"),
                             *prev = cadir_previous(cfg->ca.dir);
         _cleanup_(entries_done) struct entries e = {};
@@ -194,6 +195,10 @@ static int write_crl(const struct config *cfg, const char *out) {
                 return log_error_errno(r, "cannot write the CRL %s: %m", out ? out : path);
         printf("CRL %llu with %zu revoked certificate%s, valid %u days: %s\n", (unsigned long long) number, n,
                n == 1 ? "" : "s", cfg->ca.crl_days, out ? out : path);
+        snprintf(num, sizeof(num), "%llu", (unsigned long long) number);
+        snprintf(count, sizeof(count), "%zu", n);
+        cli_event("crl", "wrote a CRL", "CTRCERT_CRL_NUMBER", num, "CTRCERT_REVOKED", count, "CTRCERT_PATH",
+                  out ? out : path, NULL);
         if (cadir_has_previous(cfg->ca.dir))
                 printf("with the previous CA's CRL (%zu revoked) after it: the CA is being rolled over\n", n_prev);
         return 0;
@@ -227,6 +232,8 @@ static int revoke_selected(const struct config *cfg, struct selection *s, int re
                 r = index_revoke(cfg->state_dir, &(struct revocation) { .serial = *f, .when = time(NULL), .reason = reason }, cfg->ca.lock_timeout_usec);
                 if (r < 0)
                         return log_error_errno(r, "cannot record the revocation of %s: %m", *f);
+                cli_event("revoked", "revoked a certificate", "CTRCERT_SERIAL", *f, "CTRCERT_REASON",
+                          reasons[reason], NULL);
         }
         return write_crl(cfg, NULL);
 }

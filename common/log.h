@@ -23,6 +23,8 @@ enum log_level { LOG_LEVEL_ERR = 3, LOG_LEVEL_WARNING = 4, LOG_LEVEL_NOTICE = 5,
 void log_setup(const char *program);
 /* err|error|warning|notice|info|debug or "3"…"7" → the level; -EINVAL otherwise. */
 int log_level_from_string(const char *s);
+/* Whether stderr is the journal's stream (a line there reaches the journal already). */
+bool log_is_journal(void);
 /* Timestamps on lines not written to the journal (the agent's). */
 void log_set_timestamps(bool on);
 void log_set_max_level(int level);

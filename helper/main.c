@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "audit.h"
 #include "crypto.h"
 #include "helper.h"
 #include "log.h"
@@ -58,6 +59,8 @@ static int report_failure(const struct helper_status *st) {
                 printf("%u\nctrcert-retry\n", st->retry_seconds);
         else
                 printf("%s\n", st->reason);
+        if (code == EXIT_REJECTED)
+                audit_rejected(getenv("CERTMONGER_CA_PROFILE"), st->reason);
         fflush(stdout);
         log_error("%s", st->reason);
         return code;
