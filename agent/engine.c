@@ -501,6 +501,17 @@ static int bound_keys(const struct manifest *m, struct strmap **ret_map, char **
         return 0;
 }
 
+/* The CRL the helper's host serves (state_dir/ca/crl.pem): when it goes stale; 0 when there is none. */
+static int64_t crl_next_update(const struct engine *e) {
+        _cleanup_free_ char *path = path_join(e->cfg->state_dir, "ca/crl.pem"), *pem = NULL;
+        size_t len = 0;
+        time_t t;
+
+        if (!path || read_file_safe(path, FILEIO_MAX_SIZE, &pem, &len) < 0 || crl_next_update_pem(pem, len, &t) < 0)
+                return 0;
+        return (int64_t) t;
+}
+
 static int engine_write_metrics(struct engine *e) {
         const struct manifest *m = bindings_manifest(e->current);
         _cleanup_free_ struct metrics_ctr *ctrs = NULL;
@@ -528,6 +539,7 @@ static int engine_write_metrics(struct engine *e) {
                         ctrs[out.n_ctrs++] = c->counts;
         }
         strmap_free(bound);
+        out.crl_next_update = crl_next_update(e);
         for (size_t i = 0; i < m->n_certs; i++) {
                 const struct expiry *x = strmap_get(e->not_after, m->certs[i].cert);
 

@@ -125,6 +125,11 @@ int metrics_write(const char *path, const struct metrics *m) {
                     offsetof(struct metrics_ctr, last_success), true);
         put_not_after(f, m->certs, m->n_certs);
         put_requests(f, m->certs, m->n_certs);
+        if (m->crl_next_update > 0) {
+                put_header(f, "ctrcert_crl_next_update_timestamp_seconds", "gauge",
+                           "When the CRL ctrcertctl crl wrote goes stale (its earliest nextUpdate): renew it before.");
+                fprintf(f, "ctrcert_crl_next_update_timestamp_seconds %lld\n", (long long) m->crl_next_update);
+        }
         if (fclose(f) != 0)
                 return -ENOMEM;
         return write_file_atomic(path, text, len, 0644);

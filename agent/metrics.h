@@ -36,6 +36,7 @@ struct metrics {
         const struct metrics_cert *certs;
         size_t n_certs;
         unsigned jobs_by_state[_MJ_MAX];
+        int64_t crl_next_update; /* of state_dir/ca/crl.pem; 0: no CRL there */
         const char *version;
 };
 

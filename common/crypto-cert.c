@@ -180,14 +180,6 @@ int cert_nickname(const struct cert *c, char **ret) {
         return 0;
 }
 
-static int asn1_time_to_time_t(const ASN1_TIME *t, time_t *ret) {
-        struct tm tm;
-
-        if (ASN1_TIME_to_tm(t, &tm) != 1)
-                return -EBADMSG;
-        *ret = timegm(&tm);
-        return 0;
-}
 
 int cert_validity(const struct cert *c, time_t *ret_not_before, time_t *ret_not_after) {
         time_t nb, na;

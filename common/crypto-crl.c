@@ -78,17 +78,20 @@ int crl_make(const struct ca *ca, const struct crl_entry *v, size_t n, time_t no
         return bio_to_string(b, ret_pem);
 }
 
-int crl_count_pem(const char *data, size_t len) {
-        _cleanup_(BIO_freep) BIO *b = BIO_new_mem_buf(data, (int) len);
+/* Calls each for every PEM CRL of data; how many, or -EBADMSG when none, or one does not parse. */
+static int crl_each(const char *data, size_t len, void (*each)(const X509_CRL *crl, void *userdata), void *userdata) {
+        _cleanup_(BIO_freep) BIO *b = NULL;
         int n = 0;
 
-        if (!b || len > INT_MAX)
+        if (len > INT_MAX || !(b = BIO_new_mem_buf(data, (int) len)))
                 return -ENOMEM;
         for (;;) {
                 X509_CRL *crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL);
 
                 if (!crl)
                         break;
+                if (each)
+                        each(crl, userdata);
                 X509_CRL_free(crl);
                 n++;
         }
@@ -97,4 +100,28 @@ int crl_count_pem(const char *data, size_t len) {
                 n = 0;
         ERR_clear_error();
         return n > 0 ? n : -EBADMSG;
+}
+
+int crl_count_pem(const char *data, size_t len) {
+        return crl_each(data, len, NULL, NULL);
+}
+
+static void earliest_next_update(const X509_CRL *crl, void *userdata) {
+        time_t *t = userdata, next;
+        const ASN1_TIME *at = X509_CRL_get0_nextUpdate(crl);
+
+        if (at && asn1_time_to_time_t(at, &next) >= 0 && (*t == 0 || next < *t))
+                *t = next;
+}
+
+int crl_next_update_pem(const char *data, size_t len, time_t *ret) {
+        time_t t = 0;
+        int r = crl_each(data, len, earliest_next_update, &t);
+
+        if (r < 0)
+                return r;
+        if (t == 0)
+                return -ENOENT;
+        *ret = t;
+        return 0;
 }

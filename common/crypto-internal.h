@@ -69,3 +69,6 @@ void csr_info_key(EVP_PKEY *pkey, struct csr_info *info);
 
 /* crypto-cert.c: wraps x (taken, freed on failure). */
 int cert_wrap(X509 *x, struct cert **ret);
+
+/* An ASN.1 time as seconds since the epoch. */
+int asn1_time_to_time_t(const ASN1_TIME *t, time_t *ret);

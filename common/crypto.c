@@ -85,3 +85,12 @@ int add_ext_conf(X509 *x, X509V3_CTX *ctx, int nid, const char *value) {
                 return openssl_error(-EIO, OBJ_nid2sn(nid));
         return 0;
 }
+
+int asn1_time_to_time_t(const ASN1_TIME *t, time_t *ret) {
+        struct tm tm;
+
+        if (ASN1_TIME_to_tm(t, &tm) != 1)
+                return -EBADMSG;
+        *ret = timegm(&tm);
+        return 0;
+}

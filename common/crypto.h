@@ -158,6 +158,8 @@ int crl_make(const struct ca *ca, const struct crl_entry *v, size_t n, time_t no
              char **ret_pem);
 /* How many PEM CRLs data holds (every one must parse); -EBADMSG when none does. */
 int crl_count_pem(const char *data, size_t len);
+/* The earliest nextUpdate of the PEM CRLs in data (the one a consumer sees go stale first); -ENOENT: none has one. */
+int crl_next_update_pem(const char *data, size_t len, time_t *ret);
 
 int key_generate(int type, struct key **ret);
 int key_load_file(const char *path, struct key **ret);

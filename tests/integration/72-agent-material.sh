@@ -56,6 +56,7 @@ check "c1 serves the first web certificate" wait_serial 15011 "$(serial "$P/web.
 watch_jobs
 check "the agent starts" start_agent
 
+ctl crl >/dev/null # a CRL for the metrics to watch go stale
 # ---- bundle, copy, reload, verify ----
 gc resubmit -i web >/dev/null
 wait_jobs c1 1
@@ -143,6 +144,8 @@ check "metrics: a rejected request, as certmonger has it" \
         metrics_say 'ctrcert_certmonger_request_info{id="rej",status="CA_REJECTED"} 1'
 check "metrics: … and stuck" metrics_say 'ctrcert_certmonger_request_stuck{id="rej"} 1'
 check "metrics: a request that is well is not stuck" metrics_say 'ctrcert_certmonger_request_stuck{id="web"} 0'
+check "metrics: when the CRL goes stale (its nextUpdate)" metrics_say \
+        "ctrcert_crl_next_update_timestamp_seconds $(date -d "$(openssl crl -in "$T/state/ca/crl.pem" -noout -nextupdate | cut -d= -f2)" +%s)"
 check "promtool finds the metrics file well formed" promtool check metrics <"$T/metrics/ctrcert.prom"
 # A container the manifest no longer binds leaves the file at the next write.
 ctl notify "$P/fleet.crt" >/dev/null
