@@ -15,12 +15,14 @@
  * another path misses the file the server reads.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "json.h"
 #include "kolla.h"
 #include "process.h"
 #include "log.h"
@@ -33,6 +35,46 @@
 /* Runs argv (no shell) and returns its stdout, at most CAPTURE_MAX bytes; stderr to /dev/null when quiet (a probe whose failure is an answer). */
 static int capture(char *const argv[], bool quiet, char **ret) {
         return process_capture(argv, CAPTURE_MAX, quiet, ret);
+}
+
+/*
+ * Where findings go: each a line "KIND: message" on stdout, or with --json an
+ * entry {"kind", "message"} of one document printed at the end. One audit
+ * per process: the sink is the file's.
+ */
+static struct {
+        bool json;
+        FILE *entries; /* --json: the findings so far, comma-separated */
+        char *buf;
+        size_t size;
+        unsigned n;
+        unsigned checked[_RUNTIME_MAX]; /* running containers looked at, by runtime */
+} out;
+
+static void finding(const char *kind, const char *fmt, ...) _printf_(2, 3);
+static void finding(const char *kind, const char *fmt, ...) {
+        _cleanup_free_ char *message = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&message, fmt, ap);
+        va_end(ap);
+        out.n++;
+        if (r < 0)
+                message = NULL;
+        if (!out.json) {
+                printf("%s: %s\n", kind, message ? message : "(out of memory)");
+                return;
+        }
+        if (out.entries) {
+                int first = 1;
+
+                fputs(out.n > 1 ? ",{" : "{", out.entries);
+                json_member_string(out.entries, "kind", kind, &first);
+                json_member_string(out.entries, "message", message, &first);
+                fputc('}', out.entries);
+        }
 }
 
 /* One running container, the host paths it mounts and where (same order). */
@@ -160,9 +202,10 @@ static unsigned audit_unbound(const struct manifest *m, int runtime, const struc
 
                                 if (!src || cert_binds(&m->certs[c], runtime, v[i].name))
                                         continue;
-                                printf("unbound: %s %s mounts %s (certificate %s, via %s) but is not bound to it: "
-                                       "a renewal would never reach it\n",
-                                       runtime_names[runtime], v[i].name, f, m->certs[c].id, src);
+                                finding("unbound",
+                                        "%s %s mounts %s (certificate %s, via %s) but is not bound to it: a renewal "
+                                        "would never reach it",
+                                        runtime_names[runtime], v[i].name, f, m->certs[c].id, src);
                                 findings++;
                                 break;
                         }
@@ -187,9 +230,10 @@ static unsigned audit_bindings(const struct manifest *m, int runtime, const stru
                                 continue;
                         for (size_t i = 0; i < n; i++)
                                 if (binding_names(bd, v[i].name) && !sees_cert(&m->certs[c], &v[i])) {
-                                        printf("unmounted: %s %s is bound to %s but mounts neither %s nor a directory "
-                                               "above it, and copies nothing in\n",
-                                               runtime_names[runtime], v[i].name, m->certs[c].id, m->certs[c].cert);
+                                        finding("unmounted",
+                                                "%s %s is bound to %s but mounts neither %s nor a directory above it, "
+                                                "and copies nothing in",
+                                                runtime_names[runtime], v[i].name, m->certs[c].id, m->certs[c].cert);
                                         findings++;
                                 }
                 }
@@ -256,17 +300,18 @@ static unsigned audit_kolla_binding(int runtime, const struct seen *s, const str
                 _cleanup_free_ char *live = kolla_live_path(rules, n_rules, mounts, c, k);
 
                 if (live && b->action != ACTION_RESTART && !copies_to(b, file_sources[k], live)) {
-                        printf("kolla: %s %s copies %s (certificate %s) to %s at start, but its binding has no copy to "
-                               "%s and does not restart: a renewal leaves the old file there\n",
-                               runtime_names[runtime], s->name, cert_file(c, k), c->id, live, live);
+                        finding("kolla",
+                                "%s %s copies %s (certificate %s) to %s at start, but its binding has no copy to %s and "
+                                "does not restart: a renewal leaves the old file there",
+                                runtime_names[runtime], s->name, cert_file(c, k), c->id, live, live);
                         findings++;
                 }
                 for (size_t i = 0; live && i < b->n_copies; i++)
                         if (b->copies[i].from == file_sources[k] && !streq(b->copies[i].to, live)) {
-                                printf("kolla: %s %s: the binding of %s copies %s to %s, but the server reads it at %s "
-                                       "(config.json)\n",
-                                       runtime_names[runtime], s->name, c->id, file_source_names[k],
-                                       b->copies[i].to, live);
+                                finding("kolla", "%s %s: the binding of %s copies %s to %s, but the server reads it at %s "
+                                                 "(config.json)",
+                                        runtime_names[runtime], s->name, c->id, file_source_names[k], b->copies[i].to,
+                                        live);
                                 findings++;
                         }
         }
@@ -323,7 +368,9 @@ static int audit_runtime(const struct config *cfg, const struct manifest *m, int
                 return r;
         }
         *findings += audit_unbound(m, runtime, v, n) + audit_bindings(m, runtime, v, n) + audit_kolla(cli, m, runtime, v, n);
-        printf("%s: %zu running container%s checked\n", runtime_names[runtime], n, n == 1 ? "" : "s");
+        out.checked[runtime] = (unsigned) n;
+        if (!out.json)
+                printf("%s: %zu running container%s checked\n", runtime_names[runtime], n, n == 1 ? "" : "s");
         seen_free(v, n);
         return 0;
 }
@@ -340,8 +387,10 @@ static int audit_request(const char *nickname, const char *cert_file, void *user
         for (size_t i = 0; i < u->m->n_certs; i++)
                 if (streq(u->m->certs[i].cert, cert_file))
                         return 0;
-        printf("untracked: certmonger request %s saves %s, which no binding of the manifest names: its renewals "
-               "reach no container\n", nickname, cert_file);
+        finding("untracked",
+                "certmonger request %s saves %s, which no binding of the manifest names: its renewals reach no "
+                "container",
+                nickname, cert_file);
         u->findings++;
         return 0;
 }
@@ -357,6 +406,24 @@ static int audit_certmonger(const struct cli_ctx *ctx, const struct manifest *m,
         return r == -EIO ? 0 : r;
 }
 
+/* {"findings": [{"kind": "unbound|unmounted|kolla|untracked", "message": S}], "checked": {"podman": N, …}} */
+static void print_json(void) {
+        int first = 1;
+
+        fclose(TAKE_PTR(out.entries));
+        printf("{\"findings\":[%s],\"checked\":{", out.buf ? out.buf : "");
+        free(TAKE_PTR(out.buf));
+        for (int rt = 0; rt < _RUNTIME_MAX; rt++)
+                if (rt != RUNTIME_SYSTEMD)
+                        json_member_int(stdout, runtime_names[rt], out.checked[rt], &first);
+        fputs("}}\n", stdout);
+}
+
+static const struct cli_option audit_options[] = {
+        { "json", 0, NULL, "one JSON document (ctrcertctl(8), JSON OUTPUT)", NULL },
+        {},
+};
+
 static int run_audit(const struct cli_ctx *ctx, const struct cli_args *args) {
         _cleanup_(config_freep) struct config *cfg = NULL;
         _cleanup_(manifest_freep) struct manifest *m = NULL;
@@ -364,7 +431,9 @@ static int run_audit(const struct cli_ctx *ctx, const struct cli_args *args) {
         unsigned findings = 0;
         int r;
 
-        (void) args;
+        out.json = cli_flag(args, 0);
+        if (out.json && !(out.entries = open_memstream(&out.buf, &out.size)))
+                return log_error_errno(-ENOMEM, "audit: %m");
         r = cli_load_config(ctx, &cfg);
         if (r < 0)
                 return r;
@@ -381,13 +450,17 @@ static int run_audit(const struct cli_ctx *ctx, const struct cli_args *args) {
                 r = audit_certmonger(ctx, m, &findings);
         if (r < 0)
                 return r;
-        printf("%u finding%s\n", findings, findings == 1 ? "" : "s");
+        if (out.json)
+                print_json();
+        else
+                printf("%u finding%s\n", findings, findings == 1 ? "" : "s");
         return findings > 0 ? CLI_FINDINGS : 0;
 }
 
 const struct cli_command cli_audit = {
         .name = "audit",
-        .usage = "",
+        .usage = "[--json]",
+        .options = audit_options,
         .summary = "running containers that mount managed certificates vs. the manifest",
         .run = run_audit,
 };

@@ -7,6 +7,7 @@
 
 #include "ca.h"
 #include "cli.h"
+#include "json.h"
 #include "crypto.h"
 #include "fileio.h"
 #include "log.h"
@@ -271,60 +272,154 @@ static int ca_issue_node(const struct node_request *q) {
         return 0;
 }
 
-static void show_cert(const char *label, const char *path) {
-        _cleanup_(cert_freep) struct cert *c = NULL;
-        _cleanup_free_ char *subject = NULL, *issuer = NULL, *fp = NULL, *key = NULL, *serial = NULL;
-        char nb_s[32], na_s[32];
+/* What ca show says of one certificate file. */
+struct cert_facts {
+        char *subject, *issuer, *fp, *key, *serial;
         time_t nb, na;
-        int r;
+        const char *error; /* NULL when read */
+};
 
-        r = cert_load_file(path, &c);
-        if (r < 0) {
-                printf("%s: %s: %s\n", label, path, r == -EBADMSG ? "not a PEM certificate" : strerror(-r));
-                return;
-        }
-        if (cert_subject(c, &subject) < 0 || cert_issuer(c, &issuer) < 0 || cert_fingerprint_sha256(c, &fp) < 0 ||
-            cert_key_description(c, &key) < 0 || cert_serial_hex(c, &serial) < 0 || cert_validity(c, &nb, &na) < 0) {
-                printf("%s: %s: unreadable\n", label, path);
-                return;
-        }
-        strftime(nb_s, sizeof(nb_s), "%Y-%m-%dT%H:%M:%SZ", gmtime(&nb));
-        strftime(na_s, sizeof(na_s), "%Y-%m-%dT%H:%M:%SZ", gmtime(&na));
-        printf("%s: %s\n  subject:    %s\n  issuer:     %s\n  serial:     %s\n  not before: %s\n  not after:  %s%s\n"
-               "  key:        %s\n  sha256:     %s\n",
-               label, path, subject, issuer, serial, nb_s, na_s, na < time(NULL) ? " (EXPIRED)" : "", key, fp);
+static void cert_facts_done(struct cert_facts *f) {
+        free(f->subject);
+        free(f->issuer);
+        free(f->fp);
+        free(f->key);
+        free(f->serial);
 }
 
-/* A generation's root and issuing certificates. */
-static int show_generation(const char *dir, const char *label_root, const char *label_issuing) {
+static void cert_facts_read(const char *path, struct cert_facts *f) {
+        _cleanup_(cert_freep) struct cert *c = NULL;
+        int r = cert_load_file(path, &c);
+
+        *f = (struct cert_facts) {};
+        if (r < 0)
+                f->error = r == -EBADMSG ? "not a PEM certificate" : strerror(-r);
+        else if (cert_subject(c, &f->subject) < 0 || cert_issuer(c, &f->issuer) < 0 ||
+                 cert_fingerprint_sha256(c, &f->fp) < 0 || cert_key_description(c, &f->key) < 0 ||
+                 cert_serial_hex(c, &f->serial) < 0 || cert_validity(c, &f->nb, &f->na) < 0)
+                f->error = "unreadable";
+}
+
+static void show_cert_text(const char *label, const char *path, const struct cert_facts *f) {
+        char nb_s[32], na_s[32];
+
+        if (f->error) {
+                printf("%s: %s: %s\n", label, path, f->error);
+                return;
+        }
+        strftime(nb_s, sizeof(nb_s), "%Y-%m-%dT%H:%M:%SZ", gmtime(&f->nb));
+        strftime(na_s, sizeof(na_s), "%Y-%m-%dT%H:%M:%SZ", gmtime(&f->na));
+        printf("%s: %s\n  subject:    %s\n  issuer:     %s\n  serial:     %s\n  not before: %s\n  not after:  %s%s\n"
+               "  key:        %s\n  sha256:     %s\n",
+               label, path, f->subject, f->issuer, f->serial, nb_s, na_s, f->na < time(NULL) ? " (EXPIRED)" : "", f->key,
+               f->fp);
+}
+
+/* {"path", "subject", "issuer", "serial", "not_before", "not_after", "expired", "key", "sha256"} or {"path", "error"} */
+static void show_cert_json(const char *path, const struct cert_facts *f) {
+        int first = 1;
+
+        fputc('{', stdout);
+        json_member_string(stdout, "path", path, &first);
+        if (f->error) {
+                json_member_string(stdout, "error", f->error, &first);
+                fputc('}', stdout);
+                return;
+        }
+        json_member_string(stdout, "subject", f->subject, &first);
+        json_member_string(stdout, "issuer", f->issuer, &first);
+        json_member_string(stdout, "serial", f->serial, &first);
+        json_member_int(stdout, "not_before", f->nb, &first);
+        json_member_int(stdout, "not_after", f->na, &first);
+        json_key(stdout, "expired", &first);
+        fputs(f->na < time(NULL) ? "true" : "false", stdout);
+        json_member_string(stdout, "key", f->key, &first);
+        json_member_string(stdout, "sha256", f->fp, &first);
+        fputc('}', stdout);
+}
+
+/* A generation's root and issuing certificates; -ENOENT when one of them cannot be read. */
+static int show_generation(const char *dir, const char *label_root, const char *label_issuing, bool json) {
         _cleanup_free_ char *root = cadir_path(dir, CA_ROOT), *issuing = cadir_path(dir, CA_CERT);
+        const char *paths[2] = { root, issuing }, *labels[2] = { label_root, label_issuing };
+        bool missing = false;
 
         if (!root || !issuing)
                 return -ENOMEM;
-        show_cert(label_root, root);
-        show_cert(label_issuing, issuing);
-        return access(root, R_OK) >= 0 && access(issuing, R_OK) >= 0 ? 0 : -ENOENT;
+        for (size_t i = 0; i < 2; i++) {
+                struct cert_facts f;
+
+                cert_facts_read(paths[i], &f);
+                missing = missing || f.error;
+                if (json) {
+                        printf(i == 0 ? "\"root\":" : ",\"issuing\":");
+                        show_cert_json(paths[i], &f);
+                } else
+                        show_cert_text(labels[i], paths[i], &f);
+                cert_facts_done(&f);
+        }
+        return missing ? -ENOENT : 0;
 }
 
-static int ca_show(const char *dir) {
-        _cleanup_free_ char *key = cadir_path(dir, CA_KEY), *prev = cadir_previous(dir);
-        int r, shown;
+/*
+ * ca show: the current generation, the issuing key's mode, the trust check
+ * and a previous generation. 0, CLI_FINDINGS for a file missing, a key others
+ * can read or an unsafe directory (what ca show is for: exit 1).
+ * --json: {"dir", "root", "issuing", "key": {"path", "private"}, "trust": {"safe", "problem"},
+ * "previous": null | {"root", "issuing"}}.
+ */
+static int ca_show(const char *dir, bool json) {
+        _cleanup_free_ char *key = cadir_path(dir, CA_KEY), *prev = cadir_previous(dir), *bad = NULL, *why = NULL;
+        int r, shown, trust, first = 1;
 
         if (!key || !prev)
                 return log_error_errno(-ENOMEM, "ca show: %m");
-        shown = show_generation(dir, "root", "issuing");
-        r = check_private_file(key);
-        printf("issuing key: %s: %s\n", key,
-               r == 0 ? "private (0600)" : r == -EPERM ? "UNSAFE: readable by group or others" : strerror(-r));
-        if (r == 0)
-                r = ca_trust_report(dir, false);
-        if (cadir_has_previous(dir)) {
-                printf("rollover in progress: the previous generation is still trusted "
-                       "(ctrcertctl ca rollover --finish ends it)\n");
-                if (show_generation(prev, "previous root", "previous issuing") == -ENOMEM)
-                        return log_error_errno(-ENOMEM, "ca show: %m");
+        if (json) {
+                fputc('{', stdout);
+                json_member_string(stdout, "dir", dir, &first);
+                fputc(',', stdout);
         }
-        /* a file missing, a key others can read, an unsafe directory: what ca show is for (exit 1) */
+        shown = show_generation(dir, "root", "issuing", json);
+        r = check_private_file(key);
+        trust = r == 0 ? cadir_check_trusted(dir, &bad, &why) : 0;
+        if (json) {
+                printf(",\"key\":{");
+                first = 1;
+                json_member_string(stdout, "path", key, &first);
+                json_key(stdout, "private", &first);
+                fputs(r == 0 ? "true" : "false", stdout);
+                json_member_string(stdout, "problem", r == 0 ? NULL : r == -EPERM ? "readable by group or others" : strerror(-r), &first);
+                printf("},\"trust\":{");
+                first = 1;
+                json_key(stdout, "safe", &first);
+                fputs(r == 0 && trust >= 0 ? "true" : "false", stdout);
+                json_member_string(stdout, "problem", trust == -EPERM ? why : NULL, &first);
+                printf("},\"previous\":");
+        } else {
+                printf("issuing key: %s: %s\n", key,
+                       r == 0 ? "private (0600)" : r == -EPERM ? "UNSAFE: readable by group or others" : strerror(-r));
+                if (trust == -EPERM)
+                        printf("UNSAFE: %s: ctrcert-submit will refuse the CA\n", why);
+                else if (r == 0 && trust >= 0)
+                        printf("ownership: %s, private/ and the key are root's, and only root can change them or the "
+                               "directories above\n", dir);
+        }
+        if (r == 0 && trust == -EPERM)
+                r = trust;
+        if (cadir_has_previous(dir)) {
+                if (json)
+                        fputc('{', stdout);
+                else
+                        printf("rollover in progress: the previous generation is still trusted "
+                               "(ctrcertctl ca rollover --finish ends it)\n");
+                if (show_generation(prev, "previous root", "previous issuing", json) == -ENOMEM)
+                        return log_error_errno(-ENOMEM, "ca show: %m");
+                if (json)
+                        fputc('}', stdout);
+        } else if (json)
+                fputs("null", stdout);
+        if (json)
+                fputs("}\n", stdout);
         return shown == 0 && r == 0 ? 0 : CLI_FINDINGS;
 }
 
@@ -393,18 +488,24 @@ const struct cli_command cli_ca_init = {
         .run = run_init,
 };
 
+static const struct cli_option show_options[] = {
+        { "json", 0, NULL, "one JSON document (ctrcertctl(8), JSON OUTPUT)", NULL },
+        {},
+};
+
 static int run_show(const struct cli_ctx *ctx, const struct cli_args *a) {
         _cleanup_free_ char *dir = NULL;
         int r = ca_dir_arg(ctx, a->argv[0], &dir);
 
         if (r < 0)
                 return r;
-        return ca_show(dir);
+        return ca_show(dir, cli_flag(a, 0));
 }
 
 const struct cli_command cli_ca_show = {
         .name = "ca show",
-        .usage = "[DIR]",
+        .usage = "[DIR] [--json]",
+        .options = show_options,
         .summary = "subject, validity, fingerprints and key type of the CA",
         .max_args = 1,
         .complete_args = "@dir",

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json.h"
 #include "log.h"
 #include "manifest.h"
 #include "strv.h"
@@ -78,8 +79,41 @@ static void warn_unverified(const struct manifest *m, struct diag_list *d) {
                 }
 }
 
+/* {"valid": B, "certificates": N, "errors": [D…], "warnings": [D…]}, D = {"file", "line", "column", "field", "message"}. */
+static void print_json(const struct manifest *m, const struct diag_list *d) {
+        int first = 1;
+
+        fputc('{', stdout);
+        json_key(stdout, "valid", &first);
+        fputs(m && d->n_errors == 0 ? "true" : "false", stdout);
+        json_member_int(stdout, "certificates", m ? (int64_t) m->n_certs : 0, &first);
+        for (int sev = DIAG_ERROR; sev <= DIAG_WARNING; sev++) {
+                int any = 1;
+
+                json_key(stdout, sev == DIAG_ERROR ? "errors" : "warnings", &first);
+                fputc('[', stdout);
+                for (size_t i = 0; i < d->n; i++) {
+                        const struct diag *g = &d->items[i];
+                        int f = 1;
+
+                        if ((int) g->severity != sev)
+                                continue;
+                        fputs(any ? "{" : ",{", stdout);
+                        any = 0;
+                        json_member_string(stdout, "file", g->file, &f);
+                        json_member_int(stdout, "line", g->line, &f);
+                        json_member_int(stdout, "column", g->column, &f);
+                        json_member_string(stdout, "field", g->field, &f);
+                        json_member_string(stdout, "message", g->message, &f);
+                        fputc('}', stdout);
+                }
+                fputc(']', stdout);
+        }
+        fputs("}\n", stdout);
+}
+
 /* Prints every diagnostic and a summary: 0, CLI_FINDINGS when the manifest has errors, <0 when it cannot tell. */
-static int manifest_check(const struct cli_ctx *ctx, char **files) {
+static int manifest_check(const struct cli_ctx *ctx, char **files, bool json) {
         _cleanup_(diag_list_clear) struct diag_list d = {};
         _cleanup_(manifest_freep) struct manifest *m = NULL;
         _cleanup_(config_freep) struct config *cfg = NULL;
@@ -101,6 +135,10 @@ static int manifest_check(const struct cli_ctx *ctx, char **files) {
                 if (d.n_errors > 0)
                         r = -EINVAL;
         }
+        if (json) {
+                print_json(m, &d);
+                return r < 0 ? CLI_FINDINGS : 0;
+        }
         diag_list_print(&d, stdout);
         if (m)
                 printf("%zu certificate%s, ", m->n_certs, m->n_certs == 1 ? "" : "s");
@@ -111,13 +149,19 @@ static int manifest_check(const struct cli_ctx *ctx, char **files) {
         return r < 0 ? CLI_FINDINGS : 0;
 }
 
+static const struct cli_option check_options[] = {
+        { "json", 0, NULL, "one JSON document (ctrcertctl(8), JSON OUTPUT)", NULL },
+        {},
+};
+
 static int run_check(const struct cli_ctx *ctx, const struct cli_args *a) {
-        return manifest_check(ctx, a->argv);
+        return manifest_check(ctx, a->argv, cli_flag(a, 0));
 }
 
 const struct cli_command cli_manifest_check = {
         .name = "manifest check",
-        .usage = "[FILE…]",
+        .usage = "[FILE…] [--json]",
+        .options = check_options,
         .summary = "validate the manifest (default: the configured one and manifest.d/)",
         .max_args = CLI_ARGS_ANY,
         .complete_args = "@file",

@@ -51,10 +51,23 @@ check_contains "ca show prints the root's fingerprint" "sha256:     $(fp "$T/ca/
 check_contains "ca show prints the subject" "subject:    CN=ctrcert Issuing CA,O=ctrcert" "$out"
 check_contains "ca show prints the validity" "not after:  " "$out"
 check_contains "ca show prints the key type" "key:        EC P-256" "$out"
+# json_of FILE EXPRESSION: a python expression over the JSON document d in FILE.
+json_of() { /usr/bin/python3 -c "import json, sys; d = json.load(open('$1')); sys.exit(0 if ($2) else 1)"; }
+"$CTL" ca show "$T/ca" --json >"$T/show.json"
+check_eq "ca show --json exits 0 for a sound CA" 0 "$?"
+check "… one document: dir, root, issuing, key, trust, previous" \
+        json_of "$T/show.json" "set(d) == {'dir', 'root', 'issuing', 'key', 'trust', 'previous'} and d['previous'] is None"
+check "… the issuing CA's fingerprint and subject" \
+        json_of "$T/show.json" "d['issuing']['sha256'] == '$(fp "$T/ca/ca.crt")' and d['issuing']['subject'] == 'CN=ctrcert Issuing CA,O=ctrcert'"
+check "… validity in seconds, not expired" json_of "$T/show.json" "d['root']['not_after'] > d['root']['not_before'] > 0 and not d['root']['expired']"
+check "… a private key and a safe directory" json_of "$T/show.json" "d['key']['private'] and d['trust']['safe']"
 chmod 0644 "$T/ca/private/ca.key"
 out=$("$CTL" ca show "$T/ca")
 check_eq "ca show fails on an unsafe key" 1 "$?"
 check_contains "ca show says why" "UNSAFE: readable by group or others" "$out"
+"$CTL" ca show "$T/ca" --json >"$T/show.json"
+check "ca show --json says so too (exit 1)" json_of "$T/show.json" \
+        "not d['key']['private'] and d['key']['problem'] == 'readable by group or others' and not d['trust']['safe']"
 chmod 0600 "$T/ca/private/ca.key"
 mkdir -p "$T/etc"
 printf 'ca:\n  dir: %s\n' "$T/ca" >"$T/etc/ctrcert.yaml"
@@ -77,6 +90,10 @@ check_eq "a valid manifest with a warning exits 0" 0 "$?"
 check_contains "the shared certificate is reported with file:line:col" "$T/good.yaml:3:5: warning: web: certificate shared by 2 containers (web-1, web-2)" "$out"
 check_contains "a reload that nothing verifies is reported" "$T/good.yaml:9:9: warning: verify: web (container web-2): no verify" "$out"
 check_contains "the summary counts" "1 certificate, 0 errors, 2 warnings" "$out"
+"$CTL" manifest check "$T/good.yaml" --json >"$T/check.json"
+check_eq "manifest check --json exits 0 for a valid manifest" 0 "$?"
+check "… valid, one certificate, two warnings with file, line, column, field and message" json_of "$T/check.json" \
+        "d['valid'] and d['certificates'] == 1 and d['errors'] == [] and len(d['warnings']) == 2 and d['warnings'][0]['line'] == 3 and d['warnings'][0]['column'] == 5 and d['warnings'][0]['field'] == 'web' and 'shared by 2' in d['warnings'][0]['message']"
 
 cat >"$T/bad.yaml" <<EOM
 version: 1
@@ -92,6 +109,10 @@ out=$("$CTL" manifest check "$T/bad.yaml" "$T/good.yaml")
 check_eq "a manifest with errors exits 1" 1 "$?"
 check_contains "relative path: file:line:col and field" "$T/bad.yaml:4:11: error: certificates[0].cert: 'web.crt' is not an absolute path" "$out"
 check_contains "bad action: file:line:col and field" "$T/bad.yaml:8:31: error: certificates[0].containers[0].action" "$out"
+"$CTL" manifest check "$T/bad.yaml" "$T/good.yaml" --json >"$T/check.json"
+check_eq "manifest check --json exits 1 on errors too" 1 "$?"
+check "… not valid, each error with its position" json_of "$T/check.json" \
+        "not d['valid'] and any(e['file'] == '$T/bad.yaml' and e['line'] == 4 and e['column'] == 11 and e['field'] == 'certificates[0].cert' for e in d['errors'])"
 check_contains "the summary of a failed check" "invalid: 2 errors, 1 warning" "$out"
 
 # Modes that expose a key or carry special bits, owners this host does not know.

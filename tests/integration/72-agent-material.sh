@@ -102,6 +102,13 @@ check "audit does not flag a bound container that mounts its certificate" lacks 
 check_contains "audit finds certmonger's request whose file no binding names" \
         "untracked: certmonger request typo saves $P/typo.crt" "$out"
 check "… and none for the bound ones" lacks "request web saves" "$out"
+ctl audit --json >"$T/audit.json" 2>/dev/null
+check_eq "audit --json exits 1 on findings too" 1 "$?"
+audit_json() { /usr/bin/python3 -c "import json, sys; d = json.load(open('$T/audit.json')); sys.exit(0 if ($1) else 1)"; }
+check "audit --json: the same findings by kind" \
+        audit_json "sorted({f['kind'] for f in d['findings']}) == ['unbound', 'unmounted', 'untracked'] and set(d) == {'findings', 'checked'}"
+check "… each with its message" audit_json "any(f['kind'] == 'untracked' and 'typo' in f['message'] for f in d['findings'])"
+check "… and the containers checked" audit_json "d['checked']['podman'] == 4 and d['checked']['docker'] == 0"
 
 # ---- status and metrics ----
 st=$(ctl status)
