@@ -361,16 +361,47 @@ static int show_generation(const char *dir, const char *label_root, const char *
         return missing ? -ENOENT : 0;
 }
 
+/* The issuing key's mode and what ctrcert-submit will say of the CA's directories: 0 when both are sound. */
+static int show_key_and_trust(const char *dir, const char *key, bool json) {
+        _cleanup_free_ char *bad = NULL, *why = NULL;
+        int r = check_private_file(key), trust = r == 0 ? cadir_check_trusted(dir, &bad, &why) : 0, first = 1;
+
+        if (!json) {
+                printf("issuing key: %s: %s\n", key,
+                       r == 0 ? "private (0600)" : r == -EPERM ? "UNSAFE: readable by group or others" : strerror(-r));
+                if (trust == -EPERM)
+                        printf("UNSAFE: %s: ctrcert-submit will refuse the CA\n", why);
+                else if (r == 0 && trust >= 0)
+                        printf("ownership: %s, private/ and the key are root's, and only root can change them or the "
+                               "directories above\n", dir);
+        } else {
+                printf(",\"key\":{");
+                json_member_string(stdout, "path", key, &first);
+                json_key(stdout, "private", &first);
+                fputs(r == 0 ? "true" : "false", stdout);
+                json_member_string(stdout, "problem",
+                                   r == 0 ? NULL : r == -EPERM ? "readable by group or others" : strerror(-r), &first);
+                printf("},\"trust\":{");
+                first = 1;
+                json_key(stdout, "safe", &first);
+                fputs(r == 0 && trust >= 0 ? "true" : "false", stdout);
+                json_member_string(stdout, "problem", trust == -EPERM ? why : NULL, &first);
+                fputc('}', stdout);
+        }
+        return r < 0 ? r : trust == -EPERM ? trust : 0;
+}
+
 /*
  * ca show: the current generation, the issuing key's mode, the trust check
  * and a previous generation. 0, CLI_FINDINGS for a file missing, a key others
  * can read or an unsafe directory (what ca show is for: exit 1).
- * --json: {"dir", "root", "issuing", "key": {"path", "private"}, "trust": {"safe", "problem"},
- * "previous": null | {"root", "issuing"}}.
+ * --json: {"dir", "root", "issuing", "key": {"path", "private", "problem"},
+ * "trust": {"safe", "problem"}, "previous": null | {"root", "issuing"}}.
  */
 static int ca_show(const char *dir, bool json) {
-        _cleanup_free_ char *key = cadir_path(dir, CA_KEY), *prev = cadir_previous(dir), *bad = NULL, *why = NULL;
-        int r, shown, trust, first = 1;
+        _cleanup_free_ char *key = cadir_path(dir, CA_KEY), *prev = cadir_previous(dir);
+        int r, shown, first = 1;
+        bool rolling;
 
         if (!key || !prev)
                 return log_error_errno(-ENOMEM, "ca show: %m");
@@ -380,46 +411,17 @@ static int ca_show(const char *dir, bool json) {
                 fputc(',', stdout);
         }
         shown = show_generation(dir, "root", "issuing", json);
-        r = check_private_file(key);
-        trust = r == 0 ? cadir_check_trusted(dir, &bad, &why) : 0;
-        if (json) {
-                printf(",\"key\":{");
-                first = 1;
-                json_member_string(stdout, "path", key, &first);
-                json_key(stdout, "private", &first);
-                fputs(r == 0 ? "true" : "false", stdout);
-                json_member_string(stdout, "problem", r == 0 ? NULL : r == -EPERM ? "readable by group or others" : strerror(-r), &first);
-                printf("},\"trust\":{");
-                first = 1;
-                json_key(stdout, "safe", &first);
-                fputs(r == 0 && trust >= 0 ? "true" : "false", stdout);
-                json_member_string(stdout, "problem", trust == -EPERM ? why : NULL, &first);
-                printf("},\"previous\":");
-        } else {
-                printf("issuing key: %s: %s\n", key,
-                       r == 0 ? "private (0600)" : r == -EPERM ? "UNSAFE: readable by group or others" : strerror(-r));
-                if (trust == -EPERM)
-                        printf("UNSAFE: %s: ctrcert-submit will refuse the CA\n", why);
-                else if (r == 0 && trust >= 0)
-                        printf("ownership: %s, private/ and the key are root's, and only root can change them or the "
-                               "directories above\n", dir);
-        }
-        if (r == 0 && trust == -EPERM)
-                r = trust;
-        if (cadir_has_previous(dir)) {
-                if (json)
-                        fputc('{', stdout);
-                else
-                        printf("rollover in progress: the previous generation is still trusted "
-                               "(ctrcertctl ca rollover --finish ends it)\n");
-                if (show_generation(prev, "previous root", "previous issuing", json) == -ENOMEM)
-                        return log_error_errno(-ENOMEM, "ca show: %m");
-                if (json)
-                        fputc('}', stdout);
-        } else if (json)
-                fputs("null", stdout);
+        r = show_key_and_trust(dir, key, json);
+        rolling = cadir_has_previous(dir);
         if (json)
-                fputs("}\n", stdout);
+                fputs(rolling ? ",\"previous\":{" : ",\"previous\":null", stdout);
+        else if (rolling)
+                printf("rollover in progress: the previous generation is still trusted "
+                       "(ctrcertctl ca rollover --finish ends it)\n");
+        if (rolling && show_generation(prev, "previous root", "previous issuing", json) == -ENOMEM)
+                return log_error_errno(-ENOMEM, "ca show: %m");
+        if (json)
+                fputs(rolling ? "}}\n" : "}\n", stdout);
         return shown == 0 && r == 0 ? 0 : CLI_FINDINGS;
 }
 

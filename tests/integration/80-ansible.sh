@@ -98,8 +98,11 @@ vars www.example
 play --check --diff
 check_eq "check mode reports the change" 1 "$([ "$(recap_changed)" -gt 0 ] && echo 1)"
 check_eq "… and re-issues nothing" "$web0" "$(serial "$T/pki/web/web.crt")"
-play
-check_eq "a changed name list runs" 0 "$?"
+play -e ctrcert_pause_during_run=true -e "ctrcert_pause_reason='ansible test run'" -e ctrcert_bus=system
+check_eq "a changed name list runs (with the agent paused for the run)" 0 "$?"
+check_contains "the role paused the agent" "paused: ansible test run" "$(cat "$T/agent.log")"
+check_contains "… and resumed it" "resumed: queued jobs run" "$(cat "$T/agent.log")"
+check "… so it is not paused now" lacks "PAUSED" "$("$CTL" --config "$T/etc/ctrcert.yaml" status 2>&1)"
 check "web was re-issued" test "$(serial "$T/pki/web/web.crt")" != "$web0"
 check_contains "… with the new name" "DNS:www.example" "$(openssl x509 -in "$T/pki/web/web.crt" -noout -ext subjectAltName)"
 check_eq "db was not" "$db0" "$(serial "$T/pki/db/db.crt")"
