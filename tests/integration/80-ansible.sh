@@ -73,8 +73,22 @@ check_contains "the configuration names the CA bundle the bundle's chain part ne
         "ca_bundle: $T/etc/ca/ca-bundle.pem" "$(cat "$T/etc/ctrcert.yaml")"
 check "an after: naming another certificate's container passes the whole-manifest check" \
         grep -q 'after:' "$T/etc/manifest.d/50-web.yaml"
-check_contains "the subject's organization reached the certificate" "O = Example" \
-        "$(openssl x509 -in "$T/pki/web/web.crt" -noout -subject 2>&1)"
+# request_subject NICKNAME: the subject certmonger's request asks for (template-subject, over D-Bus).
+request_subject() {
+        /usr/bin/python3 -c '
+import dbus, sys
+bus = dbus.SystemBus()
+cm = bus.get_object("org.fedorahosted.certmonger", "/org/fedorahosted/certmonger")
+for path in cm.get_requests(dbus_interface="org.fedorahosted.certmonger"):
+    props = bus.get_object("org.fedorahosted.certmonger", path).GetAll(
+        "org.fedorahosted.certmonger.request", dbus_interface="org.freedesktop.DBus.Properties")
+    if props.get("nickname") == sys.argv[1]:
+        print(props.get("template-subject", ""))
+' "$1"
+}
+check_contains "the subject's organization reached certmonger's request" "O=Example" "$(request_subject web 2>&1)"
+check_eq "… and ctrcert issued the CN alone (its policy: nothing of the CSR's subject but the CN)" \
+        "subject=CN = web.example" "$(openssl x509 -in "$T/pki/web/web.crt" -noout -subject 2>&1)"
 check "a fragment per certificate" test -f "$T/etc/manifest.d/50-web.yaml" -a -f "$T/etc/manifest.d/50-db.yaml"
 check "the manifest the role wrote is valid" "$CTL" --config "$T/etc/ctrcert.yaml" manifest check
 check_eq "both certificates issued through ctrcert" 2 "$(gc list | grep -c 'status: MONITORING')"

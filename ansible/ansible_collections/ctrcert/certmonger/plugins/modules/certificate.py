@@ -46,7 +46,10 @@ options:
       - The whole subject (C(getcert -N)), such as C(CN=api.example,O=Example).
       - Defaults to one made of I(common_name), I(organizational_unit), I(organization), I(locality),
         I(state) and I(country); its CN defaults to the first DNS name, address or email.
-      - ctrcert signs the subject as requested, but its CN must be one of the declared names.
+      - ctrcert issues the subject's CN alone, and it must be one of the declared names; the other
+        attributes reach only a CA that copies them (with ctrcert's upstream mode a CSR carrying them is
+        refused). Without python3-dbus a change of subject alone is not detected (getcert list shows
+        the issued subject, not the requested one).
     type: str
   common_name:
     description: The subject's CN (default the first DNS name, address or email). Not with I(subject).
@@ -316,7 +319,9 @@ def parse_getcert_list(text):
         "not_after": not_after,
         "ca": field("CA"),
         "template": field("profile"),
-        "subject": field("subject"),
+        # getcert list shows the issued certificate's subject, which the CA may rewrite (ctrcert keeps the
+        # CN alone), not the one requested: unknown here, so a change of subject alone is not seen.
+        "subject": None,
         "cert_file": location("certificate"),
         "key_file": location("key pair storage"),
         "dns": names("dns"),
