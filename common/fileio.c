@@ -18,13 +18,14 @@
 #include "safedir.h"
 
 /*
- * Opens path for reading if it is a regular file. O_NONBLOCK: opening a FIFO
+ * Opens path (relative to dfd) for reading if it is a regular file, with
+ * extra open flags (O_NOFOLLOW for safedir). O_NONBLOCK: opening a FIFO
  * someone planted where a file is expected must not hang us (it would until
  * a writer came); the fstat then refuses it, and a device, a socket or a
- * directory alike.
+ * directory alike. The fd, or a negative errno.
  */
-static int open_regular(const char *path) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+int open_regular_at(int dfd, const char *path, int flags) {
+        _cleanup_close_ int fd = openat(dfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | flags);
         struct stat st;
 
         if (fd < 0)
@@ -46,7 +47,7 @@ const char *read_error_str(int error) {
 }
 
 int read_file_full(const char *path, size_t max, char **ret, size_t *ret_len) {
-        _cleanup_close_ int fd = open_regular(path);
+        _cleanup_close_ int fd = open_regular_at(AT_FDCWD, path, 0);
 
         if (fd < 0)
                 return fd;

@@ -15,6 +15,9 @@ int read_file_full(const char *path, size_t max, char **ret, size_t *ret_len);
 /* Reads fd to its end (a pipe too), NUL-terminated; the caller closes it. -EFBIG past max bytes: the
  * caller stops a writer. */
 int read_fd_full(int fd, size_t max, char **ret, size_t *ret_len);
+/* A regular file opened for reading (relative to dfd, AT_FDCWD), never blocking on a FIFO: the fd, or
+ * -EISDIR, -EBADFD (not a regular file) or another negative errno. flags: extra open flags (O_NOFOLLOW). */
+int open_regular_at(int dfd, const char *path, int flags);
 /* What a read_file_full() failure means, for a message. */
 const char *read_error_str(int error);
 /*

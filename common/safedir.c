@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "macro.h"
 #include "safedir.h"
 
@@ -148,17 +149,10 @@ int safedir_open_parent(const char *path, int *ret_dfd, const char **ret_name) {
 }
 
 int safedir_open_regular(int dfd, const char *name, int *ret_fd) {
-        _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-        struct stat st;
+        int fd = open_regular_at(dfd, name, O_NOFOLLOW);
 
         if (fd < 0)
-                return negative_errno();
-        if (fstat(fd, &st) < 0)
-                return negative_errno();
-        if (S_ISDIR(st.st_mode))
-                return -EISDIR;
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
-        *ret_fd = TAKE_FD(fd);
+                return fd;
+        *ret_fd = fd;
         return 0;
 }
