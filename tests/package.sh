@@ -28,7 +28,8 @@ if command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null; then
         fi
         files=$(dpkg-deb -c "$deb" 2>/dev/null | awk '{print $6}' | sed 's|^\.||')
         for f in /usr/bin/ctrcertctl /usr/sbin/ctrcert-agent /usr/lib/certmonger/ctrcert-submit \
-                /lib/systemd/system/ctrcert-agent.service /usr/lib/tmpfiles.d/ctrcert.conf \
+                /lib/systemd/system/ctrcert-agent.service /lib/systemd/system/ctrcert-crl.timer \
+                /lib/systemd/system/ctrcert-crl.service /usr/lib/tmpfiles.d/ctrcert.conf \
                 /usr/share/dbus-1/system.d/org.ctrcert.Agent1.conf /usr/share/man/man8/ctrcert-agent.8.gz \
                 /usr/share/man/man5/ctrcert-manifest.5.gz /usr/share/bash-completion/completions/ctrcertctl; do
                 grep -qx "$f" <<<"$files" && ok "the .deb holds $f" || not_ok "the .deb holds $f"
