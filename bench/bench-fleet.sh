@@ -158,7 +158,7 @@ done_at=$(since "$t0")
 renewed && all_new=yes || all_new=no
 sleep 3 # anything extra would show up now
 echo "renewal: resubmitted in $submitted s; $(restarts) restarts of $TOTAL expected after $done_at s; every serial new: $all_new"
-echo "restarts per container: $(grep -H '' "$T"/n*/runtime.log | sort | uniq -c | awk '{print $1}' | sort | uniq -c |
+echo "restarts per container: $(grep -H '^restart ' "$T"/n*/runtime.log | sort | uniq -c | awk '{print $1}' | sort | uniq -c |
         awk '{printf "%s container(s) restarted %s time(s)  ", $1, $2}')"
 
 # 3. Per node.
