@@ -33,6 +33,8 @@ bindings() {
                 org.ctrcert.Agent1.ListBindings 2>/dev/null | grep -c '^ *struct {'
 }
 prop() { systemctl show -p "$2" --value "$1"; }
+# no_jobs: the agent has finished every job (a job interrupted by a restart of the agent is redone).
+no_jobs() { ctrcertctl --config /etc/ctrcert/ctrcert.yaml jobs 2>/dev/null | grep -q '^0 jobs$'; }
 journal() { journalctl -b --no-pager -o short-monotonic "$@" 2>/dev/null; }
 
 # write_config: ctrcert.yaml for the flow (agent through podman's API socket).
@@ -49,15 +51,25 @@ agent:
   podman_socket: /run/podman/podman.sock
 EOC
 }
-# entry ID CONTAINER: a manifest entry for ID.example, restarting CONTAINER.
-entry() { printf '  - id: %s\n    cert: %s/%s/%s.crt\n    key: %s/%s/%s.key\n    names: {dns: [%s.example]}\n    containers: [{name: %s, action: restart}]\n' "$1" "$PKI" "$1" "$1" "$PKI" "$1" "$1" "$1" "$2"; }
+# entry ID CONTAINER [PORT]: a manifest entry for ID.example, restarting CONTAINER; with PORT the
+# job proves it by TLS (verify), which needs no podman process (under SELinux on Debian the podman
+# CLI cannot run in the agent's domain: the agent's file evidence would use it).
+entry() {
+        printf '  - id: %s\n    cert: %s/%s/%s.crt\n    key: %s/%s/%s.key\n    names: {dns: [%s.example]}\n' \
+                "$1" "$PKI" "$1" "$1" "$PKI" "$1" "$1" "$1"
+        if [ -n "${3:-}" ]; then
+                printf '    containers: [{name: %s, action: restart, verify: {tls: "127.0.0.1:%s", timeout: 120s}}]\n' "$2" "$3"
+        else
+                printf '    containers: [{name: %s, action: restart}]\n' "$2"
+        fi
+}
 write_manifest() {
         mkdir -p "$PKI/web" "$PKI/other" "$PKI/evil" "$PKI/extra"
         {
                 echo "version: 1"
                 echo "certificates:"
-                entry web web1
-                entry other other1
+                entry web web1 15443
+                entry other other1 15444
         } >/etc/ctrcert/manifest.yaml
 }
 # req TEMPLATE NAME: getcert request -w for NAME.example under the manifest id TEMPLATE.

@@ -78,6 +78,7 @@ check "getcert resubmit renews web" wait_for 120 differs "$s0" serial "$PKI/web/
 check "the agent restarts web1 (through podman's API)" wait_for 180 differs "$w0" started_at web1
 check "web1 serves the renewed serial" wait_for 120 serves 15443 "$(serial "$PKI/web/web.crt")"
 check_eq "other1 was not restarted" "$o0" "$(started_at other1)"
+check "web1's job finishes, proven by TLS (no podman process in the agent's domain)" wait_for 240 no_jobs
 
 t=$(date +%s%N)
 ctrcertctl --config "$CONF" status >"$OUT/status.txt" 2>&1

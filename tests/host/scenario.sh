@@ -90,7 +90,9 @@ cg=$(cgroup_of "$(conmon_pid web1)")
 echo "# web1's conmon after the agent's restart: $cg"
 check "web1's conmon is not in the agent's cgroup" lacks ctrcert-agent.service "$cg"
 
-# Stopping or restarting the agent leaves the container it restarted alone.
+# Stopping or restarting the agent leaves the container it restarted alone (once its job is done:
+# a job an agent restart interrupts is redone, restart included).
+check "web1's job finishes (verified by TLS)" wait_for 120 no_jobs
 w1=$(started_at web1)
 c1=$(conmon_pid web1)
 systemctl restart ctrcert-agent
@@ -147,6 +149,7 @@ s0=$(serial "$PKI/other/other.crt")
 getcert resubmit -i other >/dev/null 2>&1
 check "CLI fallback: getcert resubmit renews other" wait_for 30 differs "$s0" serial "$PKI/other/other.crt"
 check "CLI fallback: the agent restarts other1" wait_for 60 differs "$o0" started_at other1
+check "… and finishes the job (verified by TLS)" wait_for 120 no_jobs
 o1=$(started_at other1)
 c1=$(conmon_pid other1)
 echo "# other1's conmon after a CLI restart: $(cgroup_of "$c1")"
@@ -158,6 +161,7 @@ sed -i 's|^  podman_socket: .*|  podman_socket: /run/podman/podman.sock|' "$CONF
 systemctl restart ctrcert-agent
 
 # ---- 1. upgrade and removal ----
+wait_for 120 no_jobs
 pid=$(prop ctrcert-agent MainPID)
 w1=$(started_at web1)
 o1=$(started_at other1)
