@@ -192,8 +192,7 @@ static const char *cert_file(const struct mf_cert *c, size_t k) {
         return k == 0 ? c->cert : k == 1 ? c->key : c->bundle ? c->bundle->path : NULL;
 }
 
-static unsigned audit_unbound(const struct manifest *m, int runtime, const struct seen *v, size_t n) {
-        unsigned findings = 0;
+static void audit_unbound(const struct manifest *m, int runtime, const struct seen *v, size_t n) {
 
         for (size_t i = 0; i < n; i++)
                 for (size_t c = 0; c < m->n_certs; c++)
@@ -206,10 +205,8 @@ static unsigned audit_unbound(const struct manifest *m, int runtime, const struc
                                         "%s %s mounts %s (certificate %s, via %s) but is not bound to it: a renewal "
                                         "would never reach it",
                                         runtime_names[runtime], v[i].name, f, m->certs[c].id, src);
-                                findings++;
                                 break;
                         }
-        return findings;
 }
 
 static bool sees_cert(const struct mf_cert *c, const struct seen *s) {
@@ -219,8 +216,7 @@ static bool sees_cert(const struct mf_cert *c, const struct seen *s) {
         return false;
 }
 
-static unsigned audit_bindings(const struct manifest *m, int runtime, const struct seen *v, size_t n) {
-        unsigned findings = 0;
+static void audit_bindings(const struct manifest *m, int runtime, const struct seen *v, size_t n) {
 
         for (size_t c = 0; c < m->n_certs; c++)
                 for (size_t b = 0; b < m->certs[c].n_containers; b++) {
@@ -234,10 +230,8 @@ static unsigned audit_bindings(const struct manifest *m, int runtime, const stru
                                                 "%s %s is bound to %s but mounts neither %s nor a directory above it, "
                                                 "and copies nothing in",
                                                 runtime_names[runtime], v[i].name, m->certs[c].id, m->certs[c].cert);
-                                        findings++;
                                 }
                 }
-        return findings;
 }
 
 /* ---- kolla ---- */
@@ -292,9 +286,8 @@ static char *kolla_live_path(const struct kolla_rule *rules, size_t n_rules, con
 }
 
 /* One bound kolla container against one binding: every start-time copy needs the binding's copy too. */
-static unsigned audit_kolla_binding(int runtime, const struct seen *s, const struct mf_cert *c, const struct mf_container *b,
-                                    const struct kolla_rule *rules, size_t n_rules, const char *mounts) {
-        unsigned findings = 0;
+static void audit_kolla_binding(int runtime, const struct seen *s, const struct mf_cert *c, const struct mf_container *b,
+                                const struct kolla_rule *rules, size_t n_rules, const char *mounts) {
 
         for (size_t k = 0; k < 3; k++) {
                 _cleanup_free_ char *live = kolla_live_path(rules, n_rules, mounts, c, k);
@@ -304,7 +297,6 @@ static unsigned audit_kolla_binding(int runtime, const struct seen *s, const str
                                 "%s %s copies %s (certificate %s) to %s at start, but its binding has no copy to %s and "
                                 "does not restart: a renewal leaves the old file there",
                                 runtime_names[runtime], s->name, cert_file(c, k), c->id, live, live);
-                        findings++;
                 }
                 for (size_t i = 0; live && i < b->n_copies; i++)
                         if (b->copies[i].from == file_sources[k] && !streq(b->copies[i].to, live)) {
@@ -312,14 +304,11 @@ static unsigned audit_kolla_binding(int runtime, const struct seen *s, const str
                                                  "(config.json)",
                                         runtime_names[runtime], s->name, c->id, file_source_names[k], b->copies[i].to,
                                         live);
-                                findings++;
                         }
         }
-        return findings;
 }
 
-static unsigned audit_kolla(const char *cli, const struct manifest *m, int runtime, const struct seen *v, size_t n) {
-        unsigned findings = 0;
+static void audit_kolla(const char *cli, const struct manifest *m, int runtime, const struct seen *v, size_t n) {
 
         for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *mounts = NULL;
@@ -339,11 +328,10 @@ static unsigned audit_kolla(const char *cli, const struct manifest *m, int runti
                         for (size_t b = 0; b < m->certs[c].n_containers; b++)
                                 if (m->certs[c].containers[b].runtime == runtime &&
                                     binding_names(&m->certs[c].containers[b], v[i].name))
-                                        findings += audit_kolla_binding(runtime, &v[i], &m->certs[c],
-                                                                        &m->certs[c].containers[b], rules, n_rules, mounts);
+                                        audit_kolla_binding(runtime, &v[i], &m->certs[c],
+                                                            &m->certs[c].containers[b], rules, n_rules, mounts);
                 kolla_rules_free(rules, n_rules);
         }
-        return findings;
 }
 
 static bool manifest_uses(const struct manifest *m, int runtime) {
@@ -354,7 +342,7 @@ static bool manifest_uses(const struct manifest *m, int runtime) {
         return false;
 }
 
-static int audit_runtime(const struct config *cfg, const struct manifest *m, int runtime, unsigned *findings) {
+static int audit_runtime(const struct config *cfg, const struct manifest *m, int runtime) {
         const char *cli = runtime == RUNTIME_DOCKER ? cfg->agent.docker : cfg->agent.podman;
         struct seen *v = NULL;
         size_t n = 0;
@@ -367,7 +355,9 @@ static int audit_runtime(const struct config *cfg, const struct manifest *m, int
                                               : strerror(-r));
                 return r;
         }
-        *findings += audit_unbound(m, runtime, v, n) + audit_bindings(m, runtime, v, n) + audit_kolla(cli, m, runtime, v, n);
+        audit_unbound(m, runtime, v, n);
+        audit_bindings(m, runtime, v, n);
+        audit_kolla(cli, m, runtime, v, n);
         out.checked[runtime] = (unsigned) n;
         if (!out.json)
                 printf("%s: %zu running container%s checked\n", runtime_names[runtime], n, n == 1 ? "" : "s");
@@ -376,31 +366,23 @@ static int audit_runtime(const struct config *cfg, const struct manifest *m, int
 }
 
 /* 0, CLI_FINDINGS when it found anything (each printed), <0 when it cannot tell (logged). */
-struct untracked {
-        const struct manifest *m;
-        unsigned findings;
-};
-
 static int audit_request(const char *nickname, const char *cert_file, void *userdata) {
-        struct untracked *u = userdata;
+        const struct manifest *m = userdata;
 
-        for (size_t i = 0; i < u->m->n_certs; i++)
-                if (streq(u->m->certs[i].cert, cert_file))
+        for (size_t i = 0; i < m->n_certs; i++)
+                if (streq(m->certs[i].cert, cert_file))
                         return 0;
         finding("untracked",
                 "certmonger request %s saves %s, which no binding of the manifest names: its renewals reach no "
                 "container",
                 nickname, cert_file);
-        u->findings++;
         return 0;
 }
 
 /* Nothing renews unseen: every file certmonger saves is a certificate of the manifest (a typo in getcert -f is not). */
-static int audit_certmonger(const struct cli_ctx *ctx, const struct manifest *m, unsigned *findings) {
-        struct untracked u = { .m = m };
-        int r = cli_certmonger_requests(ctx, audit_request, &u);
+static int audit_certmonger(const struct cli_ctx *ctx, const struct manifest *m) {
+        int r = cli_certmonger_requests(ctx, audit_request, (void *) m);
 
-        *findings += u.findings;
         if (r == -EIO) /* no bus or no certmonger here: the containers' side still holds */
                 log_warning("certmonger's requests not compared with the manifest (see above)");
         return r == -EIO ? 0 : r;
@@ -428,7 +410,6 @@ static int run_audit(const struct cli_ctx *ctx, const struct cli_args *args) {
         _cleanup_(config_freep) struct config *cfg = NULL;
         _cleanup_(manifest_freep) struct manifest *m = NULL;
         _cleanup_(diag_list_clear) struct diag_list d = {};
-        unsigned findings = 0;
         int r;
 
         out.json = cli_flag(args, 0);
@@ -443,18 +424,18 @@ static int run_audit(const struct cli_ctx *ctx, const struct cli_args *args) {
                 return r;
         }
         /* podman always (the default runtime); docker when the manifest names it. */
-        r = audit_runtime(cfg, m, RUNTIME_PODMAN, &findings);
+        r = audit_runtime(cfg, m, RUNTIME_PODMAN);
         if (r >= 0 && manifest_uses(m, RUNTIME_DOCKER))
-                r = audit_runtime(cfg, m, RUNTIME_DOCKER, &findings);
+                r = audit_runtime(cfg, m, RUNTIME_DOCKER);
         if (r >= 0)
-                r = audit_certmonger(ctx, m, &findings);
+                r = audit_certmonger(ctx, m);
         if (r < 0)
                 return r;
         if (out.json)
                 print_json();
         else
-                printf("%u finding%s\n", findings, findings == 1 ? "" : "s");
-        return findings > 0 ? CLI_FINDINGS : 0;
+                printf("%u finding%s\n", out.n, out.n == 1 ? "" : "s");
+        return out.n > 0 ? CLI_FINDINGS : 0;
 }
 
 const struct cli_command cli_audit = {
