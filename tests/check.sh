@@ -41,6 +41,14 @@ wait_until() {
         done
 }
 
+# tally_log FILE: a log of ok/not ok lines written elsewhere (a booted guest's): shown, and counted here.
+tally_log() {
+        [ -f "$1" ] || return 0
+        grep -E '^(ok|not ok) - |^#' "$1"
+        PASS=$((PASS + $(grep -c '^ok - ' "$1")))
+        FAIL=$((FAIL + $(grep -c '^not ok - ' "$1")))
+}
+
 # finish [LABEL]: the script's summary line; its exit status says whether all passed.
 finish() {
         echo "# ${1:-$(basename "$0")}: $PASS passed, $FAIL failed"

@@ -33,6 +33,19 @@ bindings() {
                 org.ctrcert.Agent1.ListBindings 2>/dev/null | grep -c '^ *struct {'
 }
 prop() { systemctl show -p "$2" --value "$1"; }
+# check_status_answers WHO LIMIT_MS: ctrcertctl status from this shell answers within LIMIT_MS.
+# 0, 1 or 2 are its answers (all well, a job failed or held, a certificate missing or expiring: a
+# monitoring check's codes); anything else, or no report, is no answer.
+check_status_answers() {
+        local t rc ms
+        t=$(date +%s%N)
+        ctrcertctl --config "$CONF" status >"$OUT/status.txt" 2>&1
+        rc=$?
+        ms=$(ms_since "$t")
+        check "ctrcertctl status answers $1 (exit $rc, a report)" test "$rc" -le 2 -a -s "$OUT/status.txt"
+        check "… with its bindings" grep -q "binding" "$OUT/status.txt"
+        check "… within $2 ms (${ms} ms)" test "$ms" -lt "$2"
+}
 # no_jobs: the agent has finished every job (a job interrupted by a restart of the agent is redone).
 no_jobs() { ctrcertctl --config /etc/ctrcert/ctrcert.yaml jobs 2>/dev/null | grep -q '^0 jobs$'; }
 journal() { journalctl -b --no-pager -o short-monotonic "$@" 2>/dev/null; }

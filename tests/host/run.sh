@@ -95,9 +95,5 @@ fi
 [ -n "$booted" ] && echo "# booted to the scenario in ${booted} s; guest up $(since "$t") s in all"
 check "the guest boots and runs the scenario to its end" test -e "$W/out/done"
 [ -e "$W/out/done" ] || tail -n 30 "$W/out/console.log" | sed 's/^/# console: /'
-if [ -f "$W/out/scenario.log" ]; then
-        grep -E '^(ok|not ok) - |^#' "$W/out/scenario.log"
-        PASS=$((PASS + $(grep -c '^ok - ' "$W/out/scenario.log")))
-        FAIL=$((FAIL + $(grep -c '^not ok - ' "$W/out/scenario.log")))
-fi
+tally_log "$W/out/scenario.log"
 finish host

@@ -131,15 +131,7 @@ denied=$(setpriv --reuid=65534 --regid=65534 --clear-groups dbus-send --system -
         --dest=org.ctrcert.Agent1 /org/ctrcert/Agent1 org.ctrcert.Agent1.ListBindings 2>&1)
 check_contains "a non-root caller is refused" AccessDenied "$denied"
 
-t=$(date +%s%N)
-ctrcertctl --config "$CONF" status >"$OUT/status.txt" 2>&1
-rc=$?
-ms=$(ms_since "$t")
-# 0, 1 or 2 are its answers (all well, a job failed or held, a certificate missing or expiring: a
-# monitoring check's codes); anything else, or no report, is no answer.
-check "ctrcertctl status answers (exit $rc, a report)" test "$rc" -le 2 -a -s "$OUT/status.txt"
-check "… with its bindings" grep -q "binding" "$OUT/status.txt"
-check "… within a second (${ms} ms)" test "$ms" -lt 1000
+check_status_answers "root's shell" 1000
 
 # The CLI fallback (a host without podman's socket): the agent runs `podman restart` itself.
 sed -i 's|^  podman_socket: .*|  podman_socket: ""|' "$CONF"

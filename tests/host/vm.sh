@@ -145,9 +145,5 @@ debugfs -R "rdump /root/ctrcert-out $W/out" "$W/root.img" >/dev/null 2>&1
 [ -d "$W/out/ctrcert-out" ] && mv "$W/out/ctrcert-out"/* "$W/out/" && rmdir "$W/out/ctrcert-out"
 check "the VM boots enforcing and runs the scenario to its end" test -e "$W/out/done"
 [ -e "$W/out/done" ] || tail -n 40 "$W/out/console.log" | sed 's/^/# console: /'
-if [ -f "$W/out/scenario.log" ]; then
-        grep -E '^(ok|not ok) - |^#' "$W/out/scenario.log"
-        PASS=$((PASS + $(grep -c '^ok - ' "$W/out/scenario.log")))
-        FAIL=$((FAIL + $(grep -c '^not ok - ' "$W/out/scenario.log")))
-fi
+tally_log "$W/out/scenario.log"
 finish selinux-vm
