@@ -1047,7 +1047,7 @@ static int engine_load_pause(struct engine *e) {
 
         if (!path)
                 return -ENOMEM;
-        r = read_file_full(path, 64 * 1024, &text, NULL);
+        r = read_file_safe(path, 64 * 1024, &text, NULL); /* as the agent's other state files */
         if (r == -ENOENT)
                 return 0;
         if (r < 0)

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "escape.h"
 #include "json.h"
 #include "kolla.h"
 #include "process.h"
@@ -64,7 +65,10 @@ static void finding(const char *kind, const char *fmt, ...) {
         if (r < 0)
                 message = NULL;
         if (!out.json) {
-                printf("%s: %s\n", kind, message ? message : "(out of memory)");
+                _cleanup_free_ char *safe = message ? escape_control(message) : NULL;
+
+                /* names and paths come from containers' inspect data and certmonger */
+                printf("%s: %s\n", kind, safe ? safe : "(out of memory)");
                 return;
         }
         if (out.entries) {
