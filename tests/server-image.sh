@@ -13,7 +13,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 PACKAGES=(haproxy nginx-light apache2 memcached openssl)
 
 BASE=$("$here/host/rootfs.sh")
-KEY=$( (grep -v '^[[:space:]]*#' "$0"; basename "$BASE") | sha256sum | cut -c1-16)
+. "$(dirname "$0")/host/chroot.sh"
+KEY=$( (grep -hv '^[[:space:]]*#' "$0" "$(dirname "$0")/host/chroot.sh"; basename "$BASE") | sha256sum | cut -c1-16)
 OUT=$CACHE/servers-$KEY
 if [ -x "$OUT/usr/sbin/haproxy" ] && [ -x "$OUT/usr/bin/memcached" ]; then
         echo "$OUT"
@@ -35,18 +36,7 @@ mkdir -p "$TMP/upper" "$TMP/work" "$TMP/root" "$TMP/tree"
 mount -t overlay overlay -o "lowerdir=$BASE,upperdir=$TMP/upper,workdir=$TMP/work" "$TMP/root"
 mounted+=("$TMP/root")
 R=$TMP/root
-for m in proc sys dev dev/pts; do
-        case $m in
-        proc) mount -t proc proc "$R/proc" ;;
-        sys) mount -t sysfs sys "$R/sys" ;;
-        *) mount --bind "/$m" "$R/$m" ;;
-        esac
-        mounted+=("$R/$m")
-done
-# No service starts in the chroot.
-printf '#!/bin/sh\nexit 101\n' >"$R/usr/sbin/policy-rc.d"
-chmod 755 "$R/usr/sbin/policy-rc.d"
-apt_get() { chroot "$R" env DEBIAN_FRONTEND=noninteractive apt-get -y -q --no-install-recommends "$@" >>"$log" 2>&1 || { tail -n 30 "$log" >&2; exit 1; }; }
+chroot_prepare "$R"
 [ -n "$(ls "$R/var/lib/apt/lists" 2>/dev/null | grep -v -e lock -e partial)" ] || apt_get update
 apt_get install "${PACKAGES[@]}"
 chroot "$R" a2enmod -q ssl >>"$log" 2>&1

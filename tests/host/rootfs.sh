@@ -31,7 +31,8 @@ mirror() { # the first Debian URI the build machine's apt uses
 }
 
 # The key: this recipe without its comments (the package list and every command).
-KEY=$(grep -v '^[[:space:]]*#' "$0" | sha256sum | cut -c1-16)
+. "$(dirname "$0")/chroot.sh"
+KEY=$(grep -hv '^[[:space:]]*#' "$0" "$(dirname "$0")/chroot.sh" | sha256sum | cut -c1-16)
 ROOT=$CACHE/rootfs-$KEY
 if [ -x "$ROOT/usr/bin/certmonger" ] || [ -x "$ROOT/usr/sbin/certmonger" ]; then
         echo "$ROOT"
@@ -55,20 +56,8 @@ echo "rootfs: building $ROOT (debootstrap from $(mirror), several minutes)" >&2
 debootstrap --variant=minbase --include=systemd-sysv,dbus "$SUITE" "$T" "$(mirror)" >"$log" 2>&1 ||
         { tail -n 20 "$log" >&2; exit 1; }
 
-for m in proc sys dev dev/pts; do
-        mkdir -p "$T/$m"
-        case $m in
-        proc) mount -t proc proc "$T/proc" ;;
-        sys) mount -t sysfs sys "$T/sys" ;;
-        *) mount --bind "/$m" "$T/$m" ;;
-        esac
-        mounted+=("$T/$m")
-done
-# No service starts in the chroot.
-printf '#!/bin/sh\nexit 101\n' >"$T/usr/sbin/policy-rc.d"
-chmod 755 "$T/usr/sbin/policy-rc.d"
+chroot_prepare "$T"
 printf 'deb %s %s main\ndeb %s %s-updates main\n' "$(mirror)" "$SUITE" "$(mirror)" "$SUITE" >"$T/etc/apt/sources.list"
-apt_get() { chroot "$T" env DEBIAN_FRONTEND=noninteractive apt-get -y -q --no-install-recommends "$@" >>"$log" 2>&1 || { tail -n 30 "$log" >&2; exit 1; }; }
 apt_get update
 # A small initrd for the VM (7 MB instead of 37, built once): initramfs-tools first, its
 # configuration next, the kernel last.
