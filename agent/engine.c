@@ -12,7 +12,7 @@
 #include "jobstore.h"
 #include "log.h"
 #include "metrics.h"
-#include "runtime.h"
+#include "runtime-cli.h"
 #include "sched.h"
 #include "seen.h"
 #include "strmap.h"
@@ -67,11 +67,10 @@ struct engine {
         sd_event *event;
         const struct config *cfg;
         struct bindings *current;
-        DBusConnection *conn;
+        struct runtime *rt; /* main's: podman's API, the bus for units, the CLIs */
         struct jobstore *store;
         struct seen *seen; /* each bound certificate file as last noticed: catch-up at start */
         sd_event_source *seen_timer;
-        struct podman_api *api;
         struct ctr *ctrs;
         struct strmap *by_key; /* ctr.key → ctr: O(1) on every saved certificate */
         struct sched sched;    /* the queue and its counts */
@@ -408,7 +407,7 @@ static const struct job_hooks ctr_hooks = {
 
 static void job_start(struct ctr *c) {
         struct engine *e = c->engine;
-        struct job_env env = { .event = e->event, .cfg = e->cfg, .conn = &e->conn, .api = e->api };
+        struct job_env env = { .event = e->event, .cfg = e->cfg, .rt = e->rt };
         struct job *j;
         int r;
 
@@ -947,10 +946,6 @@ int engine_list_certificates(struct engine *e, engine_cert_t cb, void *userdata)
         return r;
 }
 
-void engine_set_bus(struct engine *e, DBusConnection *conn) {
-        e->conn = conn;
-}
-
 void engine_replace_bindings(struct engine *e, struct bindings *b) {
         bindings_unref(e->current);
         e->current = b;
@@ -1070,7 +1065,7 @@ const struct bindings *engine_bindings(const struct engine *e) {
         return e->current;
 }
 
-int engine_new(sd_event *event, const struct config *cfg, struct bindings *b, engine_finished_t on_finished,
+int engine_new(sd_event *event, const struct config *cfg, struct runtime *rt, struct bindings *b, engine_finished_t on_finished,
                void *userdata, struct engine **ret) {
         _cleanup_free_ char *dir = path_join(cfg->state_dir, "agent");
         struct engine *e;
@@ -1084,8 +1079,6 @@ int engine_new(sd_event *event, const struct config *cfg, struct bindings *b, en
                 r = strmap_new(64, &e->by_key);
         if (r >= 0)
                 r = strmap_new(64, &e->not_after);
-        if (r >= 0 && cfg->agent.podman_socket[0])
-                r = podman_api_new(event, cfg->agent.podman_socket, &e->api);
         if (r < 0) {
                 if (e) {
                         jobstore_free(e->store);
@@ -1099,6 +1092,7 @@ int engine_new(sd_event *event, const struct config *cfg, struct bindings *b, en
         }
         e->event = sd_event_ref(event);
         e->cfg = cfg;
+        e->rt = rt;
         sched_init(&e->sched, &(struct sched_rules) {
                 .debounce = cfg->agent.debounce_usec, .debounce_max = cfg->agent.debounce_max_usec,
                 .max_parallel = cfg->agent.max_parallel,
@@ -1154,7 +1148,6 @@ void engine_free(struct engine *e) {
         if (seen_save(e->seen) < 0)
                 log_warning("cannot write %s/agent/seen", e->cfg->state_dir);
         seen_free(e->seen);
-        podman_api_free(e->api);
         strmap_free(e->by_key);
         jobstore_free(e->store);
         bindings_unref(e->current);

@@ -8,6 +8,7 @@
 
 #include "bindings.h"
 #include "config.h"
+#include "runtime.h"
 
 /*
  * From "this certificate file changed" to jobs on containers. Events for one
@@ -40,9 +41,9 @@ typedef int (*engine_job_t)(const char *container, const char *state, const char
                             void *userdata);
 typedef int (*engine_cert_t)(const char *id, const char *cert_path, int64_t not_after, void *userdata);
 
-/* Opens the job store under cfg->state_dir/agent. Takes b (also on failure). */
-int engine_new(sd_event *event, const struct config *cfg, struct bindings *b, engine_finished_t on_finished,
-               void *userdata, struct engine **ret);
+/* Opens the job store under cfg->state_dir/agent; jobs act through rt (the caller's). Takes b (also on failure). */
+int engine_new(sd_event *event, const struct config *cfg, struct runtime *rt, struct bindings *b,
+               engine_finished_t on_finished, void *userdata, struct engine **ret);
 void engine_free(struct engine *e);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct engine *, engine_free);
 
@@ -55,8 +56,6 @@ int engine_resume(struct engine *e, unsigned *ret_resumed);
  */
 int engine_catch_up(struct engine *e, unsigned *ret_changed);
 
-/* The bus for systemd units (NULL while disconnected). */
-void engine_set_bus(struct engine *e, DBusConnection *conn);
 /* Swaps in new bindings (takes the reference); scheduled work keeps the old ones. */
 void engine_replace_bindings(struct engine *e, struct bindings *b);
 const struct bindings *engine_bindings(const struct engine *e);

@@ -8,15 +8,12 @@
 #include "crypto.h"
 #include "evidence.h"
 #include "kolla.h"
-#include "runtime.h"
-#include "spawn.h"
 #include "strv.h"
-
-#define MOUNTS_FORMAT "{{range .Mounts}}{{.Source}}\t{{.Destination}}\n{{end}}"
 
 struct evidence {
         sd_event *event;
         const struct config *cfg;
+        struct runtime *rt;
         const struct mf_container *b;
         const struct mf_cert *c;
         char *name;
@@ -25,14 +22,14 @@ struct evidence {
         char *kolla_to; /* where kolla's start script copies it, when it does */
         char **paths;   /* what to read, in order */
         size_t path_i;
-        struct spawn *spawn;
+        struct runtime_op *op;
         sd_event_source *start;
         evidence_done_t done;
         void *userdata;
 };
 
 static void evidence_free(struct evidence *e) {
-        spawn_cancel(e->spawn);
+        runtime_op_cancel(e->op);
         sd_event_source_disable_unref(e->start);
         sd_event_unref(e->event);
         free(e->name);
@@ -59,18 +56,20 @@ static void evidence_end(struct evidence *e, int r, const char *fmt, ...) {
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        e->spawn = NULL;
+        e->op = NULL;
         evidence_free(e);
         done(r, msg, userdata);
 }
 
 static void read_next(struct evidence *e);
 
-static void run(struct evidence *e, char **argv, spawn_done_t done) {
-        int r = spawn_start(e->event, argv, -1, e->cfg->agent.step_timeout_usec, done, e, &e->spawn);
+/* path in the container, read by cat (the container needs one). */
+static void read_path(struct evidence *e, const char *path, runtime_done_t done) {
+        int r = runtime_exec(e->rt, e->b->runtime, e->name, (char *const[]) { "cat", "--", (char *) path, NULL },
+                             e->cfg->agent.step_timeout_usec, done, e, &e->op);
 
         if (r < 0)
-                evidence_end(e, r, "cannot run %s to look into %s: %s", argv[0], e->name, strerror(-r));
+                evidence_end(e, r, "cannot look into %s: %s", e->name, strerror(-r));
 }
 
 /* One path read back: its first certificate must be the saved one. */
@@ -80,7 +79,7 @@ static void on_read(int status, const char *output, void *userdata) {
         _cleanup_(cert_freep) struct cert *got = NULL;
         _cleanup_free_ char *fp = NULL, *serial = NULL;
 
-        e->spawn = NULL;
+        e->op = NULL;
         if (status != 0) {
                 evidence_end(e, -ENOENT, "cannot read %s in the container: %s", path, output[0] ? output : "no output");
                 return;
@@ -107,9 +106,7 @@ static void on_read(int status, const char *output, void *userdata) {
 }
 
 static void read_next(struct evidence *e) {
-        _cleanup_(strv_freep) char **argv = NULL;
         _cleanup_free_ char *list = NULL;
-        int r;
 
         if (!e->paths[e->path_i]) {
                 list = strv_join(e->paths, ", ");
@@ -117,12 +114,7 @@ static void read_next(struct evidence *e) {
                              e->want_serial, list ? list : "?");
                 return;
         }
-        r = runtime_exec_argv(e->cfg, e->b->runtime, e->name, (char *const[]) { "cat", "--", e->paths[e->path_i], NULL },
-                              &argv);
-        if (r < 0)
-                evidence_end(e, r, "cannot look into %s: %s", e->name, strerror(-r));
-        else
-                run(e, argv, on_read);
+        read_path(e, e->paths[e->path_i], on_read);
 }
 
 /* kolla's rules, when the container has them, move the path it reads from the mount to the copy. */
@@ -132,7 +124,7 @@ static void on_kolla(int status, const char *output, void *userdata) {
         size_t n = 0;
         int r;
 
-        e->spawn = NULL;
+        e->op = NULL;
         if (status == 0 && kolla_parse(output, strlen(output), &rules, &n) >= 0) {
                 r = kolla_dest_for(rules, n, e->mounted, &e->kolla_to);
                 kolla_rules_free(rules, n);
@@ -150,10 +142,8 @@ static void on_kolla(int status, const char *output, void *userdata) {
 
 static void on_mounts(int status, const char *output, void *userdata) {
         struct evidence *e = userdata;
-        _cleanup_(strv_freep) char **argv = NULL;
-        int r;
 
-        e->spawn = NULL;
+        e->op = NULL;
         if (status != 0) {
                 evidence_end(e, -EIO, "cannot inspect %s: %s", e->name, output[0] ? output : "no output");
                 return;
@@ -167,12 +157,7 @@ static void on_mounts(int status, const char *output, void *userdata) {
                              e->c->cert, e->c->bundle ? " or " : "", e->c->bundle ? e->c->bundle->path : "");
                 return;
         }
-        r = runtime_exec_argv(e->cfg, e->b->runtime, e->name, (char *const[]) { "cat", "--", KOLLA_CONFIG_JSON, NULL },
-                              &argv);
-        if (r < 0)
-                evidence_end(e, r, "cannot look into %s: %s", e->name, strerror(-r));
-        else
-                run(e, argv, on_kolla);
+        read_path(e, KOLLA_CONFIG_JSON, on_kolla);
 }
 
 /* The binding's copies that hold the certificate: those are what the container reads. */
@@ -196,8 +181,6 @@ static int expect(struct evidence *e) {
 
 static int on_start(sd_event_source *s, uint64_t usec, void *userdata) {
         struct evidence *e = userdata;
-        _cleanup_(strv_freep) char **argv = NULL;
-        const char *cli = e->b->runtime == RUNTIME_DOCKER ? e->cfg->agent.docker : e->cfg->agent.podman;
         int r;
 
         e->start = sd_event_source_disable_unref(e->start);
@@ -215,27 +198,21 @@ static int on_start(sd_event_source *s, uint64_t usec, void *userdata) {
                 read_next(e);
                 return 0;
         }
-        r = r < 0 ? r : strv_push(&argv, cli);
-        r = r < 0 ? r : strv_push(&argv, "inspect");
-        r = r < 0 ? r : strv_push(&argv, "--format");
-        r = r < 0 ? r : strv_push(&argv, MOUNTS_FORMAT);
-        r = r < 0 ? r : strv_push(&argv, "--");
-        r = r < 0 ? r : strv_push(&argv, e->name);
+        if (r >= 0)
+                r = runtime_mounts(e->rt, e->b->runtime, e->name, on_mounts, e, &e->op);
         if (r < 0)
-                evidence_end(e, r, "out of memory");
-        else
-                run(e, argv, on_mounts);
+                evidence_end(e, r, "cannot inspect %s: %s", e->name, strerror(-r));
         return 0;
 }
 
-int evidence_start(sd_event *event, const struct config *cfg, const struct mf_container *b, const struct mf_cert *c,
-                   const char *name, evidence_done_t done, void *userdata, struct evidence **ret) {
+int evidence_start(sd_event *event, const struct config *cfg, struct runtime *rt, const struct mf_container *b,
+                   const struct mf_cert *c, const char *name, evidence_done_t done, void *userdata, struct evidence **ret) {
         struct evidence *e = calloc(1, sizeof(*e));
         int r;
 
         if (!e)
                 return -ENOMEM;
-        *e = (struct evidence) { .event = sd_event_ref(event), .cfg = cfg, .b = b, .c = c, .done = done, .userdata = userdata };
+        *e = (struct evidence) { .event = sd_event_ref(event), .cfg = cfg, .rt = rt, .b = b, .c = c, .done = done, .userdata = userdata };
         e->name = strdup(name);
         /* From the loop, so done never runs inside this call. */
         r = e->name ? sd_event_add_time_relative(event, &e->start, CLOCK_MONOTONIC, 0, 0, on_start, e) : -ENOMEM;

@@ -10,9 +10,11 @@
 #include "http.h"
 #include "macro.h"
 
-int http_format_post(const char *path, char **ret) {
+int http_format_request(const char *method, const char *path, const char *content_type, size_t body_len, char **ret) {
         /* Host is required by HTTP/1.1 and ignored on a unix socket; podman's own clients send "d". */
-        if (asprintf(ret, "POST %s HTTP/1.1\r\nHost: d\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", path) < 0)
+        if (asprintf(ret, "%s %s HTTP/1.1\r\nHost: d\r\n%s%s%sContent-Length: %zu\r\nConnection: close\r\n\r\n", method,
+                     path, content_type ? "Content-Type: " : "", content_type ? content_type : "", content_type ? "\r\n" : "",
+                     body_len) < 0)
                 return -ENOMEM;
         return 0;
 }
@@ -96,7 +98,7 @@ static void dechunk(const char *buf, size_t len, size_t pos, char *body, size_t 
         }
 }
 
-int http_parse_response(const char *buf, size_t len, int *ret_status, char *body, size_t size) {
+int http_parse_response(const char *buf, size_t len, int *ret_status, char *body, size_t size, size_t *ret_len) {
         size_t pos = 0, n, used = 0, content_length = SIZE_MAX;
         const char *line = next_line(buf, len, &pos, &n);
         bool chunked = false;
@@ -123,5 +125,6 @@ int http_parse_response(const char *buf, size_t len, int *ret_status, char *body
                 append(body, size, &used, buf + pos, content_length < len - pos ? content_length : len - pos);
         body[used] = '\0';
         *ret_status = status;
+        *ret_len = used;
         return 0;
 }

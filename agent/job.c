@@ -1,11 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
-#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -14,8 +12,7 @@
 #include "log.h"
 #include "material.h"
 #include "preflight.h"
-#include "runtime.h"
-#include "spawn.h"
+#include "runtime-cli.h"
 #include "strv.h"
 #include "tar.h"
 #include "tlsprobe.h"
@@ -42,9 +39,8 @@ struct job {
         unsigned attempt; /* 1-based */
         uint64_t preflight_deadline, verify_deadline;
         sd_event_source *timer;
-        struct spawn *spawn;
+        struct runtime_op *op;
         struct tlsprobe *probe;
-        struct podman_call *call;
         struct evidence *evidence;
         char **proofs; /* what each verify or evidence step proved, for the ok message */
         char **ids;
@@ -70,12 +66,10 @@ void job_items_free(struct job_item *v, size_t n) {
 
 /* Stops whatever runs now (a process, a probe, a timer). */
 static void job_stop_step(struct job *j) {
-        spawn_cancel(j->spawn);
-        j->spawn = NULL;
+        runtime_op_cancel(j->op);
+        j->op = NULL;
         tlsprobe_cancel(j->probe);
         j->probe = NULL;
-        podman_call_cancel(j->call);
-        j->call = NULL;
         evidence_cancel(j->evidence);
         j->evidence = NULL;
         j->timer = sd_event_source_disable_unref(j->timer);
@@ -173,23 +167,32 @@ static const char *target(const struct job *j) {
         return j->targets[j->target_i];
 }
 
-static void on_spawned(int status, const char *output, void *userdata) {
-        struct job *j = userdata;
+/* How a runtime step ended, for its message. */
+static const char *status_text(int status, char *buf, size_t len) {
+        if (status == -ETIME)
+                return "timed out";
+        if (status == -EINTR)
+                return "killed";
+        if (status > 0)
+                snprintf(buf, len, "exit status %d", status);
+        else if (status == -ENOENT)
+                snprintf(buf, len, "not found");
+        else
+                snprintf(buf, len, "%s", strerror(-status));
+        return buf;
+}
 
-        j->spawn = NULL;
+static void on_step_done(int status, const char *output, void *userdata) {
+        struct job *j = userdata;
+        char how[64];
+
+        j->op = NULL;
         if (status == 0) {
                 step_done(j);
                 return;
         }
-        step_failed(j, "%s on %s failed (%s): %s", j->step, target(j),
-                    status == -ETIME ? "timed out" : status < 0 ? "killed" : "exit status", output[0] ? output : "no output");
-}
-
-static void run_argv(struct job *j, char **argv, int in_fd, spawn_done_t done) {
-        int r = spawn_start(j->env.event, argv, in_fd, j->env.cfg->agent.step_timeout_usec, done, j, &j->spawn);
-
-        if (r < 0)
-                step_failed(j, "cannot run %s for %s: %s", argv[0], target(j), strerror(-r));
+        step_failed(j, "%s on %s failed (%s): %s", j->step, target(j), status_text(status, how, sizeof(how)),
+                    output[0] ? output : "no output");
 }
 
 /* Every copy of one binding in one tar stream, extracted by the container's own tar. */
@@ -215,23 +218,7 @@ static int copy_archive(struct job *j, const struct job_item *it, struct tar *t,
         return r < 0 ? r : tar_finish(t);
 }
 
-static int memfd_with(const void *data, size_t len) {
-        int fd = memfd_create("ctrcert-copy", MFD_CLOEXEC);
-
-        if (fd < 0)
-                return negative_errno();
-        if (write(fd, data, len) != (ssize_t) len || lseek(fd, 0, SEEK_SET) < 0) {
-                int r = errno ? negative_errno() : -EIO;
-
-                close(fd);
-                return r;
-        }
-        return fd;
-}
-
 static void run_copy(struct job *j, const struct job_item *it) {
-        _cleanup_(strv_freep) char **argv = NULL;
-        _cleanup_close_ int fd = -1;
         struct tar t = {};
         char err[768] = "";
         int r;
@@ -239,68 +226,15 @@ static void run_copy(struct job *j, const struct job_item *it) {
         set_step(j, "copy");
         r = copy_archive(j, it, &t, err, sizeof(err));
         if (r >= 0)
-                r = fd = memfd_with(t.data, t.len);
+                r = runtime_copy(j->env.rt, it->binding->runtime, target(j), &t, on_step_done, j, &j->op);
         tar_done(&t);
-        if (r >= 0)
-                r = runtime_copy_argv(j->env.cfg, it->binding->runtime, target(j), &argv);
-        if (r < 0) {
-                step_failed(j, "copy into %s: %s", target(j), err[0] ? err : strerror(-r));
-                return;
-        }
-        run_argv(j, argv, fd, on_spawned);
-}
-
-static void on_systemd_done(int r, const char *message, void *userdata) {
-        on_spawned(r < 0 ? 1 : 0, message, userdata);
-}
-
-/* The runtime's command-line tool, or systemd's Manager. */
-static void run_action_cli(struct job *j, const struct mf_container *b) {
-        _cleanup_(strv_freep) char **argv = NULL;
-        int r;
-
-        if (b->runtime == RUNTIME_SYSTEMD) {
-                r = runtime_systemd_call(*j->env.conn, b, target(j), on_systemd_done, j);
-                if (r < 0)
-                        step_failed(j, "cannot call systemd for %s: %s", target(j), strerror(-r));
-                return;
-        }
-        r = runtime_action_argv(j->env.cfg, b, target(j), &argv);
         if (r < 0)
-                step_failed(j, "%s: %s", j->step, strerror(-r));
-        else if (!argv)
-                step_done(j);
-        else
-                run_argv(j, argv, -1, on_spawned);
-}
-
-static void on_api_done(int r, const char *message, void *userdata) {
-        struct job *j = userdata;
-
-        j->call = NULL;
-        if (r == -EHOSTUNREACH) {
-                log_debug("%s; using %s", message, j->env.cfg->agent.podman);
-                run_action_cli(j, j->plan[j->idx]);
-        } else if (r < 0)
-                step_failed(j, "%s on %s failed: %s", j->step, target(j), message);
-        else
-                step_done(j);
-}
-
-/* podman's restart and kill through its API when it answers: no podman process per call. */
-static bool run_action_api(struct job *j, const struct mf_container *b) {
-        uint64_t timeout = j->env.cfg->agent.step_timeout_usec;
-        int r;
-
-        if (!j->env.api || b->runtime != RUNTIME_PODMAN || (b->action != ACTION_RESTART && b->action != ACTION_RELOAD))
-                return false;
-        r = b->action == ACTION_RESTART ? podman_api_restart(j->env.api, target(j), timeout, on_api_done, j, &j->call)
-                                        : podman_api_kill(j->env.api, target(j), b->signal, timeout, on_api_done, j, &j->call);
-        return r >= 0;
+                step_failed(j, "copy into %s: %s", target(j), err[0] ? err : strerror(-r));
 }
 
 static void run_action(struct job *j, const struct mf_container *b) {
         _cleanup_free_ char *what = NULL;
+        int r;
 
         if (runtime_action_describe(b, &what) >= 0)
                 set_step(j, "%s", what);
@@ -311,8 +245,11 @@ static void run_action(struct job *j, const struct mf_container *b) {
                 }
                 j->hooks->restarted(j->userdata);
         }
-        if (!run_action_api(j, b))
-                run_action_cli(j, b);
+        r = runtime_act(j->env.rt, b, target(j), on_step_done, j, &j->op);
+        if (r < 0)
+                step_failed(j, "%s on %s: %s", j->step, target(j), strerror(-r));
+        else if (!j->op)
+                step_done(j); /* action none */
 }
 
 /* ---- verification ---- */
@@ -389,7 +326,8 @@ static void run_evidence(struct job *j, const struct job_item *it) {
         int r;
 
         set_step(j, "evidence");
-        r = evidence_start(j->env.event, j->env.cfg, it->binding, it->cert, target(j), on_evidence, j, &j->evidence);
+        r = evidence_start(j->env.event, j->env.cfg, j->env.rt, it->binding, it->cert, target(j), on_evidence, j,
+                           &j->evidence);
         if (r < 0)
                 verify_failed(j, strerror(-r));
 }
@@ -407,9 +345,9 @@ static int on_verify_again(sd_event_source *s, uint64_t usec, void *userdata) {
 /* verify: exec — until the command succeeds or the timeout passes. */
 static void on_verify_exec(int status, const char *output, void *userdata) {
         struct job *j = userdata;
-        char msg[768];
+        char msg[768], how[64];
 
-        j->spawn = NULL;
+        j->op = NULL;
         if (status == 0) {
                 proven(j, "the verify command succeeded");
                 return;
@@ -418,14 +356,13 @@ static void on_verify_exec(int status, const char *output, void *userdata) {
             sd_event_add_time_relative(j->env.event, &j->timer, CLOCK_MONOTONIC, VERIFY_EXEC_INTERVAL_USEC, 1000,
                                        on_verify_again, j) >= 0)
                 return;
-        snprintf(msg, sizeof(msg), "the verify command failed (%s): %s",
-                 status == -ETIME ? "timed out" : status < 0 ? "killed" : "exit status", output[0] ? output : "no output");
+        snprintf(msg, sizeof(msg), "the verify command failed (%s): %s", status_text(status, how, sizeof(how)),
+                 output[0] ? output : "no output");
         verify_failed(j, msg);
 }
 
 static void run_verify(struct job *j, const struct job_item *it) {
         const struct mf_verify *v = it->binding->verify;
-        _cleanup_(strv_freep) char **argv = NULL;
         int r;
 
         set_step(j, "verify");
@@ -435,11 +372,10 @@ static void run_verify(struct job *j, const struct job_item *it) {
                         verify_failed(j, strerror(-r));
                 return;
         }
-        r = runtime_exec_argv(j->env.cfg, it->binding->runtime, target(j), v->exec, &argv);
+        r = runtime_exec(j->env.rt, it->binding->runtime, target(j), v->exec, j->env.cfg->agent.step_timeout_usec,
+                         on_verify_exec, j, &j->op);
         if (r < 0)
                 verify_failed(j, strerror(-r));
-        else
-                run_argv(j, argv, -1, on_verify_exec);
 }
 
 /* The first item of each binding stands for it (copies are per binding, not per certificate). */
@@ -501,30 +437,22 @@ static void job_next(struct job *j) {
 /* match: patterns select among the running containers of their runtime. */
 static void on_listed(int status, const char *output, void *userdata) {
         struct job *j = userdata;
-        const struct mf_container *b = j->items[0].binding;
-        _cleanup_free_ char *copy = strdup(output);
-        regex_t re;
-        char *save = NULL;
+        int r;
 
-        j->spawn = NULL;
+        j->op = NULL;
         if (status != 0) {
                 step_failed(j, "cannot list running containers: %s", output[0] ? output : "no output");
                 return;
         }
-        if (!copy || regcomp(&re, b->match, REG_EXTENDED | REG_NOSUB) != 0) {
-                job_end(j, JOB_FAILED, "cannot match containers against the pattern");
-                return;
-        }
-        for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-                if (regexec(&re, line, 0, NULL, 0) == 0 && strv_push(&j->targets, line) < 0)
-                        break;
-        regfree(&re);
-        job_next(j);
+        r = runtime_match(j->items[0].binding->match, output, &j->targets);
+        if (r < 0)
+                job_end(j, JOB_FAILED, "cannot match containers against the pattern: out of memory");
+        else
+                job_next(j);
 }
 
 static void resolve_targets(struct job *j) {
         const struct mf_container *b = j->items[0].binding;
-        _cleanup_(strv_freep) char **argv = NULL;
         int r;
 
         set_step(j, "list containers");
@@ -535,13 +463,8 @@ static void resolve_targets(struct job *j) {
                         job_next(j);
                 return;
         }
-        r = runtime_list_argv(j->env.cfg, b->runtime, &argv);
-        if (r < 0) {
-                step_failed(j, "cannot list running containers: %s", strerror(-r));
-                return;
-        }
         /* The list's output is parsed, so a failure message here has no target yet. */
-        r = spawn_start(j->env.event, argv, -1, j->env.cfg->agent.step_timeout_usec, on_listed, j, &j->spawn);
+        r = runtime_list(j->env.rt, b->runtime, on_listed, j, &j->op);
         if (r < 0)
                 step_failed(j, "cannot list running containers: %s", strerror(-r));
 }

@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-#include <dbus/dbus.h>
 #include <stdbool.h>
 #include <systemd/sd-event.h>
 
 #include "bindings.h"
 #include "config.h"
-#include "podman-api.h"
+#include "runtime.h"
 
 /*
  * One container's job, from material to proof: pre-flight (the material is
@@ -41,8 +40,7 @@ struct job_hooks {
 struct job_env {
         sd_event *event;
         const struct config *cfg;
-        DBusConnection *const *conn; /* the bus for systemd units, NULL while disconnected */
-        struct podman_api *api;      /* podman's REST API, NULL when not configured */
+        struct runtime *rt; /* what every container and unit step goes through */
 };
 
 /* Takes the items. label names the container (or ~pattern) in messages. */

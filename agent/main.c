@@ -35,6 +35,7 @@ struct agent {
         struct config *cfg;
         sd_event *event;
         struct bus *bus;
+        struct runtime *runtime; /* podman's API, the bus for units, the CLIs: what jobs act through */
         struct engine *engine;
         struct certmonger *cm;
         struct api *api;
@@ -186,7 +187,7 @@ static int on_connected(struct bus *bus, DBusConnection *conn, void *userdata) {
         r = api_attach(conn, a->engine, on_reload_request, a, &a->api);
         if (r < 0)
                 return log_error_errno(r, "cannot register %s: %m", API_PATH);
-        engine_set_bus(a->engine, conn);
+        runtime_set_bus(a->runtime, conn);
         return request_name(conn);
 }
 
@@ -195,7 +196,7 @@ static void on_disconnected(struct bus *bus, void *userdata) {
 
         certmonger_detach(TAKE_PTR(a->cm));
         api_detach(TAKE_PTR(a->api));
-        engine_set_bus(a->engine, NULL);
+        runtime_set_bus(a->runtime, NULL);
 }
 
 /* ---- signals ---- */
@@ -353,6 +354,7 @@ static void agent_done(struct agent *a) {
         crlpub_free(a->crlpub);
         bus_free(a->bus);
         engine_free(a->engine);
+        runtime_free(a->runtime);
         sd_event_unref(a->event);
         config_free(a->cfg);
         if (a->lock_fd >= 0)
@@ -387,7 +389,9 @@ int main(int argc, char **argv) {
         /* 3. One event loop; the engine turns saved certificates into jobs. */
         r = setup_loop(&a);
         if (r >= 0)
-                r = engine_new(a.event, a.cfg, b, on_job_finished, &a, &a.engine);
+                r = runtime_new(a.event, a.cfg, &a.runtime);
+        if (r >= 0)
+                r = engine_new(a.event, a.cfg, a.runtime, b, on_job_finished, &a, &a.engine);
         else
                 bindings_unref(b);
         /* 4. The bus: certmonger's signals in, our API out; the name is ours before any work starts. */

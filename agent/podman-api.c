@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,11 +9,15 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "json.h"
 #include "log.h"
 #include "podman-api.h"
+#include "strv.h"
+#include "yamltree.h"
 
-#define API_PREFIX "/v4.0.0/libpod/containers/"
-#define RESPONSE_MAX 16384 /* podman answers these calls with no body or a short JSON error */
+#define API "/v4.0.0/libpod"
+#define RESPONSE_MAX (8u << 20) /* a list of a thousand containers is ~2 MiB; the rest is read and dropped */
+#define OUTPUT_MAX 65536        /* of an exec, as much as the agent keeps of a child's output */
 #define MESSAGE_MAX 1024
 
 struct podman_api {
@@ -20,122 +25,181 @@ struct podman_api {
         char *socket_path;
 };
 
-/* One request on its own connection: write it, read the response until podman closes. */
-struct podman_call {
+struct podman_op;
+/* What an answer means: 0 another request was sent, 1 done (op->output), -errno failed (op->output says why). */
+typedef int (*step_t)(struct podman_op *op, int status, char *body, size_t len);
+
+/* One operation: a sequence of requests, each on its own connection, under one deadline. */
+struct podman_op {
         struct podman_api *api;
+        char *name; /* the container, escaped for a path */
+        sd_event_source *timer, *io;
         int fd;
-        sd_event_source *io, *timer;
         char *request;
         size_t request_len, written;
-        char response[RESPONSE_MAX];
-        size_t response_len;
+        char *response;
+        size_t response_len, response_alloc;
+        step_t step;
+        int exit_status;
+        char *output;
+        char *exec_id;        /* exec: the session */
+        struct tar tar;       /* copy: the archive */
+        char *passwd, *group; /* copy: the container's, when names are mapped */
         podman_api_done_t done;
         void *userdata;
 };
 
-static void call_free(struct podman_call *c) {
-        sd_event_source_disable_unref(c->io);
-        sd_event_source_disable_unref(c->timer);
-        if (c->fd >= 0)
-                close(c->fd);
-        free(c->request);
-        free(c);
+static void exchange_close(struct podman_op *op) {
+        op->io = sd_event_source_disable_unref(op->io);
+        if (op->fd >= 0)
+                close(op->fd);
+        op->fd = -1;
+        free(op->request);
+        op->request = NULL;
+        free(op->response);
+        op->response = NULL;
+        op->request_len = op->written = op->response_len = op->response_alloc = 0;
+}
+
+static void op_free(struct podman_op *op) {
+        exchange_close(op);
+        sd_event_source_disable_unref(op->timer);
+        free(op->name);
+        free(op->output);
+        free(op->exec_id);
+        tar_done(&op->tar);
+        free(op->passwd);
+        free(op->group);
+        free(op);
+}
+
+void podman_op_cancel(struct podman_op *op) {
+        if (op)
+                op_free(op);
+}
+
+/* Ends the operation (freed first, so done may start another). */
+static void op_end(struct podman_op *op, int r) {
+        podman_api_done_t done = op->done;
+        void *userdata = op->userdata;
+        _cleanup_free_ char *output = TAKE_PTR(op->output);
+
+        op_free(op);
+        done(r, output ? output : "", userdata);
+}
+
+static int set_output(struct podman_op *op, const char *fmt, ...) _printf_(2, 3);
+static int set_output(struct podman_op *op, const char *fmt, ...) {
+        va_list ap;
+        int k;
+
+        free(op->output);
+        va_start(ap, fmt);
+        k = vasprintf(&op->output, fmt, ap);
+        va_end(ap);
+        if (k < 0)
+                op->output = NULL;
+        return k < 0 ? -ENOMEM : 0;
 }
 
 /* podman's error body is {"cause":"…","message":"…","response":N}: the message is what a person needs. */
-static void error_message(const char *body, char *buf, size_t len) {
-        const char *m = strstr(body, "\"message\":\"");
-        size_t i = 0;
+static int answer_error(struct podman_op *op, int status, const char *body, size_t len) {
+        _cleanup_(ydoc_freep) struct ydoc *doc = NULL;
+        const char *m = NULL;
 
-        if (!m) {
-                snprintf(buf, len, "%.*s", (int) (len - 1), body[0] ? body : "no message");
-                return;
-        }
-        for (m += 11; *m && *m != '"' && i + 1 < len; m++)
-                if (*m != '\\')
-                        buf[i++] = *m;
-        buf[i] = '\0';
+        if (ydoc_parse_json("podman's answer", body, len, &doc) >= 0)
+                m = ynode_text(ynode_get(doc->root, "message"));
+        set_output(op, "%s", m ? m : len > 0 ? body : "podman gave no reason");
+        return status == 404 ? -ENOENT : -EIO;
 }
 
-/* Ends the call with r and msg (freed first, so done may start another call). */
-static void call_end(struct podman_call *c, int r, const char *msg) {
-        podman_api_done_t done = c->done;
-        void *userdata = c->userdata;
-        char copy[MESSAGE_MAX];
+/* ---- one exchange: write the request, read the answer until podman closes ---- */
 
-        snprintf(copy, sizeof(copy), "%s", msg);
-        call_free(c);
-        done(r, copy, userdata);
-}
-
-/* podman closed the connection: what did it answer? */
-static void call_finish(struct podman_call *c) {
-        char body[MESSAGE_MAX], msg[MESSAGE_MAX] = "";
+static void on_answer(struct podman_op *op) {
+        _cleanup_free_ char *body = malloc(op->response_len + 1);
+        size_t len = 0;
         int status = 0, r;
 
-        r = http_parse_response(c->response, c->response_len, &status, body, sizeof(body));
-        if (r < 0) {
-                call_end(c, -EIO, "podman API: not an HTTP response");
+        if (!body) {
+                op_end(op, -ENOMEM);
                 return;
         }
-        if (status / 100 != 2) {
-                error_message(body, msg, sizeof(msg));
-                r = status == 404 ? -ENOENT : -EIO;
+        r = http_parse_response(op->response ? op->response : "", op->response_len, &status, body, op->response_len + 1,
+                                &len);
+        exchange_close(op);
+        if (r < 0) {
+                set_output(op, "podman API on %s: not an HTTP answer", op->api->socket_path);
+                op_end(op, -EIO);
+                return;
         }
-        call_end(c, r, msg);
+        r = op->step(op, status, body, len);
+        if (r != 0)
+                op_end(op, r > 0 ? op->exit_status : r);
 }
 
-static int call_write(struct podman_call *c) {
-        ssize_t n = send(c->fd, c->request + c->written, c->request_len - c->written, MSG_NOSIGNAL);
+static int exchange_write(struct podman_op *op) {
+        ssize_t n = send(op->fd, op->request + op->written, op->request_len - op->written, MSG_NOSIGNAL);
 
         if (n < 0)
                 return errno == EAGAIN || errno == EINTR ? 0 : negative_errno();
-        c->written += (size_t) n;
-        if (c->written == c->request_len)
-                return sd_event_source_set_io_events(c->io, EPOLLIN);
+        op->written += (size_t) n;
+        if (op->written == op->request_len)
+                return sd_event_source_set_io_events(op->io, EPOLLIN);
         return 0;
 }
 
-/* 1: podman closed the connection, the response is whole. */
-static int call_read(struct podman_call *c) {
+/* 1: podman closed the connection, the answer is whole (what passed RESPONSE_MAX is dropped). */
+static int exchange_read(struct podman_op *op) {
         char discard[4096];
-        char *to = c->response_len < sizeof(c->response) ? c->response + c->response_len : discard;
-        size_t room = c->response_len < sizeof(c->response) ? sizeof(c->response) - c->response_len : sizeof(discard);
-        ssize_t n = recv(c->fd, to, room, 0);
+        char *to = discard;
+        size_t room = sizeof(discard);
+        ssize_t n;
 
+        if (op->response_len < RESPONSE_MAX) {
+                if (op->response_alloc - op->response_len < 4096) {
+                        size_t want = op->response_alloc ? op->response_alloc * 2 : 16384;
+                        char *p = realloc(op->response, want);
+
+                        if (!p)
+                                return -ENOMEM;
+                        op->response = p;
+                        op->response_alloc = want;
+                }
+                to = op->response + op->response_len;
+                room = op->response_alloc - op->response_len;
+        }
+        n = recv(op->fd, to, room, 0);
         if (n < 0)
                 return errno == EAGAIN || errno == EINTR ? 0 : negative_errno();
         if (n == 0)
                 return 1;
         if (to != discard)
-                c->response_len += (size_t) n;
+                op->response_len += (size_t) n;
         return 0;
 }
 
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        struct podman_call *c = userdata;
-        char msg[MESSAGE_MAX];
+        struct podman_op *op = userdata;
         int r = 0;
 
-        if (c->written < c->request_len && (revents & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
-                r = call_write(c);
+        if (op->written < op->request_len && (revents & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+                r = exchange_write(op);
         else if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))
-                r = call_read(c);
+                r = exchange_read(op);
         if (r > 0)
-                call_finish(c);
+                on_answer(op);
         else if (r < 0) {
-                snprintf(msg, sizeof(msg), "podman API on %s: %s", c->api->socket_path, strerror(-r));
-                call_end(c, -EIO, msg);
+                set_output(op, "podman API on %s: %s", op->api->socket_path, strerror(-r));
+                op_end(op, -EIO);
         }
         return 0;
 }
 
 static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
-        struct podman_call *c = userdata;
-        char msg[MESSAGE_MAX];
+        struct podman_op *op = userdata;
 
-        snprintf(msg, sizeof(msg), "podman API on %s: no answer within the step's timeout", c->api->socket_path);
-        call_end(c, -ETIME, msg);
+        set_output(op, "podman API on %s: no answer within the step's timeout", op->api->socket_path);
+        op_end(op, -ETIME);
         return 0;
 }
 
@@ -161,67 +225,394 @@ static int api_connect(const char *path, int *ret_fd) {
         return 0;
 }
 
-/*
- * Connection refused or no socket: done(-EHOSTUNREACH) from the loop, not from
- * inside the caller's call (callers may not expect their callback yet).
- */
+/* Nothing answers: done(-EHOSTUNREACH) from the loop, never inside the caller's own call. */
 static int on_unreachable(sd_event_source *s, void *userdata) {
-        struct podman_call *c = userdata;
-        char msg[MESSAGE_MAX];
+        struct podman_op *op = userdata;
 
-        snprintf(msg, sizeof(msg), "podman's API does not answer on %s", c->api->socket_path);
-        call_end(c, -EHOSTUNREACH, msg);
+        set_output(op, "podman's API does not answer on %s", op->api->socket_path);
+        op_end(op, -EHOSTUNREACH);
         return 0;
 }
 
-static int call_start(struct podman_api *a, const char *name, const char *what, uint64_t timeout_usec,
-                      podman_api_done_t done, void *userdata, struct podman_call **ret) {
-        _cleanup_free_ char *escaped = NULL, *path = NULL;
-        struct podman_call *c = calloc(1, sizeof(*c));
+/* Sends METHOD API PATH with an optional body; the answer goes to op->step. */
+static int op_send(struct podman_op *op, const char *method, const char *path, const char *content_type,
+                   const void *body, size_t body_len) {
+        _cleanup_free_ char *full = NULL, *head = NULL;
         int r;
 
-        if (!c)
+        if (asprintf(&full, API "%s", path) < 0)
                 return -ENOMEM;
-        *c = (struct podman_call) { .api = a, .fd = -1, .done = done, .userdata = userdata };
-        r = http_escape(name, &escaped);
-        if (r >= 0 && asprintf(&path, API_PREFIX "%s/%s", escaped, what) < 0)
-                r = -ENOMEM;
-        if (r >= 0)
-                r = http_format_post(path, &c->request);
-        if (r >= 0) {
-                c->request_len = strlen(c->request);
-                r = api_connect(a->socket_path, &c->fd);
-        }
+        r = http_format_request(method, full, content_type, body_len, &head);
+        if (r < 0)
+                return r;
+        op->request_len = strlen(head) + body_len;
+        op->request = malloc(op->request_len);
+        if (!op->request)
+                return -ENOMEM;
+        memcpy(op->request, head, strlen(head));
+        if (body_len > 0)
+                memcpy(op->request + strlen(head), body, body_len);
+        r = api_connect(op->api->socket_path, &op->fd);
         if (r == -EHOSTUNREACH)
-                r = sd_event_add_defer(a->event, &c->io, on_unreachable, c);
-        else if (r >= 0)
-                r = sd_event_add_io(a->event, &c->io, c->fd, EPOLLOUT, on_io, c);
+                return sd_event_add_defer(op->api->event, &op->io, on_unreachable, op);
+        if (r < 0)
+                return r;
+        return sd_event_add_io(op->api->event, &op->io, op->fd, EPOLLOUT, on_io, op);
+}
+
+static int op_new(struct podman_api *a, const char *name, uint64_t timeout_usec, step_t step, podman_api_done_t done,
+                  void *userdata, struct podman_op **ret) {
+        struct podman_op *op = calloc(1, sizeof(*op));
+        int r;
+
+        if (!op)
+                return -ENOMEM;
+        *op = (struct podman_op) { .api = a, .fd = -1, .step = step, .done = done, .userdata = userdata };
+        r = name ? http_escape(name, &op->name) : 0;
         if (r >= 0)
-                r = sd_event_add_time_relative(a->event, &c->timer, CLOCK_MONOTONIC, timeout_usec, 1000, on_timeout, c);
+                r = sd_event_add_time_relative(a->event, &op->timer, CLOCK_MONOTONIC, timeout_usec, 1000, on_timeout, op);
         if (r < 0) {
-                call_free(c);
+                op_free(op);
                 return r;
         }
-        *ret = c;
+        *ret = op;
         return 0;
+}
+
+/* Starts op with its first request, or frees it. */
+static int op_start(struct podman_op *op, const char *method, const char *path, const char *content_type,
+                    const void *body, size_t body_len, struct podman_op **ret) {
+        int r = op_send(op, method, path, content_type, body, body_len);
+
+        if (r < 0) {
+                op_free(op);
+                return r;
+        }
+        *ret = op;
+        return 0;
+}
+
+/* ---- restart and kill: one request, no answer but the status ---- */
+
+static int step_status(struct podman_op *op, int status, char *body, size_t len) {
+        return status / 100 == 2 ? 1 : answer_error(op, status, body, len);
+}
+
+static int simple_post(struct podman_api *a, const char *name, const char *what, uint64_t timeout_usec,
+                       podman_api_done_t done, void *userdata, struct podman_op **ret) {
+        _cleanup_free_ char *path = NULL;
+        struct podman_op *op;
+        int r = op_new(a, name, timeout_usec, step_status, done, userdata, &op);
+
+        if (r < 0)
+                return r;
+        if (asprintf(&path, "/containers/%s/%s", op->name, what) < 0) {
+                op_free(op);
+                return -ENOMEM;
+        }
+        return op_start(op, "POST", path, NULL, NULL, 0, ret);
 }
 
 int podman_api_restart(struct podman_api *a, const char *name, uint64_t timeout_usec, podman_api_done_t done,
-                       void *userdata, struct podman_call **ret) {
-        return call_start(a, name, "restart", timeout_usec, done, userdata, ret);
+                       void *userdata, struct podman_op **ret) {
+        return simple_post(a, name, "restart", timeout_usec, done, userdata, ret);
 }
 
 int podman_api_kill(struct podman_api *a, const char *name, int sig, uint64_t timeout_usec, podman_api_done_t done,
-                    void *userdata, struct podman_call **ret) {
+                    void *userdata, struct podman_op **ret) {
         char what[32];
 
         snprintf(what, sizeof(what), "kill?signal=%d", sig);
-        return call_start(a, name, what, timeout_usec, done, userdata, ret);
+        return simple_post(a, name, what, timeout_usec, done, userdata, ret);
 }
 
-void podman_call_cancel(struct podman_call *c) {
-        if (c)
-                call_free(c);
+/* ---- exec: create a session, start it attached, read its exit code ---- */
+
+/*
+ * Without a terminal, start answers with the process's output in frames:
+ * one byte for the stream (1 stdout, 2 stderr), three zero bytes, the length
+ * (32 bits, big-endian), then that many bytes. Both streams, in order.
+ */
+static int demux(struct podman_op *op, const char *body, size_t len) {
+        size_t used = 0;
+
+        free(op->output);
+        op->output = malloc(OUTPUT_MAX + 1);
+        if (!op->output)
+                return -ENOMEM;
+        for (size_t pos = 0; pos + 8 <= len;) {
+                const unsigned char *h = (const unsigned char *) body + pos;
+                size_t n = (size_t) h[4] << 24 | (size_t) h[5] << 16 | (size_t) h[6] << 8 | h[7], k;
+
+                pos += 8;
+                n = n < len - pos ? n : len - pos;
+                k = n < OUTPUT_MAX - used ? n : OUTPUT_MAX - used;
+                memcpy(op->output + used, body + pos, k);
+                used += k;
+                pos += n;
+        }
+        op->output[used] = '\0';
+        return 0;
+}
+
+static int step_exec_inspect(struct podman_op *op, int status, char *body, size_t len) {
+        _cleanup_(ydoc_freep) struct ydoc *doc = NULL;
+        _cleanup_free_ char *path = NULL;
+        const char *code, *running;
+
+        if (status / 100 != 2)
+                return answer_error(op, status, body, len);
+        if (ydoc_parse_json("podman's exec inspect", body, len, &doc) < 0 ||
+            !(code = ynode_text(ynode_get(doc->root, "ExitCode"))))
+                return set_output(op, "podman's API answered exec inspect without an exit code") < 0 ? -ENOMEM : -EIO;
+        running = ynode_text(ynode_get(doc->root, "Running"));
+        /* The stream ends when the process does; its exit may be recorded a moment later. */
+        if (running && streq(running, "true")) {
+                if (asprintf(&path, "/exec/%s/json", op->exec_id) < 0)
+                        return -ENOMEM;
+                return op_send(op, "GET", path, NULL, NULL, 0);
+        }
+        op->exit_status = atoi(code);
+        return 1;
+}
+
+static int step_exec_started(struct podman_op *op, int status, char *body, size_t len) {
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        if (status / 100 != 2)
+                return answer_error(op, status, body, len);
+        r = demux(op, body, len);
+        if (r < 0)
+                return r;
+        op->step = step_exec_inspect;
+        if (asprintf(&path, "/exec/%s/json", op->exec_id) < 0)
+                return -ENOMEM;
+        return op_send(op, "GET", path, NULL, NULL, 0);
+}
+
+static int step_exec_created(struct podman_op *op, int status, char *body, size_t len) {
+        static const char start[] = "{\"Detach\":false,\"Tty\":false}";
+        _cleanup_(ydoc_freep) struct ydoc *doc = NULL;
+        _cleanup_free_ char *path = NULL, *escaped = NULL;
+        const char *id;
+        int r;
+
+        if (status / 100 != 2)
+                return answer_error(op, status, body, len);
+        if (ydoc_parse_json("podman's exec create", body, len, &doc) < 0 || !(id = ynode_text(ynode_get(doc->root, "Id"))))
+                return set_output(op, "podman's API answered exec create without a session id") < 0 ? -ENOMEM : -EIO;
+        r = http_escape(id, &escaped);
+        if (r < 0)
+                return r;
+        op->exec_id = TAKE_PTR(escaped);
+        op->step = step_exec_started;
+        if (asprintf(&path, "/exec/%s/start", op->exec_id) < 0)
+                return -ENOMEM;
+        return op_send(op, "POST", path, "application/json", start, sizeof(start) - 1);
+}
+
+/* {"AttachStdout":true,"AttachStderr":true,"Cmd":[…]} */
+static int exec_create_body(char *const *cmd, char **ret, size_t *ret_len) {
+        FILE *f = open_memstream(ret, ret_len);
+        int first = 1;
+
+        if (!f)
+                return -ENOMEM;
+        fputs("{\"AttachStdout\":true,\"AttachStderr\":true,\"Cmd\":[", f);
+        STRV_FOREACH(a, cmd) {
+                fputs(first ? "" : ",", f);
+                json_string(f, *a);
+                first = 0;
+        }
+        fputs("]}", f);
+        return fclose(f) == 0 ? 0 : -ENOMEM;
+}
+
+int podman_api_exec(struct podman_api *a, const char *name, char *const *cmd, uint64_t timeout_usec,
+                    podman_api_done_t done, void *userdata, struct podman_op **ret) {
+        _cleanup_free_ char *body = NULL, *path = NULL;
+        struct podman_op *op;
+        size_t len = 0;
+        int r = exec_create_body(cmd, &body, &len);
+
+        if (r >= 0)
+                r = op_new(a, name, timeout_usec, step_exec_created, done, userdata, &op);
+        if (r < 0)
+                return r;
+        if (asprintf(&path, "/containers/%s/exec", op->name) < 0) {
+                op_free(op);
+                return -ENOMEM;
+        }
+        return op_start(op, "POST", path, "application/json", body, len, ret);
+}
+
+/* ---- copy: the archive at /, owners mapped by the container's names ---- */
+
+static int send_archive(struct podman_op *op) {
+        _cleanup_free_ char *path = NULL;
+
+        op->step = step_status;
+        /* copyUIDGID=false: the archive's owners, not the container user's (podman's default for libpod). */
+        if (asprintf(&path, "/containers/%s/archive?path=%%2F&copyUIDGID=false", op->name) < 0)
+                return -ENOMEM;
+        return op_send(op, "PUT", path, "application/x-tar", op->tar.data, op->tar.len);
+}
+
+/* A file of the container's, from GET …/archive?path=P: its text, "" when it has none. */
+static int archived_text(struct podman_op *op, int status, const char *body, size_t len, char **ret) {
+        const char *content;
+        size_t n;
+
+        if (status == 404) {
+                *ret = strdup("");
+                return *ret ? 0 : -ENOMEM;
+        }
+        if (status / 100 != 2)
+                return answer_error(op, status, body, len);
+        if (tar_first_file(body, len, &content, &n) < 0)
+                return set_output(op, "podman's API answered a file request with no file") < 0 ? -ENOMEM : -EIO;
+        *ret = strndup(content, n);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int step_group(struct podman_op *op, int status, char *body, size_t len) {
+        int r = archived_text(op, status, body, len, &op->group);
+
+        if (r >= 0)
+                r = tar_map_owners(&op->tar, op->passwd, op->group);
+        return r < 0 ? r : send_archive(op);
+}
+
+static int step_passwd(struct podman_op *op, int status, char *body, size_t len) {
+        _cleanup_free_ char *path = NULL;
+        int r = archived_text(op, status, body, len, &op->passwd);
+
+        if (r < 0)
+                return r;
+        op->step = step_group;
+        if (asprintf(&path, "/containers/%s/archive?path=%%2Fetc%%2Fgroup", op->name) < 0)
+                return -ENOMEM;
+        return op_send(op, "GET", path, NULL, NULL, 0);
+}
+
+int podman_api_copy(struct podman_api *a, const char *name, const struct tar *t, uint64_t timeout_usec,
+                    podman_api_done_t done, void *userdata, struct podman_op **ret) {
+        _cleanup_free_ char *path = NULL;
+        struct podman_op *op;
+        int r = op_new(a, name, timeout_usec, step_passwd, done, userdata, &op);
+
+        if (r < 0)
+                return r;
+        op->tar.data = malloc(t->len);
+        if (!op->tar.data) {
+                op_free(op);
+                return -ENOMEM;
+        }
+        memcpy(op->tar.data, t->data, t->len);
+        op->tar.len = op->tar.alloc = t->len;
+        if (!tar_has_names(t)) {
+                r = send_archive(op);
+                if (r < 0) {
+                        op_free(op);
+                        return r;
+                }
+                *ret = op;
+                return 0;
+        }
+        if (asprintf(&path, "/containers/%s/archive?path=%%2Fetc%%2Fpasswd", op->name) < 0) {
+                op_free(op);
+                return -ENOMEM;
+        }
+        return op_start(op, "GET", path, NULL, NULL, 0, ret);
+}
+
+/* ---- list and inspect: JSON answers turned into lines ---- */
+
+static int lines_from(struct podman_op *op, const char *what, char *body, size_t len, struct ydoc **ret) {
+        int r = ydoc_parse_json(what, body, len, ret);
+
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return set_output(op, "podman's API answered %s with something that is not JSON", what) < 0 ? -ENOMEM : -EIO;
+        return 0;
+}
+
+static int step_list(struct podman_op *op, int status, char *body, size_t len) {
+        _cleanup_(ydoc_freep) struct ydoc *doc = NULL;
+        _cleanup_(strv_freep) char **names = NULL;
+        int r;
+
+        if (status / 100 != 2)
+                return answer_error(op, status, body, len);
+        r = lines_from(op, "the container list", body, len, &doc);
+        for (size_t i = 0; r >= 0 && doc->root->kind == YNODE_SEQUENCE && i < doc->root->n_items; i++) {
+                const struct ynode *v = ynode_get(doc->root->items[i], "Names");
+
+                for (size_t k = 0; r >= 0 && v && v->kind == YNODE_SEQUENCE && k < v->n_items; k++)
+                        if (ynode_text(v->items[k]))
+                                r = strv_push(&names, v->items[k]->value);
+        }
+        if (r < 0)
+                return r;
+        free(op->output);
+        op->output = names ? strv_join(names, "\n") : strdup("");
+        return op->output ? 1 : -ENOMEM;
+}
+
+int podman_api_list(struct podman_api *a, uint64_t timeout_usec, podman_api_done_t done, void *userdata,
+                    struct podman_op **ret) {
+        struct podman_op *op;
+        int r = op_new(a, NULL, timeout_usec, step_list, done, userdata, &op);
+
+        if (r < 0)
+                return r;
+        /* Without all=true: the running ones, as `podman ps` lists them. */
+        return op_start(op, "GET", "/containers/json", NULL, NULL, 0, ret);
+}
+
+static int step_mounts(struct podman_op *op, int status, char *body, size_t len) {
+        _cleanup_(ydoc_freep) struct ydoc *doc = NULL;
+        const struct ynode *mounts;
+        FILE *f;
+        size_t n = 0;
+        int r;
+
+        if (status / 100 != 2)
+                return answer_error(op, status, body, len);
+        r = lines_from(op, "inspect", body, len, &doc);
+        if (r < 0)
+                return r;
+        mounts = ynode_get(doc->root, "Mounts");
+        free(op->output);
+        op->output = NULL;
+        f = open_memstream(&op->output, &n);
+        if (!f)
+                return -ENOMEM;
+        for (size_t i = 0; mounts && mounts->kind == YNODE_SEQUENCE && i < mounts->n_items; i++) {
+                const char *src = ynode_text(ynode_get(mounts->items[i], "Source")),
+                           *dst = ynode_text(ynode_get(mounts->items[i], "Destination"));
+
+                if (src && dst)
+                        fprintf(f, "%s\t%s\n", src, dst);
+        }
+        return fclose(f) == 0 ? 1 : -ENOMEM;
+}
+
+int podman_api_mounts(struct podman_api *a, const char *name, uint64_t timeout_usec, podman_api_done_t done,
+                      void *userdata, struct podman_op **ret) {
+        _cleanup_free_ char *path = NULL;
+        struct podman_op *op;
+        int r = op_new(a, name, timeout_usec, step_mounts, done, userdata, &op);
+
+        if (r < 0)
+                return r;
+        if (asprintf(&path, "/containers/%s/json", op->name) < 0) {
+                op_free(op);
+                return -ENOMEM;
+        }
+        return op_start(op, "GET", path, NULL, NULL, 0, ret);
 }
 
 int podman_api_new(sd_event *event, const char *socket_path, struct podman_api **ret) {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,16 @@ static int grow(struct tar *t, size_t more) {
         t->data = p;
         t->alloc = want;
         return 0;
+}
+
+static void set_checksum(struct header *h) {
+        unsigned sum = 0;
+
+        /* The checksum is computed with its own field read as spaces. */
+        memset(h->chksum, ' ', sizeof(h->chksum));
+        for (size_t i = 0; i < BLOCK; i++)
+                sum += ((unsigned char *) h)[i];
+        snprintf(h->chksum, sizeof(h->chksum), "%06o", sum);
 }
 
 /* Octal, zero-padded, NUL-terminated in a field of n bytes; -ERANGE when it does not fit. */
@@ -65,7 +76,6 @@ static int set_name(struct header *h, const char *rel) {
 
 static int fill_header(struct header *h, const char *path, size_t len, mode_t mode, uid_t uid, gid_t gid,
                        const char *user, const char *group) {
-        unsigned sum = 0;
         int r;
 
         memset(h, 0, sizeof(*h));
@@ -91,11 +101,7 @@ static int fill_header(struct header *h, const char *path, size_t len, mode_t mo
         memcpy(h->version, "00", 2);
         memcpy(h->uname, user, strlen(user));
         memcpy(h->gname, group, strlen(group));
-        /* The checksum is computed with its own field read as spaces. */
-        memset(h->chksum, ' ', sizeof(h->chksum));
-        for (size_t i = 0; i < BLOCK; i++)
-                sum += ((unsigned char *) h)[i];
-        snprintf(h->chksum, sizeof(h->chksum), "%06o", sum);
+        set_checksum(h);
         return 0;
 }
 
@@ -131,4 +137,118 @@ int tar_finish(struct tar *t) {
 void tar_done(struct tar *t) {
         free(t->data);
         *t = (struct tar) {};
+}
+
+/* The size field of a header; -EBADMSG when it is not octal. */
+static int entry_size(const struct header *h, size_t *ret) {
+        char field[sizeof(h->size) + 1] = "";
+        char *end;
+        unsigned long long v;
+
+        memcpy(field, h->size, sizeof(h->size));
+        v = strtoull(field, &end, 8);
+        if (end == field || v > SIZE_MAX / 2)
+                return -EBADMSG;
+        *ret = (size_t) v;
+        return 0;
+}
+
+/* Calls fn on each entry's header; stops at the end blocks or a malformed entry. */
+static int each_header(const char *data, size_t len, int (*fn)(struct header *h, const char *content, size_t n, void *u),
+                       void *u) {
+        for (size_t pos = 0; pos + BLOCK <= len;) {
+                struct header *h = (struct header *) (data + pos);
+                size_t n;
+                int r;
+
+                if (h->name[0] == '\0')
+                        return 0;
+                if (entry_size(h, &n) < 0 || n > len - pos - BLOCK)
+                        return -EBADMSG;
+                r = fn(h, data + pos + BLOCK, n, u);
+                if (r != 0)
+                        return r;
+                pos += BLOCK + (n + BLOCK - 1) / BLOCK * BLOCK;
+        }
+        return 0;
+}
+
+static int has_name(struct header *h, const char *content, size_t n, void *u) {
+        return h->uname[0] || h->gname[0];
+}
+
+bool tar_has_names(const struct tar *t) {
+        return each_header(t->data, t->len, has_name, NULL) > 0;
+}
+
+/*
+ * The id of name in a passwd or group text ("name:x:id:…" lines), or -1.
+ * name is a header field of at most 32 bytes, not always NUL-terminated.
+ */
+static long long id_of(const char *db, const char *name, size_t name_max) {
+        size_t n = strnlen(name, name_max);
+
+        for (const char *line = db; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+                const char *id;
+
+                if (strncmp(line, name, n) != 0 || line[n] != ':')
+                        continue;
+                id = strchr(line + n + 1, ':');
+                if (!id || id[1] < '0' || id[1] > '9')
+                        return -1;
+                return strtoll(id + 1, NULL, 10);
+        }
+        return -1;
+}
+
+struct dbs {
+        const char *passwd, *group;
+};
+
+static int map_owner(struct header *h, const char *content, size_t n, void *u) {
+        const struct dbs *d = u;
+        long long uid = h->uname[0] ? id_of(d->passwd, h->uname, sizeof(h->uname)) : -1;
+        long long gid = h->gname[0] ? id_of(d->group, h->gname, sizeof(h->gname)) : -1;
+        int r = 0;
+
+        if (uid >= 0)
+                r = octal(h->uid, sizeof(h->uid), (unsigned long long) uid);
+        if (r >= 0 && gid >= 0)
+                r = octal(h->gid, sizeof(h->gid), (unsigned long long) gid);
+        if (r >= 0)
+                set_checksum(h);
+        return r < 0 ? r : 0;
+}
+
+int tar_map_owners(struct tar *t, const char *passwd, const char *group) {
+        struct dbs d = { passwd, group };
+
+        return each_header(t->data, t->len, map_owner, &d);
+}
+
+struct found {
+        const char *content;
+        size_t len;
+};
+
+static int first_regular(struct header *h, const char *content, size_t n, void *u) {
+        struct found *f = u;
+
+        if (h->typeflag != '0' && h->typeflag != '\0')
+                return 0;
+        *f = (struct found) { content, n };
+        return 1;
+}
+
+int tar_first_file(const char *data, size_t len, const char **ret, size_t *ret_len) {
+        struct found f = {};
+        int r = each_header(data, len, first_regular, &f);
+
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return -EBADMSG;
+        *ret = f.content;
+        *ret_len = f.len;
+        return 0;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -8,8 +9,8 @@
 
 /*
  * A POSIX ustar archive in memory: how files reach a running container
- * (`podman exec -i NAME tar -xpf - -C /`). `podman cp` pauses the container
- * while it copies; a tar stream through exec does not.
+ * (podman's archive endpoint, or `exec -i NAME tar -xpf - -C /` for the
+ * command-line tools). Neither pauses the container.
  */
 
 struct tar {
@@ -23,3 +24,14 @@ int tar_add_file(struct tar *t, const char *path, const void *content, size_t le
 /* The two zero blocks that end an archive. */
 int tar_finish(struct tar *t);
 void tar_done(struct tar *t);
+
+/* Whether an entry names its owner or group (tar_map_owners has work). */
+bool tar_has_names(const struct tar *t);
+/*
+ * Sets each entry's uid and gid from its user and group names as the
+ * container's passwd and group texts have them, as the container's own tar
+ * would: a name they do not have keeps the numeric id.
+ */
+int tar_map_owners(struct tar *t, const char *passwd, const char *group);
+/* The first regular file of an archive (podman's answer to GET …/archive); -EBADMSG when there is none. */
+int tar_first_file(const char *data, size_t len, const char **ret, size_t *ret_len);

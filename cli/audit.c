@@ -16,7 +16,6 @@
  */
 #include <errno.h>
 #include <stdarg.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +27,7 @@
 #include "process.h"
 #include "log.h"
 #include "manifest.h"
+#include "runtime-cli.h"
 #include "strv.h"
 
 #define CAPTURE_MAX (16u * 1024u * 1024u)
@@ -127,16 +127,18 @@ static void seen_free(struct seen *v, size_t n) {
 }
 
 /* The running containers of one runtime CLI with their mount sources. */
-static int list_mounts(const char *cli, struct seen **ret, size_t *ret_n) {
+static int list_mounts(const struct config *cfg, int runtime, struct seen **ret, size_t *ret_n) {
         _cleanup_free_ char *names = NULL, *mounts = NULL;
-        _cleanup_(strv_freep) char **argv = NULL;
+        _cleanup_(strv_freep) char **argv = NULL, **ps = NULL;
         char *save = NULL;
         int r;
 
-        r = capture((char *const[]) { (char *) cli, "ps", "--format", "{{.Names}}", NULL }, false, &names);
+        r = runtime_list_argv(cfg, runtime, &ps);
+        if (r >= 0)
+                r = capture(ps, false, &names);
         if (r < 0)
                 return r;
-        r = strv_push(&argv, cli);
+        r = strv_push(&argv, runtime_cli(cfg, runtime));
         if (r >= 0)
                 r = strv_push(&argv, "inspect");
         if (r >= 0)
@@ -172,16 +174,11 @@ static const char *mount_covering(const struct seen *s, const char *path) {
 }
 
 static bool binding_names(const struct mf_container *b, const char *name) {
-        regex_t re;
-        bool hit;
+        _cleanup_(strv_freep) char **hit = NULL;
 
         if (b->name)
                 return streq(b->name, name);
-        if (regcomp(&re, b->match, REG_EXTENDED | REG_NOSUB) != 0)
-                return false;
-        hit = regexec(&re, name, 0, NULL, 0) == 0;
-        regfree(&re);
-        return hit;
+        return runtime_match(b->match, name, &hit) >= 0 && hit;
 }
 
 static bool cert_binds(const struct mf_cert *c, int runtime, const char *name) {
@@ -241,13 +238,16 @@ static void audit_bindings(const struct manifest *m, int runtime, const struct s
 /* ---- kolla ---- */
 
 /* The container's kolla copy rules through the runtime; 0 with none when it has no config.json. */
-static int kolla_rules(const char *cli, const char *name, struct kolla_rule **ret, size_t *ret_n) {
+static int kolla_rules(const struct config *cfg, int runtime, const char *name, struct kolla_rule **ret, size_t *ret_n) {
+        _cleanup_(strv_freep) char **argv = NULL;
         _cleanup_free_ char *text = NULL;
         int r;
 
         *ret = NULL;
         *ret_n = 0;
-        r = capture((char *const[]) { (char *) cli, "exec", "--", (char *) name, "cat", KOLLA_CONFIG_JSON, NULL }, true, &text);
+        r = runtime_exec_argv(cfg, runtime, name, (char *const[]) { "cat", "--", KOLLA_CONFIG_JSON, NULL }, &argv);
+        if (r >= 0)
+                r = capture(argv, true, &text);
         if (r == -EIO)
                 return 0; /* not there: not a kolla container */
         return r < 0 ? r : kolla_parse(text, strlen(text), ret, ret_n);
@@ -312,7 +312,7 @@ static void audit_kolla_binding(int runtime, const struct seen *s, const struct 
         }
 }
 
-static void audit_kolla(const char *cli, const struct manifest *m, int runtime, const struct seen *v, size_t n) {
+static void audit_kolla(const struct config *cfg, const struct manifest *m, int runtime, const struct seen *v, size_t n) {
 
         for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *mounts = NULL;
@@ -323,7 +323,7 @@ static void audit_kolla(const char *cli, const struct manifest *m, int runtime, 
                 for (size_t c = 0; c < m->n_certs && !bound; c++)
                         bound = cert_binds(&m->certs[c], runtime, v[i].name) && sees_cert(&m->certs[c], &v[i]);
                 /* only containers that mount a certificate they are bound to are worth an exec */
-                if (!bound || kolla_rules(cli, v[i].name, &rules, &n_rules) < 0 || n_rules == 0 ||
+                if (!bound || kolla_rules(cfg, runtime, v[i].name, &rules, &n_rules) < 0 || n_rules == 0 ||
                     !(mounts = mounts_text(&v[i]))) {
                         kolla_rules_free(rules, n_rules);
                         continue;
@@ -347,10 +347,10 @@ static bool manifest_uses(const struct manifest *m, int runtime) {
 }
 
 static int audit_runtime(const struct config *cfg, const struct manifest *m, int runtime) {
-        const char *cli = runtime == RUNTIME_DOCKER ? cfg->agent.docker : cfg->agent.podman;
+        const char *cli = runtime_cli(cfg, runtime);
         struct seen *v = NULL;
         size_t n = 0;
-        int r = list_mounts(cli, &v, &n);
+        int r = list_mounts(cfg, runtime, &v, &n);
 
         if (r < 0) {
                 log_error_errno(r, "cannot list the running %s containers with %s: %s", runtime_names[runtime], cli,
@@ -361,7 +361,7 @@ static int audit_runtime(const struct config *cfg, const struct manifest *m, int
         }
         audit_unbound(m, runtime, v, n);
         audit_bindings(m, runtime, v, n);
-        audit_kolla(cli, m, runtime, v, n);
+        audit_kolla(cfg, m, runtime, v, n);
         out.checked[runtime] = (unsigned) n;
         if (!out.json)
                 printf("%s: %zu running container%s checked\n", runtime_names[runtime], n, n == 1 ? "" : "s");

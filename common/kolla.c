@@ -17,19 +17,6 @@ void kolla_rules_free(struct kolla_rule *v, size_t n) {
         free(v);
 }
 
-static const struct ynode *map_get(const struct ynode *map, const char *key) {
-        if (!map || map->kind != YNODE_MAPPING)
-                return NULL;
-        for (size_t i = 0; i + 1 < map->n_items; i += 2)
-                if (map->items[i]->kind == YNODE_SCALAR && strcmp(map->items[i]->value, key) == 0)
-                        return map->items[i + 1];
-        return NULL;
-}
-
-static const char *scalar(const struct ynode *n) {
-        return n && n->kind == YNODE_SCALAR && n->value[0] ? n->value : NULL;
-}
-
 static int rules_from(const struct ynode *files, struct kolla_rule **ret, size_t *ret_n) {
         struct kolla_rule *v = calloc(files->n_items + 1, sizeof(*v));
         size_t n = 0;
@@ -37,7 +24,7 @@ static int rules_from(const struct ynode *files, struct kolla_rule **ret, size_t
         if (!v)
                 return -ENOMEM;
         for (size_t i = 0; i < files->n_items; i++) {
-                const char *src = scalar(map_get(files->items[i], "source")), *dst = scalar(map_get(files->items[i], "dest"));
+                const char *src = ynode_text(ynode_get(files->items[i], "source")), *dst = ynode_text(ynode_get(files->items[i], "dest"));
 
                 if (!src || !dst)
                         continue; /* a rule kolla itself would refuse */
@@ -54,27 +41,18 @@ static int rules_from(const struct ynode *files, struct kolla_rule **ret, size_t
 }
 
 int kolla_parse(const char *buf, size_t len, struct kolla_rule **ret, size_t *ret_n) {
-        _cleanup_(diag_list_clear) struct diag_list d = {};
         _cleanup_(ydoc_freep) struct ydoc *doc = NULL;
-        _cleanup_free_ char *text = NULL;
         const struct ynode *files;
         int r;
 
         if (len > KOLLA_CONFIG_MAX)
                 return -EFBIG;
-        /* JSON is YAML's flow style, but YAML refuses tabs that JSON allows as blanks (never inside strings). */
-        text = strndup(buf, len);
-        if (!text)
-                return -ENOMEM;
-        for (char *p = text; *p; p++)
-                if (*p == '\t')
-                        *p = ' ';
-        r = ydoc_parse(KOLLA_CONFIG_JSON, text, strlen(text), &doc, &d);
+        r = ydoc_parse_json(KOLLA_CONFIG_JSON, buf, len, &doc);
         if (r < 0)
-                return r == -ENOMEM ? r : -EBADMSG;
-        if (!doc->root || doc->root->kind != YNODE_MAPPING)
+                return r;
+        if (doc->root->kind != YNODE_MAPPING)
                 return -EBADMSG;
-        files = map_get(doc->root, "config_files");
+        files = ynode_get(doc->root, "config_files");
         if (!files) {
                 *ret = NULL;
                 *ret_n = 0;

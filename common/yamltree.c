@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
 
+#include "macro.h"
 #include "yamltree.h"
 
 /*
@@ -284,4 +286,37 @@ int ydoc_parse(const char *file, const char *buf, size_t len, struct ydoc **ret,
         }
         *ret = doc;
         return 0;
+}
+
+int ydoc_parse_json(const char *file, const char *buf, size_t len, struct ydoc **ret) {
+        _cleanup_(diag_list_clear) struct diag_list d = {};
+        _cleanup_free_ char *text = strndup(buf, len);
+        int r;
+
+        if (!text)
+                return -ENOMEM;
+        for (char *p = text; *p; p++)
+                if (*p == '\t')
+                        *p = ' ';
+        r = ydoc_parse(file, text, strlen(text), ret, &d);
+        if (r < 0)
+                return r == -ENOMEM ? r : -EBADMSG;
+        if (!(*ret)->root) {
+                ydoc_free(*ret);
+                return -EBADMSG;
+        }
+        return 0;
+}
+
+const struct ynode *ynode_get(const struct ynode *map, const char *key) {
+        if (!map || map->kind != YNODE_MAPPING)
+                return NULL;
+        for (size_t i = 0; i + 1 < map->n_items; i += 2)
+                if (map->items[i]->kind == YNODE_SCALAR && strcmp(map->items[i]->value, key) == 0)
+                        return map->items[i + 1];
+        return NULL;
+}
+
+const char *ynode_text(const struct ynode *n) {
+        return n && n->kind == YNODE_SCALAR && n->value[0] ? n->value : NULL;
 }

@@ -35,6 +35,11 @@ struct ydoc {
 
 /* Parses buf; syntax errors go to diags (file:line:col) and give -EBADMSG. */
 int ydoc_parse(const char *file, const char *buf, size_t len, struct ydoc **ret, struct diag_list *diags);
+/*
+ * A JSON text (JSON is YAML's flow style; YAML refuses the tabs JSON allows as
+ * blanks, which are never inside a JSON string): -EBADMSG when it is not one.
+ */
+int ydoc_parse_json(const char *file, const char *buf, size_t len, struct ydoc **ret);
 void ydoc_free(struct ydoc *doc);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct ydoc *, ydoc_free);
 
@@ -43,3 +48,7 @@ static inline size_t ynode_map_size(const struct ynode *n) {
 }
 
 const char *ynode_kind_name(const struct ynode *n);
+/* The value of key in a mapping; NULL when map is no mapping or has no such key. */
+const struct ynode *ynode_get(const struct ynode *map, const char *key);
+/* A scalar's text; NULL for a missing or empty node or one that is no scalar. */
+const char *ynode_text(const struct ynode *n);

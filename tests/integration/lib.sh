@@ -117,11 +117,11 @@ watch_jobs() {
 }
 
 # jobs_for CONTAINER: how many finished jobs named it.
-jobs_for() { grep -A1 'member=JobFinished' "$T/jobs.log" | grep -c "string \"$1\""; }
+jobs_for() { grep -A1 'member=JobFinished' "$T/jobs.log" | grep -cF "string \"$1\""; }
 
 # last_result / last_message CONTAINER: of its latest finished job ("ok", "failed", "held").
-last_result() { grep -A6 "string \"$1\"" "$T/jobs.log" | grep -E 'string "(ok|failed|held)"' | tail -n 1 | cut -d'"' -f2; }
-last_message() { grep -A7 "string \"$1\"" "$T/jobs.log" | grep -A1 -E 'string "(ok|failed|held)"' | tail -n 1 | cut -d'"' -f2-; }
+last_result() { grep -F -A6 "string \"$1\"" "$T/jobs.log" | grep -E 'string "(ok|failed|held)"' | tail -n 1 | cut -d'"' -f2; }
+last_message() { grep -F -A7 "string \"$1\"" "$T/jobs.log" | grep -A1 -E 'string "(ok|failed|held)"' | tail -n 1 | cut -d'"' -f2-; }
 
 # serial FILE: a certificate's serial as openssl prints it.
 serial() { openssl x509 -in "$1" -noout -serial 2>/dev/null | cut -d= -f2; }

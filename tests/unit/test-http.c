@@ -4,7 +4,9 @@
 
 /* parse TEXT: its status (or the error) and body into a 64-byte buffer. */
 static int parse(const char *text, int *status, char body[64]) {
-        return http_parse_response(text, strlen(text), status, body, 64);
+        size_t n;
+
+        return http_parse_response(text, strlen(text), status, body, 64, &n);
 }
 
 START_TEST(test_no_content) {
@@ -85,9 +87,13 @@ START_TEST(test_format_and_escape) {
         free(esc);
         ck_assert_int_eq(http_escape("a/b c?d%", &esc), 0);
         ck_assert_str_eq(esc, "a%2Fb%20c%3Fd%25");
-        ck_assert_int_eq(http_format_post("/v4.0.0/libpod/containers/x/restart", &req), 0);
+        ck_assert_int_eq(http_format_request("POST", "/v4.0.0/libpod/containers/x/restart", NULL, 0, &req), 0);
         ck_assert_str_eq(req, "POST /v4.0.0/libpod/containers/x/restart HTTP/1.1\r\nHost: d\r\n"
                               "Content-Length: 0\r\nConnection: close\r\n\r\n");
+        free(req);
+        ck_assert_int_eq(http_format_request("PUT", "/a?path=%2F", "application/x-tar", 1024, &req), 0);
+        ck_assert_str_eq(req, "PUT /a?path=%2F HTTP/1.1\r\nHost: d\r\nContent-Type: application/x-tar\r\n"
+                              "Content-Length: 1024\r\nConnection: close\r\n\r\n");
 }
 END_TEST
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <signal.h>
 
-#include "runtime.h"
+#include "runtime-cli.h"
 #include "strv.h"
 #include "unit.h"
 
