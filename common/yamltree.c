@@ -290,6 +290,7 @@ int ydoc_parse(const char *file, const char *buf, size_t len, struct ydoc **ret,
 
 int ydoc_parse_json(const char *file, const char *buf, size_t len, struct ydoc **ret) {
         _cleanup_(diag_list_clear) struct diag_list d = {};
+        _cleanup_(ydoc_freep) struct ydoc *doc = NULL;
         _cleanup_free_ char *text = strndup(buf, len);
         int r;
 
@@ -298,13 +299,12 @@ int ydoc_parse_json(const char *file, const char *buf, size_t len, struct ydoc *
         for (char *p = text; *p; p++)
                 if (*p == '\t')
                         *p = ' ';
-        r = ydoc_parse(file, text, strlen(text), ret, &d);
+        r = ydoc_parse(file, text, strlen(text), &doc, &d);
         if (r < 0)
                 return r == -ENOMEM ? r : -EBADMSG;
-        if (!(*ret)->root) {
-                ydoc_free(*ret);
+        if (!doc->root)
                 return -EBADMSG;
-        }
+        *ret = TAKE_PTR(doc);
         return 0;
 }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "kolla.h"
+#include "yamltree.h"
 #include "unit.h"
 
 /* TripleO's shape: the host's certificates mounted under src-tls, the whole tree copied to / at start. */
@@ -79,6 +80,27 @@ START_TEST(test_mount_path) {
 }
 END_TEST
 
+/* podman's compact JSON (no blank after ':') is read by the same parser. */
+START_TEST(test_compact_json) {
+        _cleanup_(ydoc_freep) struct ydoc *doc = NULL;
+        const char *text = "[{\"Names\":[\"web-1\"],\"Mounts\":[{\"Source\":\"/etc/pki\",\"Destination\":\"/c\"}],"
+                           "\"ExitCode\":3,\"Running\":false,\"Labels\":null,\"x\":\"a\\tb\\u00e9\\/\"}]";
+        const struct ynode *first;
+
+        ck_assert_int_eq(ydoc_parse_json("t", text, strlen(text), &doc), 0);
+        ck_assert_int_eq(doc->root->kind, YNODE_SEQUENCE);
+        first = doc->root->items[0];
+        ck_assert_str_eq(ynode_text(ynode_get(first, "Names")->items[0]), "web-1");
+        ck_assert_str_eq(ynode_text(ynode_get(ynode_get(first, "Mounts")->items[0], "Destination")), "/c");
+        ck_assert_str_eq(ynode_text(ynode_get(first, "ExitCode")), "3");
+        ck_assert_str_eq(ynode_text(ynode_get(first, "x")), "a\tb\xc3\xa9/");
+        ck_assert_ptr_null(ynode_get(first, "nope"));
+        ydoc_free(TAKE_PTR(doc));
+        ck_assert_int_eq(ydoc_parse_json("t", "{\"a\":", 5, &doc), -EBADMSG);
+        ck_assert_int_eq(ydoc_parse_json("t", "", 0, &doc), -EBADMSG);
+}
+END_TEST
+
 static Suite *kolla_suite(void) {
         Suite *s = suite_create("kolla");
         TCase *tc = tcase_create("core");
@@ -86,6 +108,7 @@ static Suite *kolla_suite(void) {
         tcase_add_test(tc, test_tripleo_rules);
         tcase_add_test(tc, test_not_kolla);
         tcase_add_test(tc, test_mount_path);
+        tcase_add_test(tc, test_compact_json);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -72,6 +72,51 @@ START_TEST(test_names_and_long_paths) {
 }
 END_TEST
 
+/* Names as the container's passwd and group have them; GNU tar reads the ids back (--numeric-owner). */
+START_TEST(test_owner_names_mapped) {
+        const char *passwd = "root:x:0:0::/root:/bin/sh\nsvc:x:4321:4321::/:/bin/sh\nsvc2:x:77:77::/:/bin/sh\n";
+        const char *group = "root:x:0:\nsvcg:x:4322:\n";
+        struct tar t = {};
+        char archive[512];
+
+        ck_assert_int_eq(tar_add_file(&t, "/a", "x", 1, 0640, 0, 0, "", ""), 0);
+        ck_assert(!tar_has_names(&t));
+        ck_assert_int_eq(tar_add_file(&t, "/b", "x", 1, 0640, 0, 0, "svc", "svcg"), 0);
+        ck_assert_int_eq(tar_add_file(&t, "/c", "x", 1, 0640, 9, 9, "nobody-here", ""), 0);
+        ck_assert_int_eq(tar_add_file(&t, "/d", "x", 1, 0640, 0, 5, "svc", ""), 0);
+        ck_assert_int_eq(tar_finish(&t), 0);
+        ck_assert(tar_has_names(&t));
+        ck_assert_int_eq(tar_map_owners(&t, passwd, group), 0);
+        snprintf(archive, sizeof(archive), "%s/m.tar", dir);
+        write_archive(&t, archive);
+        tar_done(&t);
+        ck_assert_int_eq(sh("tar --numeric-owner -tvf %s | grep -q ' 0/0 .* a$'", archive), 0);
+        ck_assert_int_eq(sh("tar --numeric-owner -tvf %s | grep -q ' 4321/4322 .* b$'", archive), 0);
+        ck_assert_int_eq(sh("tar --numeric-owner -tvf %s | grep -q ' 9/9 .* c$'", archive), 0);
+        /* "svc2" must not be taken for "svc", nor "svc" for a prefix of it */
+        ck_assert_int_eq(sh("tar --numeric-owner -tvf %s | grep -q ' 4321/5 .* d$'", archive), 0);
+}
+END_TEST
+
+START_TEST(test_first_file) {
+        struct tar t = {};
+        const char *got;
+        size_t n;
+
+        ck_assert_int_eq(tar_first_file("", 0, &got, &n), -EBADMSG);
+        ck_assert_int_eq(tar_add_file(&t, "/etc/passwd", "root:x:0:0\n", 11, 0644, 0, 0, "", ""), 0);
+        ck_assert_int_eq(tar_finish(&t), 0);
+        ck_assert_int_eq(tar_first_file(t.data, t.len, &got, &n), 0);
+        ck_assert_uint_eq(n, 11);
+        ck_assert_int_eq(memcmp(got, "root:x:0:0\n", 11), 0);
+        /* a size past the end of what arrived is refused, not read */
+        ck_assert_int_eq(tar_first_file(t.data, 600, &got, &n), 0);
+        memcpy(t.data + 124, "77777777777", 11);
+        ck_assert_int_eq(tar_first_file(t.data, t.len, &got, &n), -EBADMSG);
+        tar_done(&t);
+}
+END_TEST
+
 static Suite *tar_suite(void) {
         Suite *s = suite_create("tar");
         TCase *tc = tcase_create("core");
@@ -79,6 +124,8 @@ static Suite *tar_suite(void) {
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, test_extracts_with_mode_and_owner);
         tcase_add_test(tc, test_names_and_long_paths);
+        tcase_add_test(tc, test_owner_names_mapped);
+        tcase_add_test(tc, test_first_file);
         suite_add_tcase(s, tc);
         return s;
 }
