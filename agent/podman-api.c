@@ -33,7 +33,7 @@ typedef int (*step_t)(struct podman_op *op, int status, char *body, size_t len);
 struct podman_op {
         struct podman_api *api;
         char *name; /* the container, escaped for a path */
-        sd_event_source *timer, *io;
+        sd_event_source *timer, *io, *again;
         int fd;
         char *request;
         size_t request_len, written;
@@ -64,6 +64,7 @@ static void exchange_close(struct podman_op *op) {
 static void op_free(struct podman_op *op) {
         exchange_close(op);
         sd_event_source_disable_unref(op->timer);
+        sd_event_source_disable_unref(op->again);
         free(op->name);
         free(op->output);
         free(op->exec_id);
@@ -355,9 +356,27 @@ static int demux(struct podman_op *op, const char *body, size_t len) {
         return 0;
 }
 
+static int exec_inspect(struct podman_op *op) {
+        _cleanup_free_ char *path = NULL;
+
+        if (asprintf(&path, "/exec/%s/json", op->exec_id) < 0)
+                return -ENOMEM;
+        return op_send(op, "GET", path, NULL, NULL, 0);
+}
+
+static int on_inspect_again(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct podman_op *op = userdata;
+        int r;
+
+        op->again = sd_event_source_disable_unref(op->again);
+        r = exec_inspect(op);
+        if (r < 0)
+                op_end(op, r);
+        return 0;
+}
+
 static int step_exec_inspect(struct podman_op *op, int status, char *body, size_t len) {
         _cleanup_(ydoc_freep) struct ydoc *doc = NULL;
-        _cleanup_free_ char *path = NULL;
         const char *code, *running;
 
         if (status / 100 != 2)
@@ -367,17 +386,14 @@ static int step_exec_inspect(struct podman_op *op, int status, char *body, size_
                 return set_output(op, "podman's API answered exec inspect without an exit code") < 0 ? -ENOMEM : -EIO;
         running = ynode_text(ynode_get(doc->root, "Running"));
         /* The stream ends when the process does; its exit may be recorded a moment later. */
-        if (running && streq(running, "true")) {
-                if (asprintf(&path, "/exec/%s/json", op->exec_id) < 0)
-                        return -ENOMEM;
-                return op_send(op, "GET", path, NULL, NULL, 0);
-        }
+        if (running && streq(running, "true"))
+                return sd_event_add_time_relative(op->api->event, &op->again, CLOCK_MONOTONIC, 50 * 1000, 1000,
+                                                  on_inspect_again, op);
         op->exit_status = atoi(code);
         return 1;
 }
 
 static int step_exec_started(struct podman_op *op, int status, char *body, size_t len) {
-        _cleanup_free_ char *path = NULL;
         int r;
 
         if (status / 100 != 2)
@@ -386,9 +402,7 @@ static int step_exec_started(struct podman_op *op, int status, char *body, size_
         if (r < 0)
                 return r;
         op->step = step_exec_inspect;
-        if (asprintf(&path, "/exec/%s/json", op->exec_id) < 0)
-                return -ENOMEM;
-        return op_send(op, "GET", path, NULL, NULL, 0);
+        return exec_inspect(op);
 }
 
 static int step_exec_created(struct podman_op *op, int status, char *body, size_t len) {

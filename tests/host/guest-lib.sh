@@ -65,8 +65,7 @@ agent:
 EOC
 }
 # entry ID CONTAINER [PORT]: a manifest entry for ID.example, restarting CONTAINER; with PORT the
-# job proves it by TLS (verify), which needs no podman process (under SELinux on Debian the podman
-# CLI cannot run in the agent's domain: the agent's file evidence would use it).
+# job proves it by TLS (verify), else by the agent's own evidence (through podman's API).
 entry() {
         printf '  - id: %s\n    cert: %s/%s/%s.crt\n    key: %s/%s/%s.key\n    names: {dns: [%s.example]}\n' \
                 "$1" "$PKI" "$1" "$1" "$PKI" "$1" "$1" "$1"

@@ -80,6 +80,23 @@ check "web1 serves the renewed serial" wait_for 120 serves 15443 "$(serial "$PKI
 check_eq "other1 was not restarted" "$o0" "$(started_at other1)"
 check "web1's job finishes, proven by TLS (no podman process in the agent's domain)" wait_for 240 no_jobs
 
+# Copy, exec and the agent's own evidence (no verify: it reads the copy back with cat) all go
+# through podman's API too: under enforcing on Debian no podman process runs in the agent's domain.
+sed -i 's|^    containers: \[{name: other1, action: restart.*|    containers: [{name: other1, action: exec, exec: [sh, -c, "echo ran > /tmp/ran"], copy: [{from: cert, to: /tmp/other.crt}]}]|' /etc/ctrcert/manifest.yaml
+systemctl reload ctrcert-agent
+reads_exec() { dbus-send --system --print-reply --dest=org.ctrcert.Agent1 /org/ctrcert/Agent1 org.ctrcert.Agent1.ListBindings | grep -q '"exec'; }
+check "the agent reads the new manifest (other1: exec)" wait_for 60 reads_exec
+o_ok() { ctrcertctl --config "$CONF" status 2>/dev/null | awk '$1 == "other1" && $3 == "ok" { f = 1 } END { exit !f }'; }
+s0=$(serial "$PKI/other/other.crt")
+getcert resubmit -i other >/dev/null 2>&1
+check "getcert resubmit renews other" wait_for 120 differs "$s0" serial "$PKI/other/other.crt"
+check "other1's job (copy, exec, evidence through the API) ends ok under enforcing" wait_for 240 o_ok
+check_eq "… the copy holds the renewed certificate" "$(serial "$PKI/other/other.crt")" \
+        "$(podman exec other1 cat /tmp/other.crt | openssl x509 -noout -serial | cut -d= -f2)"
+check "… the exec action ran" podman exec other1 cat /tmp/ran
+check_eq "… and other1 was not restarted" "$o0" "$(started_at other1)"
+ctrcertctl --config "$CONF" status 2>/dev/null | grep '^other1' | sed 's/^/# /'
+
 # Emulated (no KVM) everything is 3–10 times slower: 5 s here stands for the second that
 # tests/host/run.sh holds natively; the failure this guards against is the bus's 25 s timeout.
 check_status_answers "an administrator's shell under enforcing" 5000
