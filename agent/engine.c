@@ -48,12 +48,13 @@ struct ctr {
  * What the agent knows of a certificate file: its notAfter when last read (the
  * one its containers use until their job), and its certmonger request's state.
  */
-struct expiry {
+/* What the engine knows of one certificate file: its notAfter and certmonger's request for it. */
+struct certfile {
         char *path; /* owned: the map's key outlives any manifest */
         int64_t not_after;
         char cm_status[32]; /* "" unknown: no request, or certmonger is not running */
         bool cm_stuck;
-        struct expiry *next;
+        struct certfile *next;
 };
 
 /* A certificate certmonger is renewing, and the containers bound to it when it started. */
@@ -76,8 +77,8 @@ struct engine {
         struct sched sched;    /* the queue and its counts */
         struct renewal *renewals;
         size_t n_renewals;
-        struct strmap *not_after; /* certificate path → struct expiry: O(1) on every save */
-        struct expiry *expiries;
+        struct strmap *files; /* certificate path → struct certfile: O(1) on every save */
+        struct certfile *certfiles;
         char *pause_reason;       /* paused when set */
         int64_t pause_until;      /* 0: until resumed */
         sd_event_source *pause_timer;
@@ -540,7 +541,7 @@ static int engine_write_metrics(struct engine *e) {
         strmap_free(bound);
         out.crl_next_update = crl_next_update(e);
         for (size_t i = 0; i < m->n_certs; i++) {
-                const struct expiry *x = strmap_get(e->not_after, m->certs[i].cert);
+                const struct certfile *x = strmap_get(e->files, m->certs[i].cert);
 
                 certs[i] = (struct metrics_cert) { m->certs[i].id, cert_not_after(m->certs[i].cert),
                                                    x ? x->cm_status : "", x && x->cm_stuck };
@@ -635,7 +636,7 @@ static void engine_learn_expiry(struct engine *e) {
         const struct manifest *m = bindings_manifest(e->current);
 
         for (size_t i = 0; i < m->n_certs; i++)
-                if (!strmap_get(e->not_after, m->certs[i].cert))
+                if (!strmap_get(e->files, m->certs[i].cert))
                         (void) not_after_swap(e, m->certs[i].cert);
 }
 
@@ -654,7 +655,7 @@ int engine_catch_up(struct engine *e, unsigned *ret_changed) {
                         continue;
                 log_notice("%s (%s) changed while no agent was running: its containers get a job", cert->cert, cert->id);
                 /* The certificate read at start is the new one; the one it replaced was never seen. */
-                struct expiry *x = strmap_get(e->not_after, cert->cert);
+                struct certfile *x = strmap_get(e->files, cert->cert);
                 if (x)
                         x->not_after = 0;
                 r = engine_notify(e, cert->cert, &scheduled);
@@ -725,29 +726,29 @@ void engine_set_renewing(struct engine *e, const char *cert_path, bool renewing)
  * certificate a container still uses until its job has run.
  */
 /* path's record, made (with its notAfter read now) when there is none; NULL when out of memory. */
-static struct expiry *expiry_get(struct engine *e, const char *path) {
-        struct expiry *x = strmap_get(e->not_after, path);
+static struct certfile *certfile_get(struct engine *e, const char *path) {
+        struct certfile *x = strmap_get(e->files, path);
 
         if (x)
                 return x;
         x = calloc(1, sizeof(*x));
-        if (!x || !(x->path = strdup(path)) || strmap_put(e->not_after, x->path, x, NULL) < 0) {
+        if (!x || !(x->path = strdup(path)) || strmap_put(e->files, x->path, x, NULL) < 0) {
                 if (x)
                         free(x->path);
                 free(x);
                 return NULL;
         }
         x->not_after = cert_not_after(path);
-        x->next = e->expiries;
-        e->expiries = x;
+        x->next = e->certfiles;
+        e->certfiles = x;
         return x;
 }
 
 static int64_t not_after_swap(struct engine *e, const char *path) {
-        struct expiry *x = strmap_get(e->not_after, path);
+        struct certfile *x = strmap_get(e->files, path);
         int64_t old = x ? x->not_after : 0;
 
-        x = x ? x : expiry_get(e, path);
+        x = x ? x : certfile_get(e, path);
         if (!x)
                 return 0; /* unknown: a window may make it wait, nothing worse */
         x->not_after = cert_not_after(path);
@@ -755,7 +756,7 @@ static int64_t not_after_swap(struct engine *e, const char *path) {
 }
 
 void engine_set_request_state(struct engine *e, const char *cert_path, const char *status, bool stuck) {
-        struct expiry *x = expiry_get(e, cert_path);
+        struct certfile *x = certfile_get(e, cert_path);
 
         if (!x)
                 return;
@@ -1078,13 +1079,13 @@ int engine_new(sd_event *event, const struct config *cfg, struct runtime *rt, st
         if (r >= 0)
                 r = strmap_new(64, &e->by_key);
         if (r >= 0)
-                r = strmap_new(64, &e->not_after);
+                r = strmap_new(64, &e->files);
         if (r < 0) {
                 if (e) {
                         jobstore_free(e->store);
                         seen_free(e->seen);
                         strmap_free(e->by_key);
-                        strmap_free(e->not_after);
+                        strmap_free(e->files);
                 }
                 free(e);
                 bindings_unref(b);
@@ -1137,11 +1138,11 @@ void engine_free(struct engine *e) {
         sd_event_source_disable_unref(e->seen_timer);
         sd_event_source_disable_unref(e->pause_timer);
         free(e->pause_reason);
-        strmap_free(e->not_after);
-        while (e->expiries) {
-                struct expiry *x = e->expiries;
+        strmap_free(e->files);
+        while (e->certfiles) {
+                struct certfile *x = e->certfiles;
 
-                e->expiries = x->next;
+                e->certfiles = x->next;
                 free(x->path);
                 free(x);
         }
