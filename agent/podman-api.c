@@ -299,11 +299,13 @@ static int step_status(struct podman_op *op, int status, char *body, size_t len)
         return status / 100 == 2 ? 1 : answer_error(op, status, body, len);
 }
 
-static int simple_post(struct podman_api *a, const char *name, const char *what, uint64_t timeout_usec,
-                       podman_api_done_t done, void *userdata, struct podman_op **ret) {
+/* METHOD …/containers/NAME/WHAT, the first request of an operation whose answers go to step. */
+static int container_call(struct podman_api *a, const char *name, const char *method, const char *what,
+                          const char *content_type, const void *body, size_t body_len, step_t step,
+                          uint64_t timeout_usec, podman_api_done_t done, void *userdata, struct podman_op **ret) {
         _cleanup_free_ char *path = NULL;
         struct podman_op *op;
-        int r = op_new(a, name, timeout_usec, step_status, done, userdata, &op);
+        int r = op_new(a, name, timeout_usec, step, done, userdata, &op);
 
         if (r < 0)
                 return r;
@@ -311,12 +313,12 @@ static int simple_post(struct podman_api *a, const char *name, const char *what,
                 op_free(op);
                 return -ENOMEM;
         }
-        return op_start(op, "POST", path, NULL, NULL, 0, ret);
+        return op_start(op, method, path, content_type, body, body_len, ret);
 }
 
 int podman_api_restart(struct podman_api *a, const char *name, uint64_t timeout_usec, podman_api_done_t done,
                        void *userdata, struct podman_op **ret) {
-        return simple_post(a, name, "restart", timeout_usec, done, userdata, ret);
+        return container_call(a, name, "POST", "restart", NULL, NULL, 0, step_status, timeout_usec, done, userdata, ret);
 }
 
 int podman_api_kill(struct podman_api *a, const char *name, int sig, uint64_t timeout_usec, podman_api_done_t done,
@@ -324,7 +326,7 @@ int podman_api_kill(struct podman_api *a, const char *name, int sig, uint64_t ti
         char what[32];
 
         snprintf(what, sizeof(what), "kill?signal=%d", sig);
-        return simple_post(a, name, what, timeout_usec, done, userdata, ret);
+        return container_call(a, name, "POST", what, NULL, NULL, 0, step_status, timeout_usec, done, userdata, ret);
 }
 
 /* ---- exec: create a session, start it attached, read its exit code ---- */
@@ -445,20 +447,14 @@ static int exec_create_body(char *const *cmd, char **ret, size_t *ret_len) {
 
 int podman_api_exec(struct podman_api *a, const char *name, char *const *cmd, uint64_t timeout_usec,
                     podman_api_done_t done, void *userdata, struct podman_op **ret) {
-        _cleanup_free_ char *body = NULL, *path = NULL;
-        struct podman_op *op;
+        _cleanup_free_ char *body = NULL;
         size_t len = 0;
         int r = exec_create_body(cmd, &body, &len);
 
-        if (r >= 0)
-                r = op_new(a, name, timeout_usec, step_exec_created, done, userdata, &op);
         if (r < 0)
                 return r;
-        if (asprintf(&path, "/containers/%s/exec", op->name) < 0) {
-                op_free(op);
-                return -ENOMEM;
-        }
-        return op_start(op, "POST", path, "application/json", body, len, ret);
+        return container_call(a, name, "POST", "exec", "application/json", body, len, step_exec_created, timeout_usec,
+                              done, userdata, ret);
 }
 
 /* ---- copy: the archive at /, owners mapped by the container's names ---- */
@@ -518,13 +514,11 @@ int podman_api_copy(struct podman_api *a, const char *name, const struct tar *t,
 
         if (r < 0)
                 return r;
-        op->tar.data = malloc(t->len);
-        if (!op->tar.data) {
+        r = tar_copy(&op->tar, t);
+        if (r < 0) {
                 op_free(op);
-                return -ENOMEM;
+                return r;
         }
-        memcpy(op->tar.data, t->data, t->len);
-        op->tar.len = op->tar.alloc = t->len;
         if (!tar_has_names(t)) {
                 r = send_archive(op);
                 if (r < 0) {
@@ -616,17 +610,7 @@ static int step_mounts(struct podman_op *op, int status, char *body, size_t len)
 
 int podman_api_mounts(struct podman_api *a, const char *name, uint64_t timeout_usec, podman_api_done_t done,
                       void *userdata, struct podman_op **ret) {
-        _cleanup_free_ char *path = NULL;
-        struct podman_op *op;
-        int r = op_new(a, name, timeout_usec, step_mounts, done, userdata, &op);
-
-        if (r < 0)
-                return r;
-        if (asprintf(&path, "/containers/%s/json", op->name) < 0) {
-                op_free(op);
-                return -ENOMEM;
-        }
-        return op_start(op, "GET", path, NULL, NULL, 0, ret);
+        return container_call(a, name, "GET", "json", NULL, NULL, 0, step_mounts, timeout_usec, done, userdata, ret);
 }
 
 int podman_api_new(sd_event *event, const char *socket_path, struct podman_api **ret) {

@@ -300,13 +300,11 @@ int runtime_copy(struct runtime *rt, int runtime, const char *name, const struct
         r = op_new(rt, OP_COPY, runtime, name, done, userdata, &op);
         if (r < 0)
                 return r;
-        op->tar.data = malloc(t->len);
-        if (!op->tar.data) {
+        r = tar_copy(&op->tar, t);
+        if (r < 0) {
                 op_free(op);
-                return -ENOMEM;
+                return r;
         }
-        memcpy(op->tar.data, t->data, t->len);
-        op->tar.len = op->tar.alloc = t->len;
         return op_start(op, ret);
 }
 

@@ -139,6 +139,15 @@ void tar_done(struct tar *t) {
         *t = (struct tar) {};
 }
 
+int tar_copy(struct tar *dst, const struct tar *src) {
+        dst->data = malloc(src->len ? src->len : 1);
+        if (!dst->data)
+                return -ENOMEM;
+        memcpy(dst->data, src->data, src->len);
+        dst->len = dst->alloc = src->len;
+        return 0;
+}
+
 /* The size field of a header; -EBADMSG when it is not octal. */
 static int entry_size(const struct header *h, size_t *ret) {
         char field[sizeof(h->size) + 1] = "";

@@ -24,6 +24,8 @@ int tar_add_file(struct tar *t, const char *path, const void *content, size_t le
 /* The two zero blocks that end an archive. */
 int tar_finish(struct tar *t);
 void tar_done(struct tar *t);
+/* *dst (empty) becomes a copy of src. */
+int tar_copy(struct tar *dst, const struct tar *src);
 
 /* Whether an entry names its owner or group (tar_map_owners has work). */
 bool tar_has_names(const struct tar *t);

@@ -1,8 +1,8 @@
 #!/bin/bash
-# make bench (runtime part): restart and signal latency per container through podman's
-# REST API (a `podman system service` on the sandbox's own socket) against the podman
-# CLI. The agent runs a restart binding and a reload (SIGHUP) binding with a 10 ms
-# window; each Notify → JobFinished interval (dbus-monitor timestamps) minus the window
+# make bench (runtime part): restart, signal and copy+exec latency per container through
+# podman's REST API (a `podman system service` on the sandbox's own socket) against the
+# podman CLI. The agent runs a restart binding, a reload (SIGHUP) binding and an exec
+# binding that copies the certificate in first, with a 10 ms window; each Notify → JobFinished interval (dbus-monitor timestamps) minus the window
 # is one sample. Results are recorded by hand in bench/RESULTS.md.
 set -u
 BUILD=${1:?usage: bench-runtime.sh BUILDDIR}
@@ -20,14 +20,16 @@ mkdir -p "$T/pki"
 # Any well-formed pair will do: no CA bundle is configured; pre-flight checks parse, key and names.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=r.example \
         -addext subjectAltName=DNS:r.example -keyout "$T/pki/r.key" -out "$T/pki/r.crt" 2>/dev/null
-cp "$T/pki/r.crt" "$T/pki/s.crt" && cp "$T/pki/r.key" "$T/pki/s.key"
+for id in s x; do cp "$T/pki/r.crt" "$T/pki/$id.crt" && cp "$T/pki/r.key" "$T/pki/$id.key"; done
 {
         echo "version: 1"
         echo "certificates:"
         echo "  - {id: r, cert: $T/pki/r.crt, key: $T/pki/r.key, names: {dns: [r.example]}, containers: [{name: bench-r, action: restart}]}"
         echo "  - {id: s, cert: $T/pki/s.crt, key: $T/pki/s.key, names: {dns: [r.example]}, containers: [{name: bench-s, action: reload}]}"
+        echo "  - {id: x, cert: $T/pki/x.crt, key: $T/pki/x.key, names: {dns: [r.example]}, containers: [{name: bench-x, action: exec, exec: [true], copy: [{from: cert, to: /tmp/x.crt}], verify: {exec: [cat, /tmp/x.crt]}}]}"
 } >"$T/manifest.yaml"
 podman run -d --init --name bench-r localhost/ctrcert-tls sleep 100000 >/dev/null
+podman run -d --init --name bench-x localhost/ctrcert-tls sleep 100000 >/dev/null
 # The reload target must survive SIGHUP: tls-serve traps it (and restarts its s_server).
 podman run -d --init --name bench-s --network host -v "$T/pki:/p:ro" localhost/ctrcert-tls \
         tls-serve 15999 /p/r.crt /p/r.key >/dev/null
@@ -49,7 +51,7 @@ measure() {
         apid=$!
         PIDS+=("$apid")
         for _ in $(seq 100); do bus_has_owner org.ctrcert.Agent1 && break; sleep 0.05; done
-        for id in r s; do
+        for id in r s x; do
                 log=$T/mon-$label-$id.log
                 dbus-monitor --system "interface='org.ctrcert.Agent1'" >"$log" 2>&1 &
                 mpid=$!
@@ -62,7 +64,7 @@ measure() {
                         done
                 done
                 kill "$mpid"
-                printf '%-4s %-8s %s\n' "$label" "$([ "$id" = r ] && echo restart || echo SIGHUP)" "$(latency "$log")"
+                printf '%-4s %-18s %s\n' "$label" "$(case $id in r) echo restart ;; s) echo SIGHUP ;; *) echo copy+exec+verify ;; esac)" "$(latency "$log")"
         done
         kill "$apid"
         if grep -q "using podman\|failed" "$T/agent-$label.log"; then
@@ -71,6 +73,6 @@ measure() {
         fi
 }
 
-echo "### restart and signal latency per container (Notify → JobFinished − window), $N jobs each"
+echo "### restart, signal and copy+exec+verify latency per container (Notify → JobFinished − window), $N jobs each"
 measure cli ""
 measure api "$T/podman/api.sock"
