@@ -361,6 +361,31 @@ static void agent_done(struct agent *a) {
                 close(a->lock_fd); /* last: until here, this agent still acts on the state */
 }
 
+/* Steps 3 to 5 of main. Takes b. */
+static int start(struct agent *a, struct bindings *b) {
+        /* 3. One event loop; jobs act through the runtime; the engine turns saved certificates into jobs. */
+        int r = setup_loop(a);
+
+        if (r >= 0)
+                r = runtime_new(a->event, a->cfg, &a->runtime);
+        if (r < 0) {
+                bindings_unref(b);
+                return r;
+        }
+        r = engine_new(a->event, a->cfg, a->runtime, b, on_job_finished, a, &a->engine);
+        /* 4. The bus: certmonger's signals in, our API out; the name is ours before any work starts. */
+        if (r >= 0)
+                r = bus_new(a->event, a->bus_spec, on_connected, on_disconnected, a, &a->bus);
+        if (r >= 0)
+                r = bus_start(a->bus);
+        /* 5. What a previous agent left: unfinished jobs, certificates saved while none ran. */
+        if (r >= 0)
+                r = pick_up_work(a);
+        if (r >= 0)
+                r = crlpub_new(a->event, a->cfg->state_dir, a->cfg->agent.crl_publish, &a->crlpub);
+        return r;
+}
+
 int main(int argc, char **argv) {
         struct agent a = { .config_path = CTRCERT_CONFIG_PATH, .bus_spec = "system", .lock_fd = -1 };
         struct bindings *b = NULL;
@@ -386,24 +411,7 @@ int main(int argc, char **argv) {
                 agent_done(&a);
                 return 1;
         }
-        /* 3. One event loop; the engine turns saved certificates into jobs. */
-        r = setup_loop(&a);
-        if (r >= 0)
-                r = runtime_new(a.event, a.cfg, &a.runtime);
-        if (r >= 0)
-                r = engine_new(a.event, a.cfg, a.runtime, b, on_job_finished, &a, &a.engine);
-        else
-                bindings_unref(b);
-        /* 4. The bus: certmonger's signals in, our API out; the name is ours before any work starts. */
-        if (r >= 0)
-                r = bus_new(a.event, a.bus_spec, on_connected, on_disconnected, &a, &a.bus);
-        if (r >= 0)
-                r = bus_start(a.bus);
-        /* 5. What a previous agent left: unfinished jobs, certificates saved while none ran. */
-        if (r >= 0)
-                r = pick_up_work(&a);
-        if (r >= 0)
-                r = crlpub_new(a.event, a.cfg->state_dir, a.cfg->agent.crl_publish, &a.crlpub);
+        r = start(&a, b);
         if (r < 0) {
                 log_error_errno(r, "cannot start: %m");
                 agent_done(&a);
