@@ -35,7 +35,8 @@ layout() {
                 /usr/lib/systemd/system/ctrcert-crl.service /usr/lib/systemd/system/ctrcert-crl.timer \
                 /usr/lib/tmpfiles.d/ctrcert.conf /usr/sbin/ctrcert-agent /usr/share/dbus-1/system.d/org.ctrcert.Agent1.conf \
                 /usr/share/doc/ctrcert/README.md /usr/share/doc/ctrcert/dbus-api.txt /usr/share/doc/ctrcert/examples/ctrcert.yaml \
-                /usr/share/doc/ctrcert/examples/manifest.yaml /usr/share/man/man5/ctrcert-manifest.5 \
+                /usr/share/doc/ctrcert/examples/manifest.yaml /usr/share/doc/ctrcert/examples/podman-cli-fallback.conf \
+                /usr/share/man/man5/ctrcert-manifest.5 \
                 /usr/share/man/man5/ctrcert.yaml.5 /usr/share/man/man8/ctrcert-agent.8 /usr/share/man/man8/ctrcert-submit.8 \
                 /usr/share/man/man8/ctrcertctl.8 /usr/share/bash-completion/completions/ctrcertctl $selinux | sort)
         got=$(cd "$root" && find . -type f | sed 's|^\.||' | sort)
@@ -76,7 +77,8 @@ done
 grep -q '^Type=oneshot' "$crl/ctrcert-crl.service" && ok "the CRL service is a oneshot" || not_ok "the CRL service is a oneshot"
 
 for d in Type=notify WatchdogSec= Restart=on-failure StateDirectory=ctrcert/agent StateDirectoryMode=0700 \
-        KillMode=process "Wants=certmonger.service podman.socket"; do
+        KillMode=process "Wants=certmonger.service podman.socket" ProtectSystem=strict NoNewPrivileges=yes \
+        SystemCallFilter=@system-service RestrictNamespaces=yes "CapabilityBoundingSet=CAP_CHOWN "; do
         grep -q "^$d" "$unit" && ok "the unit has $d" || not_ok "the unit has $d"
 done
 

@@ -31,7 +31,8 @@ if command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null; then
                 /lib/systemd/system/ctrcert-agent.service /lib/systemd/system/ctrcert-crl.timer \
                 /lib/systemd/system/ctrcert-crl.service /usr/lib/tmpfiles.d/ctrcert.conf \
                 /usr/share/dbus-1/system.d/org.ctrcert.Agent1.conf /usr/share/man/man8/ctrcert-agent.8.gz \
-                /usr/share/man/man5/ctrcert-manifest.5.gz /usr/share/bash-completion/completions/ctrcertctl; do
+                /usr/share/man/man5/ctrcert-manifest.5.gz /usr/share/bash-completion/completions/ctrcertctl \
+                /usr/share/doc/ctrcert/examples/podman-cli-fallback.conf; do
                 grep -qx "$f" <<<"$files" && ok "the .deb holds $f" || not_ok "the .deb holds $f"
         done
         check_eq "the .deb depends on certmonger" 1 "$(dpkg-deb -f "$deb" Depends 2>/dev/null | grep -c certmonger)"

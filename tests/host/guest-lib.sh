@@ -49,6 +49,13 @@ check_status_answers() {
 # no_jobs: the agent has finished every job (a job interrupted by a restart of the agent is redone).
 no_jobs() { ctrcertctl --config /etc/ctrcert/ctrcert.yaml jobs 2>/dev/null | grep -q '^0 jobs$'; }
 journal() { journalctl -b --no-pager -o short-monotonic "$@" 2>/dev/null; }
+# exposure: systemd-analyze security's overall score of the agent's unit as it is now (drop-ins
+# included); the table goes to $OUT/security.txt.
+exposure() {
+        systemd-analyze security --no-pager ctrcert-agent.service >"$OUT/security.txt" 2>&1
+        sed -n 's/.*Overall exposure level for ctrcert-agent.service: \([0-9.]*\).*/\1/p' "$OUT/security.txt"
+}
+score_at_most() { awk -v max="$1" -v s="$2" 'BEGIN { exit !(s != "" && s + 0 <= max + 0) }'; }
 
 # write_config: ctrcert.yaml for the flow (agent through podman's API socket).
 write_config() {
@@ -75,8 +82,29 @@ entry() {
                 printf '    containers: [{name: %s, action: restart}]\n' "$2"
         fi
 }
+# files_entry: the id "files", bound to every container named files<N> (match:), whose cert and
+# key are copied in, then an exec action, and no verify (the agent's evidence); a bundle on the
+# host; and a command on the host (runtime systemd: verify exec runs there, in the agent's sandbox).
+files_entry() {
+        cat <<EOM
+  - id: files
+    cert: $PKI/files/files.crt
+    key: $PKI/files/files.key
+    names: {dns: [files.example]}
+    bundle: {path: $PKI/files/bundle.pem, parts: [cert, key]}
+    containers:
+      - match: "^files[0-9]+\$"
+        copy: [{from: cert, to: /tmp/files.crt}, {from: key, to: /tmp/files.key}]
+        action: exec
+        exec: [cp, /tmp/files.crt, /tmp/exec-ran.crt]
+      - name: files-host.service
+        runtime: systemd
+        action: none
+        verify: {exec: [/usr/bin/logger, -t, ctrcert-host-exec, files renewed]}
+EOM
+}
 write_manifest() {
-        mkdir -p "$PKI/web" "$PKI/other" "$PKI/evil" "$PKI/extra"
+        mkdir -p "$PKI/web" "$PKI/other" "$PKI/evil" "$PKI/extra" "$PKI/files"
         {
                 echo "version: 1"
                 echo "certificates:"
@@ -104,7 +132,7 @@ build_image() {
         local img=/root/tls-image lib c
         mkdir -p "$img/bin" "$img/etc" "$img/tmp"
         cp /bin/busybox "$img/bin/"
-        for c in sh sleep cat kill ls echo true; do ln -sf busybox "$img/bin/$c"; done
+        for c in sh sleep cat kill ls echo true cp tar; do ln -sf busybox "$img/bin/$c"; done
         cp /usr/bin/openssl "$img/bin/"
         for lib in $(ldd /usr/bin/openssl | grep -o '/[^ ]*'); do
                 mkdir -p "$img$(dirname "$lib")"
