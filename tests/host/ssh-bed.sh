@@ -18,11 +18,11 @@ leader() {
         done
         return 1
 }
-# gssh COMMAND…: a command on the bed over SSH, as the playbook reaches it.
+# gssh COMMAND…: a command on the bed over SSH, as the playbook reaches it; its errors in ssh.log.
 gssh() {
         ssh -q -i "$BED/id" -o IdentitiesOnly=yes -o BatchMode=yes -o ConnectTimeout=30 -o StrictHostKeyChecking=yes \
                 -o UserKnownHostsFile="$BED/known_hosts" -o HostKeyAlias=ctrcert-testbed -o ControlMaster=no \
-                -o ProxyCommand="nsenter --target $BED_LEADER --mount --net socat - TCP:127.0.0.1:22" root@127.0.0.1 "$@"
+                -o ProxyCommand="nsenter --target $BED_LEADER --mount --net socat - TCP:127.0.0.1:22" root@127.0.0.1 "$@" 2>>"$BED/ssh.log"
 }
 bed_serial() { gssh openssl x509 -in /etc/pki/ctrcert-test/web.crt -noout -serial 2>/dev/null | cut -d= -f2; }
 bed_served() {
@@ -50,9 +50,12 @@ play() {
 }
 recap() { grep -o "$1=[0-9]*" <<<"$RECAP" | cut -d= -f2; }
 
-# ssh_bed_cleanup: ansible's SSH control masters (they outlive a run by ControlPersist) closed.
+# ssh_bed_cleanup: the guest's journal and the logs kept, whatever failed; ansible's SSH control
+# masters (they outlive a run by ControlPersist) closed.
 ssh_bed_cleanup() {
         local s
+        [ -n "${BED_UP:-}" ] && gssh journalctl -b --no-pager -o short-monotonic >"$W/out/ssh/journal.txt"
+        [ -n "${BED:-}" ] && cp "$BED"/*.log "$W/out/ssh/" 2>/dev/null
         for s in "${BED:-/nonexistent}"/cp/*; do
                 [ -S "$s" ] && ssh -o ControlPath="$s" -O exit bed >/dev/null 2>&1
         done
@@ -100,7 +103,8 @@ EOU
                 [ "$(date +%s)" -lt "$end" ]; do
                 sleep 0.2
         done
-        if ! check "the SSH bed boots, sshd up, podman's image ready" test -e "$W/out/ssh/bed-ready"; then
+        check "the SSH bed boots, sshd up, podman's image ready" test -e "$W/out/ssh/bed-ready"
+        if [ ! -e "$W/out/ssh/bed-ready" ]; then
                 sed 's/^/# bed: /' "$W/out/ssh/bed-failed" 2>/dev/null
                 tail -n 30 "$W/out/ssh/console.log" | sed 's/^/# console: /'
                 return 1
@@ -110,12 +114,16 @@ EOU
         sed -e "s|BED_PID|$BED_LEADER|" -e "s|BED_KEY|$BED/id|" -e "s|BED_KNOWN_HOSTS|$BED/known_hosts|" \
                 "$TOP/tests/ansible/testbed.inventory.example" >"$BED/inventory"
         check "sshd in the guest accepts the run's key (host key checked)" wait_until "$BED_DEADLINE" gssh true
+        gssh true || { tail -n 5 "$BED/ssh.log" | sed 's/^/# ssh: /'; return 1; }
+        BED_UP=1
         echo "# bed ready ${booted} s after boot, sshd answered $(since "$t") s after boot"
         check_eq "the bed's network is its own loopback only" lo "$(gssh ls /sys/class/net)"
 
         # 1. The install, as an operator's first run.
         play install --skip-tags renewal
-        check_eq "ansible-playbook over SSH: the install run succeeds (${PLAY_S} s)" 0 "$?"
+        rc=$?
+        check_eq "ansible-playbook over SSH: the install run succeeds (${PLAY_S} s)" 0 "$rc"
+        [ "$rc" = 0 ] || return 1 # the rest builds on it: no cascade of failures
         check_eq "… the package built from this tree is installed" \
                 "install ok installed $(dpkg-deb -f "$BED_DEB" Version)" "$(gssh "dpkg-query -W -f='\${Status} \${Version}' ctrcert")"
         check "… the CA was made on the host" gssh test -s /etc/ctrcert/ca/private/ca.key -a -s /etc/ctrcert/ca/root.crt
@@ -147,12 +155,11 @@ EOU
         play again --skip-tags renewal
         rc=$?
         check_eq "ansible-playbook over SSH: the second run succeeds (${PLAY_S} s)" 0 "$rc"
-        check_eq "… and changes nothing (PLAY RECAP changed=0)" 0 "$(recap changed)"
+        check_eq "… and changes nothing (PLAY RECAP)" "changed=0 unreachable=0 failed=0" \
+                "changed=$(recap changed) unreachable=$(recap unreachable) failed=$(recap failed)"
         [ "$(recap changed)" = 0 ] || grep -E '^changed:' "$BED/again.log" | sed 's/^/# changed: /'
-        check_eq "… web-1 left alone" "$w1" "$(bed_started)"
-        check_eq "… the certificate too" "$s1" "$(bed_serial)"
+        check "… web-1 left alone (StartedAt ${w1:-none})" test -n "$w1" -a "$w1" = "$(bed_started)"
+        check "… the certificate too (serial ${s1:-none})" test -n "$s1" -a "$s1" = "$(bed_serial)"
 
-        gssh journalctl -b --no-pager -o short-monotonic >"$W/out/ssh/journal.txt" 2>/dev/null
-        cp "$BED"/*.log "$W/out/ssh/" 2>/dev/null
         echo "# SSH bed: up $(since "$t") s in all"
 }
