@@ -118,6 +118,7 @@ EOU
         BED_UP=1
         echo "# bed ready ${booted} s after boot, sshd answered $(since "$t") s after boot"
         check_eq "the bed's network is its own loopback only" lo "$(gssh ls /sys/class/net)"
+        check_eq "… where sshd listens on 127.0.0.1:22 alone" 127.0.0.1:22 "$(gssh ss -Hltn | awk '$4 ~ /:22$/ { print $4 }')"
 
         # 1. The install, as an operator's first run.
         play install --skip-tags renewal
