@@ -13,12 +13,15 @@ SUITE=bookworm
 
 # What the host needs: certmonger and podman as an operator installs them, the ctrcert .deb's
 # runtime libraries (so `apt install ./ctrcert_*.deb` resolves offline), the scenario's tools,
-# and for the SELinux VM a kernel and Debian's reference policy.
+# what an Ansible controller needs on a managed host (sshd, python3 with apt and dbus bindings;
+# socat for the SSH ProxyCommand that enters the guest's network namespace), and for the
+# SELinux VM a kernel and Debian's reference policy.
 PACKAGES=(
         certmonger podman runc conmon catatonit golang-github-containers-common
         openssl busybox-static ca-certificates
         libssl3 libdbus-1-3 libsystemd0 libyaml-0-2
         procps iproute2 util-linux
+        openssh-server socat python3 python3-apt python3-dbus
         linux-image-amd64 initramfs-tools
         selinux-basics selinux-policy-default policycoreutils auditd
 )
@@ -67,6 +70,9 @@ printf 'virtio_pci\nvirtio_blk\next4\n' >>"$T/etc/initramfs-tools/modules"
 apt_get install "${PACKAGES[@]}"
 chroot "$T" apt-get clean
 echo ctrcert-host >"$T/etc/hostname"
+# sshd only where a test enables it (run.sh's SSH bed, with a host key of its own): the scenario
+# boots share the build machine's network, and no key pair is kept in the cache.
+rm -f "$T"/etc/ssh/ssh_host_* "$T/etc/systemd/system/multi-user.target.wants/ssh.service"
 rm -f "$T/usr/sbin/policy-rc.d"
 for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount "${mounted[$i]}"; done
 mounted=()
