@@ -31,8 +31,8 @@ struct builder {
         struct arena_chunk **chunks;
 };
 
-static void *arena_alloc(struct builder *b, size_t size) {
-        struct arena_chunk *c = *b->chunks;
+static void *arena_alloc(struct arena_chunk **chunks, size_t size) {
+        struct arena_chunk *c = *chunks;
         void *p;
 
         size = (size + _Alignof(max_align_t) - 1) & ~(_Alignof(max_align_t) - 1);
@@ -42,10 +42,10 @@ static void *arena_alloc(struct builder *b, size_t size) {
                 c = malloc(sizeof(*c) + want);
                 if (!c)
                         return NULL;
-                c->next = *b->chunks;
+                c->next = *chunks;
                 c->used = 0;
                 c->size = want;
-                *b->chunks = c;
+                *chunks = c;
         }
         p = (char *) c->data + c->used;
         c->used += size;
@@ -81,7 +81,7 @@ static struct ynode *ynode_new(struct builder *b, enum ynode_kind kind, const ya
 
         if (++b->n_nodes > YAML_MAX_NODES)
                 return NULL;
-        n = arena_alloc(b, sizeof(*n));
+        n = arena_alloc(b->chunks, sizeof(*n));
         if (!n)
                 return NULL;
         *n = (struct ynode) {};
@@ -91,12 +91,16 @@ static struct ynode *ynode_new(struct builder *b, enum ynode_kind kind, const ya
         return n;
 }
 
+void *ydoc_alloc(struct ydoc *doc, size_t size) {
+        return arena_alloc(&doc->chunks, size);
+}
+
 /* Item arrays double inside the arena; the old copy stays there until the whole tree goes. */
-static int ynode_append(struct builder *b, struct ynode *parent, struct ynode *child) {
+static int items_append(struct arena_chunk **chunks, struct ynode *parent, struct ynode *child) {
         size_t n = parent->n_items;
 
         if (n == 0 || (n >= 4 && (n & (n - 1)) == 0)) {
-                struct ynode **p = arena_alloc(b, (n == 0 ? 4 : n * 2) * sizeof(*p));
+                struct ynode **p = arena_alloc(chunks, (n == 0 ? 4 : n * 2) * sizeof(*p));
 
                 if (!p)
                         return -ENOMEM;
@@ -106,6 +110,14 @@ static int ynode_append(struct builder *b, struct ynode *parent, struct ynode *c
         }
         parent->items[parent->n_items++] = child;
         return 0;
+}
+
+int ydoc_append(struct ydoc *doc, struct ynode *parent, struct ynode *child) {
+        return items_append(&doc->chunks, parent, child);
+}
+
+static int ynode_append(struct builder *b, struct ynode *parent, struct ynode *child) {
+        return items_append(b->chunks, parent, child);
 }
 
 /*
@@ -187,7 +199,7 @@ static int parse_node(struct builder *b, yaml_event_t *ev, unsigned depth, struc
                 n = ynode_new(b, YNODE_SCALAR, &ev->start_mark);
                 if (!n)
                         return error_at(b, &ev->start_mark, "document too large");
-                n->value = arena_alloc(b, ev->data.scalar.length + 1);
+                n->value = arena_alloc(b->chunks, ev->data.scalar.length + 1);
                 if (!n->value)
                         return -ENOMEM;
                 memcpy(n->value, ev->data.scalar.value, ev->data.scalar.length);
@@ -285,26 +297,6 @@ int ydoc_parse(const char *file, const char *buf, size_t len, struct ydoc **ret,
                 return r;
         }
         *ret = doc;
-        return 0;
-}
-
-int ydoc_parse_json(const char *file, const char *buf, size_t len, struct ydoc **ret) {
-        _cleanup_(diag_list_clear) struct diag_list d = {};
-        _cleanup_(ydoc_freep) struct ydoc *doc = NULL;
-        _cleanup_free_ char *text = strndup(buf, len);
-        int r;
-
-        if (!text)
-                return -ENOMEM;
-        for (char *p = text; *p; p++)
-                if (*p == '\t')
-                        *p = ' ';
-        r = ydoc_parse(file, text, strlen(text), &doc, &d);
-        if (r < 0)
-                return r == -ENOMEM ? r : -EBADMSG;
-        if (!doc->root)
-                return -EBADMSG;
-        *ret = TAKE_PTR(doc);
         return 0;
 }
 

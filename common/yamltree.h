@@ -36,11 +36,16 @@ struct ydoc {
 /* Parses buf; syntax errors go to diags (file:line:col) and give -EBADMSG. */
 int ydoc_parse(const char *file, const char *buf, size_t len, struct ydoc **ret, struct diag_list *diags);
 /*
- * A JSON text (JSON is YAML's flow style; YAML refuses the tabs JSON allows as
- * blanks, which are never inside a JSON string): -EBADMSG when it is not one.
+ * A JSON text (RFC 8259) as the same tree (jsontree.c, not libyaml: JSON
+ * allows in strings what YAML refuses, and podman's answers carry strings
+ * from container images): -EBADMSG when it is not one. Literals (numbers,
+ * true, false, null) are plain scalars; a \u0000 becomes U+FFFD.
  */
 int ydoc_parse_json(const char *file, const char *buf, size_t len, struct ydoc **ret);
 void ydoc_free(struct ydoc *doc);
+/* For tree builders: memory that lives as long as doc, and an item added to a sequence or mapping. */
+void *ydoc_alloc(struct ydoc *doc, size_t size);
+int ydoc_append(struct ydoc *doc, struct ynode *parent, struct ynode *child);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct ydoc *, ydoc_free);
 
 static inline size_t ynode_map_size(const struct ynode *n) {

@@ -101,6 +101,38 @@ START_TEST(test_compact_json) {
 }
 END_TEST
 
+/* What an image's labels may carry, which libyaml refused: the whole list must still read. */
+START_TEST(test_json_hostile_strings) {
+        _cleanup_(ydoc_freep) struct ydoc *doc = NULL;
+        _cleanup_free_ char *text = NULL, *key = malloc(1501), *deep = malloc(200);
+
+        memset(key, 'k', 1500);
+        key[1500] = '\0';
+        ck_assert_int_ge(asprintf(&text,
+                                  "[{\"Labels\":{\"a\":\"del\x7f c1\xc2\x80 nonchar\xef\xbf\xbe\",\"%s\":\"long key\","
+                                  "\"z\":\"nul\\u0000 pair\\ud83d\\ude00 lone\\ud800\"},\"Names\":[\"web-1\"]}]",
+                                  key),
+                         0);
+        ck_assert_int_eq(ydoc_parse_json("t", text, strlen(text), &doc), 0);
+        ck_assert_str_eq(ynode_text(ynode_get(doc->root->items[0], "Names")->items[0]), "web-1");
+        ck_assert_str_eq(ynode_text(ynode_get(ynode_get(doc->root->items[0], "Labels"), key)), "long key");
+        ck_assert_str_eq(ynode_text(ynode_get(ynode_get(doc->root->items[0], "Labels"), "z")),
+                         "nul\xef\xbf\xbd pair\xf0\x9f\x98\x80 lone\xef\xbf\xbd");
+        ydoc_free(TAKE_PTR(doc));
+        /* not JSON: a raw control character in a string, an open string, garbage after, a trailing comma, too deep */
+        ck_assert_int_eq(ydoc_parse_json("t", "[\"a\nb\"]", 7, &doc), -EBADMSG);
+        ck_assert_int_eq(ydoc_parse_json("t", "[\"ab", 4, &doc), -EBADMSG);
+        ck_assert_int_eq(ydoc_parse_json("t", "{} x", 4, &doc), -EBADMSG);
+        ck_assert_int_eq(ydoc_parse_json("t", "[1,]", 4, &doc), -EBADMSG);
+        ck_assert_int_eq(ydoc_parse_json("t", "{\"a\" 1}", 7, &doc), -EBADMSG);
+        ck_assert_int_eq(ydoc_parse_json("t", "[\"\\q\"]", 6, &doc), -EBADMSG);
+        memset(deep, '[', 100);
+        memset(deep + 100, ']', 100);
+        ck_assert_int_eq(ydoc_parse_json("t", deep, 200, &doc), -EBADMSG);
+        ck_assert_int_eq(ydoc_parse_json("t", deep + 40, 120, &doc), 0); /* 60 deep is fine */
+}
+END_TEST
+
 static Suite *kolla_suite(void) {
         Suite *s = suite_create("kolla");
         TCase *tc = tcase_create("core");
@@ -109,6 +141,7 @@ static Suite *kolla_suite(void) {
         tcase_add_test(tc, test_not_kolla);
         tcase_add_test(tc, test_mount_path);
         tcase_add_test(tc, test_compact_json);
+        tcase_add_test(tc, test_json_hostile_strings);
         suite_add_tcase(s, tc);
         return s;
 }
