@@ -167,18 +167,18 @@ static const char *target(const struct job *j) {
         return j->targets[j->target_i];
 }
 
-/* How a runtime step ended, for its message. */
+/* How a runtime step ended, for its message: " (exit status 2)", " (timed out)"…; "" when the output says it all. */
 static const char *status_text(int status, char *buf, size_t len) {
         if (status == -ETIME)
-                return "timed out";
+                return " (timed out)";
         if (status == -EINTR)
-                return "killed";
+                return " (killed)";
         if (status > 0)
-                snprintf(buf, len, "exit status %d", status);
+                snprintf(buf, len, " (exit status %d)", status);
         else if (status == -ENOENT)
-                snprintf(buf, len, "not found");
+                snprintf(buf, len, " (not found)");
         else
-                snprintf(buf, len, "%s", strerror(-status));
+                buf[0] = '\0'; /* podman's or systemd's own words follow */
         return buf;
 }
 
@@ -191,11 +191,11 @@ static void on_step_done(int status, const char *output, void *userdata) {
                 step_done(j);
                 return;
         }
-        step_failed(j, "%s on %s failed (%s): %s", j->step, target(j), status_text(status, how, sizeof(how)),
+        step_failed(j, "%s on %s failed%s: %s", j->step, target(j), status_text(status, how, sizeof(how)),
                     output[0] ? output : "no output");
 }
 
-/* Every copy of one binding in one tar stream, extracted by the container's own tar. */
+/* Every copy of one binding in one tar stream. */
 static int copy_archive(struct job *j, const struct job_item *it, struct tar *t, char *err, size_t errlen) {
         const struct mf_container *b = it->binding;
         int r = 0;
@@ -356,7 +356,7 @@ static void on_verify_exec(int status, const char *output, void *userdata) {
             sd_event_add_time_relative(j->env.event, &j->timer, CLOCK_MONOTONIC, VERIFY_EXEC_INTERVAL_USEC, 1000,
                                        on_verify_again, j) >= 0)
                 return;
-        snprintf(msg, sizeof(msg), "the verify command failed (%s): %s", status_text(status, how, sizeof(how)),
+        snprintf(msg, sizeof(msg), "the verify command failed%s: %s", status_text(status, how, sizeof(how)),
                  output[0] ? output : "no output");
         verify_failed(j, msg);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,7 @@
 #include "yamltree.h"
 
 #define API "/v4.0.0/libpod"
-#define RESPONSE_MAX (8u << 20) /* a list of a thousand containers is ~2 MiB; the rest is read and dropped */
+#define RESPONSE_MAX (32u << 20) /* a list of a thousand containers is ~2 MiB; images' labels add to it */
 #define OUTPUT_MAX 65536        /* of an exec, as much as the agent keeps of a child's output */
 #define MESSAGE_MAX 1024
 
@@ -40,6 +41,7 @@ struct podman_op {
         char *response;
         size_t response_len, response_alloc;
         step_t step;
+        bool answered; /* podman answered a request of this operation: no CLI fallback from here on */
         int exit_status;
         char *output;
         char *exec_id;        /* exec: the session */
@@ -125,9 +127,12 @@ static void on_answer(struct podman_op *op) {
                 op_end(op, -ENOMEM);
                 return;
         }
+        if (op->response)
+                op->response[op->response_len] = '\0';
         r = http_parse_response(op->response ? op->response : "", op->response_len, &status, body, op->response_len + 1,
                                 &len);
         exchange_close(op);
+        op->answered = true;
         if (r < 0) {
                 set_output(op, "podman API on %s: not an HTTP answer", op->api->socket_path);
                 op_end(op, -EIO);
@@ -149,33 +154,32 @@ static int exchange_write(struct podman_op *op) {
         return 0;
 }
 
-/* 1: podman closed the connection, the answer is whole (what passed RESPONSE_MAX is dropped). */
+/*
+ * 1: podman closed the connection, the answer is whole. An answer past
+ * RESPONSE_MAX ends the operation at once (-EFBIG): reading on would cost a
+ * core for as long as a flood lasts.
+ */
 static int exchange_read(struct podman_op *op) {
-        char discard[4096];
-        char *to = discard;
-        size_t room = sizeof(discard);
         ssize_t n;
 
-        if (op->response_len < RESPONSE_MAX) {
-                if (op->response_alloc - op->response_len < 4096) {
-                        size_t want = op->response_alloc ? op->response_alloc * 2 : 16384;
-                        char *p = realloc(op->response, want);
+        if (op->response_len >= RESPONSE_MAX)
+                return -EFBIG;
+        /* one byte kept free: on_answer ends the answer with a NUL for the parser's sscanf */
+        if (op->response_alloc - op->response_len < 4096 + 1) {
+                size_t want = op->response_alloc ? op->response_alloc * 2 : 16384;
+                char *p = realloc(op->response, want);
 
-                        if (!p)
-                                return -ENOMEM;
-                        op->response = p;
-                        op->response_alloc = want;
-                }
-                to = op->response + op->response_len;
-                room = op->response_alloc - op->response_len;
+                if (!p)
+                        return -ENOMEM;
+                op->response = p;
+                op->response_alloc = want;
         }
-        n = recv(op->fd, to, room, 0);
+        n = recv(op->fd, op->response + op->response_len, op->response_alloc - op->response_len - 1, 0);
         if (n < 0)
                 return errno == EAGAIN || errno == EINTR ? 0 : negative_errno();
         if (n == 0)
                 return 1;
-        if (to != discard)
-                op->response_len += (size_t) n;
+        op->response_len += (size_t) n;
         return 0;
 }
 
@@ -189,7 +193,11 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
                 r = exchange_read(op);
         if (r > 0)
                 on_answer(op);
-        else if (r < 0) {
+        else if (r == -EFBIG) {
+                set_output(op, "podman's answer on %s passed %u MiB: not read further", op->api->socket_path,
+                           RESPONSE_MAX >> 20);
+                op_end(op, r);
+        } else if (r < 0) {
                 set_output(op, "podman API on %s: %s", op->api->socket_path, strerror(-r));
                 op_end(op, -EIO);
         }
@@ -226,10 +234,19 @@ static int api_connect(const char *path, int *ret_fd) {
         return 0;
 }
 
-/* Nothing answers: done(-EHOSTUNREACH) from the loop, never inside the caller's own call. */
+/*
+ * Nothing answers: done(-EHOSTUNREACH) from the loop, never inside the
+ * caller's own call. Midway (an exec ran, its exit not read yet) it is a
+ * failure: the CLI would run the command a second time.
+ */
 static int on_unreachable(sd_event_source *s, void *userdata) {
         struct podman_op *op = userdata;
 
+        if (op->answered) {
+                set_output(op, "podman's API on %s stopped answering midway", op->api->socket_path);
+                op_end(op, -EIO);
+                return 0;
+        }
         set_output(op, "podman's API does not answer on %s", op->api->socket_path);
         op_end(op, -EHOSTUNREACH);
         return 0;
@@ -438,7 +455,7 @@ static int exec_create_body(char *const *cmd, char **ret, size_t *ret_len) {
         fputs("{\"AttachStdout\":true,\"AttachStderr\":true,\"Cmd\":[", f);
         STRV_FOREACH(a, cmd) {
                 fputs(first ? "" : ",", f);
-                json_string(f, *a);
+                json_string_exact(f, *a); /* the argument as the manifest gives it, newlines and all */
                 first = 0;
         }
         fputs("]}", f);
@@ -463,8 +480,11 @@ static int send_archive(struct podman_op *op) {
         _cleanup_free_ char *path = NULL;
 
         op->step = step_status;
-        /* copyUIDGID=false: the archive's owners, not the container user's (podman's default for libpod). */
-        if (asprintf(&path, "/containers/%s/archive?path=%%2F&copyUIDGID=false", op->name) < 0)
+        /*
+         * copyUIDGID=false: the archive's owners, not the container user's (podman's default for libpod).
+         * noOverwriteDirNonDir: a directory where a file goes is an error, as for tar, never removed.
+         */
+        if (asprintf(&path, "/containers/%s/archive?path=%%2F&copyUIDGID=false&noOverwriteDirNonDir=true", op->name) < 0)
                 return -ENOMEM;
         return op_send(op, "PUT", path, "application/x-tar", op->tar.data, op->tar.len);
 }

@@ -132,7 +132,8 @@ static void on_api(int r, const char *output, void *userdata) {
                 op_end(op, r, output);
                 return;
         }
-        log_debug("%s; using %s", output, op->rt->cfg->agent.podman);
+        /* Said at notice: under the hardened unit the CLI needs podman-cli-fallback.conf (ctrcert-agent(8)). */
+        log_notice("%s; using %s", output, op->rt->cfg->agent.podman);
         r = start_cli(op);
         if (r < 0)
                 op_end(op, r, strerror(-r));

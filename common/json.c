@@ -21,6 +21,19 @@ void json_string(FILE *f, const char *s) {
         fputc('"', f);
 }
 
+void json_string_exact(FILE *f, const char *s) {
+        fputc('"', f);
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+                if (*p == '"' || *p == '\\')
+                        fprintf(f, "\\%c", *p);
+                else if (*p < 0x20 || *p == 0x7f)
+                        fprintf(f, "\\u%04x", *p);
+                else
+                        fputc(*p, f);
+        }
+        fputc('"', f);
+}
+
 void json_key(FILE *f, const char *key, int *first) {
         if (!*first)
                 fputc(',', f);

@@ -13,6 +13,11 @@
 
 /* "s", escaped; NULL prints null. */
 void json_string(FILE *f, const char *s);
+/*
+ * "s" with exactly its bytes, for a program that will use them (an exec's
+ * argv): only quote, backslash and control characters escaped (\uXXXX).
+ */
+void json_string_exact(FILE *f, const char *s);
 /* "key": — a member's name, with the comma before it unless it is the first (*first, then cleared). */
 void json_key(FILE *f, const char *key, int *first);
 void json_member_string(FILE *f, const char *key, const char *value, int *first);

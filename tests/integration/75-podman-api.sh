@@ -9,7 +9,7 @@ AGENT="$BUILD/ctrcert-agent"
 
 make_ca_and_config || exit 1
 P=$T/pki
-mkdir -p "$P/a" "$P/b" "$P/c" "$P/d" "$T/bin"
+mkdir -p "$P/a" "$P/b" "$P/c" "$P/d" "$P/e" "$P/m" "$T/bin"
 # podman's CLI, with every call written down: what must not go through it is visible.
 printf '#!/bin/bash\necho "$*" >>"%s"\nexec podman "$@"\n' "$T/cli.log" >"$T/bin/podman-logged"
 chmod +x "$T/bin/podman-logged"
@@ -38,6 +38,10 @@ EOC
         echo "         verify: {exec: [sh, -c, 'test -s /tmp/reloaded'], timeout: 10s}}"
         entry d "$P/d"
         echo "    containers: [{match: '^d-[0-9]+\$', action: none}]"
+        entry e "$P/e"
+        echo "    containers: [{name: e1, action: none, copy: [{from: cert, to: /data}]}]"
+        entry m "$P/m"
+        echo "    containers: [{name: m1, action: exec, exec: [sh, -c, \"echo one > /tmp/multi\\necho two >> /tmp/multi\"]}]"
 } >"$T/etc/manifest.yaml"
 start_world || exit 1
 podman system service --time=0 "unix://$T/podman/api.sock" >"$T/api.log" 2>&1 &
@@ -45,12 +49,12 @@ API_PID=$!
 PIDS+=("$API_PID")
 for _ in $(seq 100); do [ -S "$T/podman/api.sock" ] && break; sleep 0.05; done
 check "podman's API service answers on the sandbox's socket" test -S "$T/podman/api.sock"
-for id in a b ghost c d; do
+for id in a b ghost c d e m; do
         d=$P/a
         [ "$id" = ghost ] || d=$P/$id
         issue_cert "$id" "$d/$id.crt" "$d/$id.key"
 done
-check_eq "five certificates issued" 5 "$(gc list | grep -c 'status: MONITORING')"
+check_eq "seven certificates issued" 7 "$(gc list | grep -c 'status: MONITORING')"
 podman run -d --init --name a1 localhost/ctrcert-tls sleep 100000 >/dev/null
 run_tls_container b1 15021 "$P/b/b.crt" "$P/b/b.key"
 wait_serial 15021 "$(serial "$P/b/b.crt")"
@@ -58,6 +62,9 @@ sleeper c1
 # names only the container knows: the copy maps them through its own passwd and group
 podman exec c1 sh -c 'mkdir -p /certs && echo svc:x:4321:4321::/:/bin/sh >>/etc/passwd && echo svcg:x:4322: >>/etc/group'
 for n in d-1 d-2 d-x; do sleeper "$n" -v "$P/d:/d:ro"; done
+sleeper e1
+podman exec e1 sh -c 'mkdir -p /data && echo keep > /data/keep'
+sleeper m1
 
 watch_jobs
 "$AGENT" --config "$CONF" --bus system >"$T/agent.log" 2>&1 &
@@ -105,6 +112,16 @@ check_contains "… and d-2" "; d-2: " "$d_message"
 check "… and not on d-x, which it does not name" lacks "d-x" "$d_message"
 check_contains "the evidence (inspect, then cat) through the API proves the files" "SHA-256 matches" "$d_message"
 check_eq "… without the podman CLI (no ps, inspect or exec)" "0 0 0" "$(cli_calls ps) $(cli_calls inspect) $(cli_calls exec)"
+
+"$CTL" --config "$CONF" notify "$P/e/e.crt" >/dev/null
+wait_jobs e1 1
+check_eq "a copy onto an existing directory fails (as tar refuses it)" failed "$(last_result e1)"
+check_eq "… and the directory and its files are left as they were" keep "$(podman exec e1 cat /data/keep)"
+
+"$CTL" --config "$CONF" notify "$P/m/m.crt" >/dev/null
+wait_jobs m1 1
+check_eq "an exec argument with a newline reaches the container unchanged" "one two" \
+        "$(podman exec m1 cat /tmp/multi | tr '\n' ' ' | sed 's/ $//')"
 
 # The API goes away: the CLI takes over.
 kill "$API_PID"
