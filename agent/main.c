@@ -63,6 +63,26 @@ static int check_manifest(const char *path, char *const *files, char *errbuf, si
         return r;
 }
 
+/* One write the agent will make, into a directory its sandbox left read-only: said now, not at the renewal. */
+static void warn_read_only(const char *what, const char *path) {
+        if (path && path[0] && path_dir_read_only(path) == -EROFS)
+                log_error("%s %s: its directory is read-only to the agent (the unit's ProtectSystem=strict); give "
+                          "ctrcert-agent.service ReadWritePaths= for it in a drop-in (ctrcert-agent(8), HARDENING), "
+                          "or this write fails",
+                          what, path);
+}
+
+static void check_writable(const struct config *cfg, const struct manifest *m) {
+        for (size_t i = 0; m && i < m->n_certs; i++)
+                if (m->certs[i].bundle)
+                        warn_read_only("bundle", m->certs[i].bundle->path);
+        if (!cfg)
+                return;
+        warn_read_only("agent.metrics", cfg->agent.metrics);
+        STRV_FOREACH(p, cfg->agent.crl_publish)
+                warn_read_only("agent.crl_publish", *p);
+}
+
 static int load_bindings(const struct config *cfg, struct bindings **ret, char *errbuf, size_t size) {
         _cleanup_(diag_list_clear) struct diag_list d = {};
         _cleanup_(strv_freep) char **files = NULL;
@@ -88,6 +108,7 @@ static int load_bindings(const struct config *cfg, struct bindings **ret, char *
         }
         if (r < 0)
                 return r == -ENOMEM ? r : -EINVAL;
+        check_writable(NULL, m);
         return bindings_new(m, ret);
 }
 
@@ -306,6 +327,8 @@ static int load_config(struct agent *a) {
                 return log_error_errno(r, "config %s: %m", a->config_path);
         if (r < 0)
                 diag_list_print(&d, stderr);
+        else
+                check_writable(a->cfg, NULL);
         return r;
 }
 

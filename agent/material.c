@@ -120,7 +120,10 @@ int material_write_bundle(const struct mf_cert *c, const char *ca_bundle, char *
                                     c->bundle->has_mode ? c->bundle->mode : material_default_mode(c, COPY_BUNDLE), o.uid,
                                     o.gid);
         if (r < 0)
-                snprintf(errbuf, errlen, "cannot write %s: %s", c->bundle->path, strerror(-r));
+                snprintf(errbuf, errlen, "cannot write %s: %s%s", c->bundle->path, strerror(-r),
+                         r == -EROFS ? " (the agent's sandbox: give ctrcert-agent.service ReadWritePaths= for its "
+                                       "directory in a drop-in, see ctrcert-agent(8))"
+                                     : "");
         return r;
 }
 

@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -341,4 +342,18 @@ char *path_join(const char *dir, const char *name) {
         if (asprintf(&p, "%s%s%s", dir, l > 0 && dir[l - 1] == '/' ? "" : "/", name) < 0)
                 return NULL;
         return p;
+}
+
+int path_dir_read_only(const char *path) {
+        _cleanup_free_ char *dir = strdup(path);
+        char *slash = dir ? strrchr(dir, '/') : NULL;
+        struct statvfs sv;
+
+        if (!dir)
+                return -ENOMEM;
+        if (slash)
+                *(slash == dir ? slash + 1 : slash) = '\0';
+        if (statvfs(slash ? dir : ".", &sv) < 0)
+                return 0;
+        return sv.f_flag & ST_RDONLY ? -EROFS : 0;
 }

@@ -65,3 +65,10 @@ int lock_dir(const char *path, int operation);
 
 /* Joins a directory and a file name into a new string. */
 char *path_join(const char *dir, const char *name);
+
+/*
+ * -EROFS when the directory path is in sits on a read-only mount (as the
+ * agent's unit, ProtectSystem=strict, makes everything it is not given), else
+ * 0: a directory that is missing is another error, reported where it is used.
+ */
+int path_dir_read_only(const char *path);

@@ -195,6 +195,8 @@ s0=$(serial "$PKI/files/files.crt")
 getcert resubmit -i files >/dev/null 2>&1
 check "getcert resubmit renews files" wait_for 30 differs "$s0" serial "$PKI/files/files.crt"
 check "without ReadWritePaths a bundle is refused: Read-only file system" wait_for 60 sh -c "ctrcertctl --config $CONF status 2>/dev/null | grep '^files-host.service ' | grep -q 'Read-only file system'"
+check "… said when the agent starts, not only at the renewal (the bundle, its drop-in)" sh -c "journalctl -b -u ctrcert-agent --no-pager | grep -q 'bundle $PKI/files/.*read-only to the agent'"
+check "… and the job's message names the fix" sh -c "ctrcertctl --config $CONF status 2>/dev/null | grep '^files-host.service ' | grep -q 'ReadWritePaths'"
 status_line files-host.service | sed 's/^/# /'
 wait_for 120 no_jobs
 printf '[Service]\nReadWritePaths=%s\n' "$PKI/files" >/etc/systemd/system/ctrcert-agent.service.d/bundles.conf
