@@ -151,6 +151,8 @@ EOU
         check "… the agent restarted web-1 (StartedAt $w0 -> $w1)" test -n "$w1" -a "$w1" != "$w0"
         check "… web-1 serves the renewed serial" wait_until 60 bed_serves "${s1:-none}"
         check "… the agent's job is done" wait_until 120 no_bed_jobs
+        check_eq "… the sandboxed agent wrote the bundle (the role's ReadWritePaths drop-in)" "${s1:-none}" \
+                "$(gssh openssl x509 -in /etc/pki/ctrcert-test/bundle/web.pem -noout -serial 2>/dev/null | cut -d= -f2)"
 
         # 3. The same run again: nothing to change.
         play again --skip-tags renewal

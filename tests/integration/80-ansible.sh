@@ -319,6 +319,7 @@ mkdir -p "$T/systemctl" "$T/anchors"
 vars www.example absent
 cat >>"$T/vars.yml" <<EOV
 ctrcert_manage_service: true
+ctrcert_agent_dropin_dir: $T/dropin
 ctrcert_crl_url: http://crl.example/ctrcert.crl
 ctrcert_trust_host: true
 ctrcert_trust_anchor_dir: $T/anchors
@@ -335,6 +336,10 @@ systemctl_log=$(cat "$T/systemctl/log" 2>/dev/null)
 check_contains "ctrcert-crl.timer is enabled" "enable ctrcert-crl.timer" "$systemctl_log"
 check_contains "… and started" "start ctrcert-crl.timer" "$systemctl_log"
 check_contains "ctrcert-agent is enabled" "enable ctrcert-agent" "$systemctl_log"
+check_contains "the sandboxed agent may write the bundle's directory (ReadWritePaths drop-in)" \
+        "ReadWritePaths=-$T/pki/web" "$(cat "$T/dropin/ctrcert-role-writable.conf" 2>/dev/null)"
+check "… and the drop-in (re)started it after a daemon-reload" \
+        grep -qE '^(re)?start ctrcert-agent' <(grep -A3 '^daemon-reload' "$T/systemctl/log")
 check "the root is a trust anchor of the host" cmp -s "$T/etc/ca/root.crt" "$T/anchors/ctrcert-root.crt"
 check_eq "… and the trust store was updated once" 1 "$(grep -c updated "$T/trust-updates" 2>/dev/null)"
 services_play
@@ -364,7 +369,7 @@ check_eq "ansible-test sanity: the $(grep -c 'Running sanity' "$T/sanity.log") o
 VM=$(/usr/bin/python3 -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')/_util/controller/sanity/validate-modules/validate.py
 if [ -f "$VM" ] && /usr/bin/python3 -c 'import voluptuous' 2>/dev/null; then
         vm=$(cd "$T/ansible_collections/ctrcert/certmonger" && ANSIBLE_COLLECTIONS_PATH=$T /usr/bin/python3 "$VM" --arg-spec \
-                --collection ansible_collections/ctrcert/certmonger --collection-version 1.0.0 plugins/modules 2>&1 |
+                --collection ansible_collections/ctrcert/certmonger --collection-version 1.1.0 plugins/modules 2>&1 |
                 grep -v -F -f <(sed -n 's/^\([^ ]*\) validate-modules:\([^ ]*\).*/\1:0:0: E\2 /p' tests/sanity/ignore-2.14.txt))
         check_eq "validate-modules is clean (ignore-2.14.txt: the MIT licence header)" "" "$vm"
 else
