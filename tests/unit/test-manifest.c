@@ -207,8 +207,10 @@ static int load_match(const char *pattern, struct diag_list *d) {
 START_TEST(test_match_bounds) {
         static const char *const fine[] = {
                 "^haproxy-bundle-podman-[0-9]+$", "^(web|api)-[a-z]{1,8}-[0-9]{1,3}$", "[]a{}]{2}x", "(a{50}){50}",
-                "^[[:alnum:]_.-]+$",
+                "^[[:alnum:]_.-]+$", "(a+)+b", "^(x*)?y$", "a\\++", "[+*]+",
         };
+        /* stacked repetitions: glibc doubles its automaton with each (found by fuzz-manifest) */
+        static const char *const stacked[] = { "^ha++proxy$", "a*{2}", "a?*", "x{2}+", "^ha+++++++++++++++++++++++++++proxy$" };
         _cleanup_(diag_list_clear) struct diag_list d = {};
         char long_one[300];
 
@@ -217,6 +219,12 @@ START_TEST(test_match_bounds) {
                         diag_dump(&d);
                         ck_abort_msg("'%s' refused", fine[i]);
                 }
+        for (size_t i = 0; i < ELEMENTSOF(stacked); i++) {
+                diag_list_clear(&d);
+                if (load_match(stacked[i], &d) >= 0)
+                        ck_abort_msg("'%s' accepted", stacked[i]);
+                ck_assert(diag_has(&d, DIAG_ERROR, NULL, "match repeats a repetition"));
+        }
         memset(long_one, 'a', sizeof(long_one) - 1);
         long_one[sizeof(long_one) - 1] = '\0';
         ck_assert_int_lt(load_match(long_one, &d), 0);
