@@ -207,7 +207,7 @@ static int load_match(const char *pattern, struct diag_list *d) {
 START_TEST(test_match_bounds) {
         static const char *const fine[] = {
                 "^haproxy-bundle-podman-[0-9]+$", "^(web|api)-[a-z]{1,8}-[0-9]{1,3}$", "[]a{}]{2}x", "(a{50}){50}",
-                "^[[:alnum:]_.-]+$", "(a+)+b", "^(x*)?y$", "a\\++", "[+*]+",
+                "^[[:alnum:]_.-]+$", "(a+)+b", "^(x*)?y$", "a\\++", "[+*]+", "^haproxy(-[0-9]+)?$", "((((((a+)+)+)+)+)+)",
         };
         /* stacked repetitions: glibc doubles its automaton with each (found by fuzz-manifest) */
         static const char *const stacked[] = { "^ha++proxy$", "a*{2}", "a?*", "x{2}+", "^ha+++++++++++++++++++++++++++proxy$" };
@@ -225,6 +225,9 @@ START_TEST(test_match_bounds) {
                         ck_abort_msg("'%s' accepted", stacked[i]);
                 ck_assert(diag_has(&d, DIAG_ERROR, NULL, "match repeats a repetition"));
         }
+        diag_list_clear(&d);
+        ck_assert_int_lt(load_match("(((((((a+)+)+)+)+)+)+)", &d), 0);
+        ck_assert(diag_has(&d, DIAG_ERROR, NULL, "match nests repetitions more than 6 deep"));
         memset(long_one, 'a', sizeof(long_one) - 1);
         long_one[sizeof(long_one) - 1] = '\0';
         ck_assert_int_lt(load_match(long_one, &d), 0);
