@@ -45,7 +45,7 @@ struct podman_op {
         int exit_status;
         char *output;
         char *exec_id;        /* exec: the session */
-        struct tar tar;       /* copy: the archive */
+        struct tar *tar;      /* copy: the caller's archive (its owners mapped in place) */
         char *passwd, *group; /* copy: the container's, when names are mapped */
         podman_api_done_t done;
         void *userdata;
@@ -70,7 +70,6 @@ static void op_free(struct podman_op *op) {
         free(op->name);
         free(op->output);
         free(op->exec_id);
-        tar_done(&op->tar);
         free(op->passwd);
         free(op->group);
         free(op);
@@ -486,7 +485,16 @@ static int send_archive(struct podman_op *op) {
          */
         if (asprintf(&path, "/containers/%s/archive?path=%%2F&copyUIDGID=false&noOverwriteDirNonDir=true", op->name) < 0)
                 return -ENOMEM;
-        return op_send(op, "PUT", path, "application/x-tar", op->tar.data, op->tar.len);
+        return op_send(op, "PUT", path, "application/x-tar", op->tar->data, op->tar->len);
+}
+
+/* GET …/archive?path=ESCAPED_PATH: one of the container's files, as a tar. */
+static int fetch_file(struct podman_op *op, const char *escaped_path) {
+        _cleanup_free_ char *path = NULL;
+
+        if (asprintf(&path, "/containers/%s/archive?path=%s", op->name, escaped_path) < 0)
+                return -ENOMEM;
+        return op_send(op, "GET", path, NULL, NULL, 0);
 }
 
 /* A file of the container's, from GET …/archive?path=P: its text, "" when it has none. */
@@ -510,49 +518,35 @@ static int step_group(struct podman_op *op, int status, char *body, size_t len) 
         int r = archived_text(op, status, body, len, &op->group);
 
         if (r >= 0)
-                r = tar_map_owners(&op->tar, op->passwd, op->group);
+                r = tar_map_owners(op->tar, op->passwd, op->group);
         return r < 0 ? r : send_archive(op);
 }
 
 static int step_passwd(struct podman_op *op, int status, char *body, size_t len) {
-        _cleanup_free_ char *path = NULL;
         int r = archived_text(op, status, body, len, &op->passwd);
 
         if (r < 0)
                 return r;
         op->step = step_group;
-        if (asprintf(&path, "/containers/%s/archive?path=%%2Fetc%%2Fgroup", op->name) < 0)
-                return -ENOMEM;
-        return op_send(op, "GET", path, NULL, NULL, 0);
+        return fetch_file(op, "%2Fetc%2Fgroup");
 }
 
-int podman_api_copy(struct podman_api *a, const char *name, const struct tar *t, uint64_t timeout_usec,
+int podman_api_copy(struct podman_api *a, const char *name, struct tar *t, uint64_t timeout_usec,
                     podman_api_done_t done, void *userdata, struct podman_op **ret) {
-        _cleanup_free_ char *path = NULL;
         struct podman_op *op;
         int r = op_new(a, name, timeout_usec, step_passwd, done, userdata, &op);
 
         if (r < 0)
                 return r;
-        r = tar_copy(&op->tar, t);
+        op->tar = t;
+        /* owner names need the container's passwd and group first */
+        r = tar_has_names(t) ? fetch_file(op, "%2Fetc%2Fpasswd") : send_archive(op);
         if (r < 0) {
                 op_free(op);
                 return r;
         }
-        if (!tar_has_names(t)) {
-                r = send_archive(op);
-                if (r < 0) {
-                        op_free(op);
-                        return r;
-                }
-                *ret = op;
-                return 0;
-        }
-        if (asprintf(&path, "/containers/%s/archive?path=%%2Fetc%%2Fpasswd", op->name) < 0) {
-                op_free(op);
-                return -ENOMEM;
-        }
-        return op_start(op, "GET", path, NULL, NULL, 0, ret);
+        *ret = op;
+        return 0;
 }
 
 /* ---- list and inspect: JSON answers turned into lines ---- */

@@ -42,10 +42,11 @@ int podman_api_exec(struct podman_api *a, const char *name, char *const *cmd, ui
                     podman_api_done_t done, void *userdata, struct podman_op **ret);
 /*
  * The archive t extracted at / in the running container (PUT …/archive,
- * without pausing it), owners as t has them: names mapped through the
- * container's own /etc/passwd and /etc/group first.
+ * without pausing it), owners as t has them: names mapped (in t) through the
+ * container's own /etc/passwd and /etc/group first. t stays the caller's and
+ * must live until done is called or the operation is cancelled.
  */
-int podman_api_copy(struct podman_api *a, const char *name, const struct tar *t, uint64_t timeout_usec,
+int podman_api_copy(struct podman_api *a, const char *name, struct tar *t, uint64_t timeout_usec,
                     podman_api_done_t done, void *userdata, struct podman_op **ret);
 /* The names of the running containers, one per line. */
 int podman_api_list(struct podman_api *a, uint64_t timeout_usec, podman_api_done_t done, void *userdata,

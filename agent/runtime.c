@@ -64,8 +64,6 @@ static void op_end(struct runtime_op *op, int status, const char *output) {
         runtime_done_t done = op->done;
         void *userdata = op->userdata;
 
-        op->spawn = NULL;
-        op->api = NULL;
         op_free(op);
         done(status, output, userdata);
 }
