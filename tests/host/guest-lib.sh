@@ -146,3 +146,16 @@ serve() {
         podman run -d --init --name "$1" --network host -v "$PKI/$2:/c:ro" localhost/ctrcert-tls \
                 openssl s_server -quiet -accept "127.0.0.1:$3" -cert "/c/$2.crt" -key "/c/$2.key" -www >>"$OUT/podman.log" 2>&1
 }
+# check_web_renewal SECONDS RESTART_SECONDS [NOTE]: getcert resubmit renews web, the agent
+# restarts web1 (NOTE ends that check's name) and only web1, which serves the renewed serial.
+# Sets w0, o0 and s0 (web1's and other1's start, web's serial before) for later checks.
+check_web_renewal() {
+        w0=$(started_at web1)
+        o0=$(started_at other1)
+        s0=$(serial "$PKI/web/web.crt")
+        getcert resubmit -i web >/dev/null 2>&1
+        check "getcert resubmit renews web" wait_for "$1" differs "$s0" serial "$PKI/web/web.crt"
+        check "the agent restarts web1${3:-}" wait_for "$2" differs "$w0" started_at web1
+        check "web1 serves the renewed serial" wait_for "$1" serves 15443 "$(serial "$PKI/web/web.crt")"
+        check_eq "other1 was not restarted" "$o0" "$(started_at other1)"
+}

@@ -74,14 +74,7 @@ check "… and owns org.ctrcert.Agent1" has_owner
 check_eq "… with no_new_privs (NoNewPrivileges=yes), a private /dev (PrivateDevices=yes)" "1 yes" \
         "$(awk '$1 == "NoNewPrivs:" { print $2 }' "/proc/$(prop ctrcert-agent MainPID)/status") $(prop ctrcert-agent PrivateDevices)"
 
-w0=$(started_at web1)
-o0=$(started_at other1)
-s0=$(serial "$PKI/web/web.crt")
-getcert resubmit -i web >/dev/null 2>&1
-check "getcert resubmit renews web" wait_for 120 differs "$s0" serial "$PKI/web/web.crt"
-check "the agent restarts web1 (through podman's API)" wait_for 180 differs "$w0" started_at web1
-check "web1 serves the renewed serial" wait_for 120 serves 15443 "$(serial "$PKI/web/web.crt")"
-check_eq "other1 was not restarted" "$o0" "$(started_at other1)"
+check_web_renewal 120 180 " (through podman's API)"
 check "web1's job finishes, proven by TLS (no podman process in the agent's domain)" wait_for 240 no_jobs
 
 # Copy, exec and the agent's own evidence (no verify: it reads the copy back with cat) all go

@@ -91,14 +91,7 @@ check_eq "… and /var/lib/ctrcert/agent (0700)" 700 "$(mode /var/lib/ctrcert/ag
 check_eq "podman.socket is started with the agent" active "$(systemctl is-active podman.socket)"
 
 # Renewal: only the bound container restarts and serves the new serial.
-w0=$(started_at web1)
-o0=$(started_at other1)
-s0=$(serial "$PKI/web/web.crt")
-getcert resubmit -i web >/dev/null 2>&1
-check "getcert resubmit renews web" wait_for 30 differs "$s0" serial "$PKI/web/web.crt"
-check "the agent restarts web1" wait_for 60 differs "$w0" started_at web1
-check "web1 serves the renewed serial" wait_for 30 serves 15443 "$(serial "$PKI/web/web.crt")"
-check_eq "other1 was not restarted" "$o0" "$(started_at other1)"
+check_web_renewal 30 60
 check_eq "the restart went through podman's API (podman.service was activated)" active "$(systemctl is-active podman.service)"
 cgroup_of() { grep '^0::' "/proc/$1/cgroup" 2>/dev/null; }
 cg=$(cgroup_of "$(conmon_pid web1)")
