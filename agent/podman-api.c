@@ -517,8 +517,12 @@ static int archived_text(struct podman_op *op, int status, const char *body, siz
 static int step_group(struct podman_op *op, int status, char *body, size_t len) {
         int r = archived_text(op, status, body, len, &op->group);
 
-        if (r >= 0)
-                r = tar_map_owners(op->tar, op->passwd, op->group);
+        if (r < 0)
+                return r;
+        r = tar_map_owners(op->tar, op->passwd, op->group);
+        if (r == -ERANGE)
+                return set_output(op, "the container's /etc/passwd or /etc/group gives an owner of the copy an id "
+                                      "a tar header cannot hold") < 0 ? -ENOMEM : r;
         return r < 0 ? r : send_archive(op);
 }
 

@@ -9,7 +9,7 @@ AGENT="$BUILD/ctrcert-agent"
 
 make_ca_and_config || exit 1
 P=$T/pki
-mkdir -p "$P/a" "$P/b" "$P/c" "$P/d" "$P/e" "$P/m" "$T/bin"
+mkdir -p "$P/a" "$P/b" "$P/c" "$P/d" "$P/e" "$P/m" "$P/f" "$T/bin"
 # podman's CLI, with every call written down: what must not go through it is visible.
 printf '#!/bin/bash\necho "$*" >>"%s"\nexec podman "$@"\n' "$T/cli.log" >"$T/bin/podman-logged"
 chmod +x "$T/bin/podman-logged"
@@ -40,6 +40,8 @@ EOC
         echo "    containers: [{match: '^d-[0-9]+\$', action: none}]"
         entry e "$P/e"
         echo "    containers: [{name: e1, action: none, copy: [{from: cert, to: /data}]}]"
+        entry f "$P/f"
+        echo "    containers: [{name: f1, action: none, verify: {exec: [sh, -c, 'yes | head -c 40000000'], timeout: 30s}}]"
         entry m "$P/m"
         echo "    containers: [{name: m1, action: exec, exec: [sh, -c, \"echo one > /tmp/multi\\necho two >> /tmp/multi\"]}]"
 } >"$T/etc/manifest.yaml"
@@ -49,12 +51,12 @@ API_PID=$!
 PIDS+=("$API_PID")
 for _ in $(seq 100); do [ -S "$T/podman/api.sock" ] && break; sleep 0.05; done
 check "podman's API service answers on the sandbox's socket" test -S "$T/podman/api.sock"
-for id in a b ghost c d e m; do
+for id in a b ghost c d e f m; do
         d=$P/a
         [ "$id" = ghost ] || d=$P/$id
         issue_cert "$id" "$d/$id.crt" "$d/$id.key"
 done
-check_eq "seven certificates issued" 7 "$(gc list | grep -c 'status: MONITORING')"
+check_eq "eight certificates issued" 8 "$(gc list | grep -c 'status: MONITORING')"
 podman run -d --init --name a1 localhost/ctrcert-tls sleep 100000 >/dev/null
 run_tls_container b1 15021 "$P/b/b.crt" "$P/b/b.key"
 wait_serial 15021 "$(serial "$P/b/b.crt")"
@@ -65,6 +67,7 @@ for n in d-1 d-2 d-x; do sleeper "$n" -v "$P/d:/d:ro"; done
 sleeper e1
 podman exec e1 sh -c 'mkdir -p /data && echo keep > /data/keep'
 sleeper m1
+sleeper f1
 
 watch_jobs
 "$AGENT" --config "$CONF" --bus system >"$T/agent.log" 2>&1 &
@@ -122,6 +125,14 @@ check_eq "… and the directory and its files are left as they were" keep "$(pod
 wait_jobs m1 1
 check_eq "an exec argument with a newline reaches the container unchanged" "one two" \
         "$(podman exec m1 cat /tmp/multi | tr '\n' ' ' | sed 's/ $//')"
+
+# A container that floods its exec output costs its own job, bounded, not the agent.
+"$CTL" --config "$CONF" notify "$P/f/f.crt" >/dev/null
+wait_jobs f1 1
+check_eq "a verify whose output floods (40 MB) fails" failed "$(last_result f1)"
+check_contains "… at the agent's bound on podman's answers" "passed 32 MiB" "$(last_message f1)"
+"$CTL" --config "$CONF" status >"$T/status.txt" 2>&1
+check "… and the agent still answers (status exits 1: a job failed)" test "$?" = 1 -a -s "$T/status.txt"
 
 # The API goes away: the CLI takes over.
 kill "$API_PID"

@@ -98,6 +98,22 @@ START_TEST(test_owner_names_mapped) {
 }
 END_TEST
 
+/* The container writes its passwd and group: malformed lines are skipped, an id too large is refused. */
+START_TEST(test_owner_names_hostile) {
+        struct tar t = {};
+        char archive[512];
+
+        ck_assert_int_eq(tar_add_file(&t, "/a", "x", 1, 0640, 7, 7, "svc", "grp"), 0);
+        ck_assert_int_eq(tar_finish(&t), 0);
+        ck_assert_int_eq(tar_map_owners(&t, "svc\nsvc:x\nsvc:x:abc:1\n\n:x:5:5\n", "grp:x:-1:\ngrp"), 0);
+        snprintf(archive, sizeof(archive), "%s/h.tar", dir);
+        write_archive(&t, archive);
+        ck_assert_int_eq(sh("tar --numeric-owner -tvf %s | grep -q ' 7/7 .* a$'", archive), 0);
+        ck_assert_int_eq(tar_map_owners(&t, "svc:x:99999999999:1\n", ""), -ERANGE);
+        tar_done(&t);
+}
+END_TEST
+
 START_TEST(test_first_file) {
         struct tar t = {};
         const char *got;
@@ -126,6 +142,7 @@ static Suite *tar_suite(void) {
         tcase_add_test(tc, test_names_and_long_paths);
         tcase_add_test(tc, test_owner_names_mapped);
         tcase_add_test(tc, test_first_file);
+        tcase_add_test(tc, test_owner_names_hostile);
         suite_add_tcase(s, tc);
         return s;
 }
